@@ -1,0 +1,78 @@
+//! Source detection: which VCS lives at a URL, and which projects it offers.
+
+use crate::{git, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
+
+/// The version control systems srcimport reads, named as the API names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Vcs {
+    Subversion,
+    Git,
+    Mercurial,
+    Tfvc,
+}
+
+impl Vcs {
+    pub const ALL: [Vcs; 4] = [Vcs::Subversion, Vcs::Git, Vcs::Mercurial, Vcs::Tfvc];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vcs::Subversion => "subversion",
+            Vcs::Git => "git",
+            Vcs::Mercurial => "mercurial",
+            Vcs::Tfvc => "tfvc",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Vcs> {
+        Vcs::ALL.into_iter().find(|vcs| vcs.as_str() == name)
+    }
+}
+
+/// One importable project offered by a multi-project source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectChoice {
+    pub vcs: Vcs,
+    pub tfvc_project: Option<String>,
+    pub human_name: String,
+}
+
+/// What a probe found at a URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Detection {
+    Found(Vcs),
+    Multiple(Vec<ProjectChoice>),
+}
+
+/// Probes `url` for every VCS this build can read.
+///
+/// Auth failures surface as [`SourceError::AuthRequired`] / [`SourceError::AuthRejected`];
+/// a source nobody recognises is [`SourceError::NotFound`].
+pub fn detect(
+    url: &str,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    cancel: &Cancel,
+) -> Result<Detection, SourceError> {
+    policy.check(url)?;
+    match git::probe(url, credentials, policy, cancel) {
+        Ok(_) => Ok(Detection::Found(Vcs::Git)),
+        Err(SourceError::NotFound { .. }) => Err(SourceError::NotFound {
+            url: url.to_owned(),
+            reason: "no supported version control system answered at this URL".into(),
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vcs_names_round_trip() {
+        for vcs in Vcs::ALL {
+            assert_eq!(Vcs::parse(vcs.as_str()), Some(vcs));
+        }
+        assert_eq!(Vcs::parse("cvs"), None);
+    }
+}

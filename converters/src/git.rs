@@ -1,0 +1,211 @@
+//! Git sources: probing and fetching every branch and tag with the real `git` client.
+//!
+//! Credentials reach git through a credential helper that reads them from the child's
+//! environment, so they never appear in argv, in the repository config or in logs.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::process::{self, Finished};
+use crate::url_policy::UrlPolicy;
+use crate::{Cancel, Credentials, Progress, ProgressEvent, SourceError};
+
+const USER_VAR: &str = "SRCIMPORT_SOURCE_USERNAME";
+const PASS_VAR: &str = "SRCIMPORT_SOURCE_PASSWORD";
+const CREDENTIAL_HELPER: &str = "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' \"$SRCIMPORT_SOURCE_USERNAME\" \"$SRCIMPORT_SOURCE_PASSWORD\"; }; f";
+
+/// Where fetched source refs are kept inside the hosted repository, hidden from clients.
+pub const RAW_NAMESPACE: &str = "refs/srcimport/raw/";
+
+/// A `git` command with a hermetic, non-interactive environment.
+pub fn command(git_dir: Option<&Path>) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+        .env("LC_ALL", "C")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_ASKPASS")
+        .env_remove("SSH_ASKPASS");
+    if let Some(dir) = git_dir {
+        cmd.arg("--git-dir").arg(dir);
+    }
+    cmd
+}
+
+/// A `git` command allowed to talk to `url`'s transport, with credentials if given.
+fn remote_command(
+    git_dir: Option<&Path>,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+) -> Command {
+    let mut cmd = command(git_dir);
+    let protocols = if policy.allow_local_paths {
+        "http:https:git:ssh:file"
+    } else {
+        "http:https:git:ssh"
+    };
+    cmd.env("GIT_ALLOW_PROTOCOL", protocols)
+        .args(["-c", "credential.helper=", "-c", "protocol.file.allow=user"])
+        .args(["-c", "http.followRedirects=false"]);
+    if let Some(creds) = credentials {
+        cmd.args(["-c", &format!("credential.helper={CREDENTIAL_HELPER}")])
+            .env(USER_VAR, &creds.username)
+            .env(PASS_VAR, &creds.password);
+    }
+    cmd
+}
+
+/// Checks that `url` answers as a Git repository; returns its default branch, if it says.
+pub fn probe(
+    url: &str,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    cancel: &Cancel,
+) -> Result<Option<String>, SourceError> {
+    let mut cmd = remote_command(None, credentials, policy);
+    cmd.args(["ls-remote", "--symref", "--", url, "HEAD"]);
+    let done = process::run(cmd, None, cancel, |_| {})?;
+    let done = classify(url, credentials, done)?;
+    Ok(String::from_utf8_lossy(&done.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("ref: refs/heads/"))
+        .and_then(|l| l.split('\t').next())
+        .map(str::to_owned))
+}
+
+/// Fetches every branch and tag of `url` into `git_dir` under [`RAW_NAMESPACE`], pruning
+/// refs the source no longer has. Reports transfer progress as percentages.
+pub fn fetch(
+    url: &str,
+    git_dir: &Path,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<(), SourceError> {
+    let mut cmd = remote_command(Some(git_dir), credentials, policy);
+    cmd.args(["-c", "gc.auto=0", "-c", "fetch.writeCommitGraph=false"])
+        .args([
+            "fetch",
+            "--prune",
+            "--progress",
+            "--no-write-fetch-head",
+            "--no-tags",
+        ])
+        .args(["--", url])
+        .arg(format!("+refs/heads/*:{RAW_NAMESPACE}heads/*"))
+        .arg(format!("+refs/tags/*:{RAW_NAMESPACE}tags/*"));
+    let mut last = None;
+    let done = process::run(cmd, None, cancel, |line| {
+        if let Some(percent) = transfer_percent(line) {
+            if last != Some(percent) {
+                last = Some(percent);
+                progress.report(ProgressEvent::Percent(percent));
+            }
+        }
+    })?;
+    classify(url, credentials, done).map(|_| ())
+}
+
+/// Maps git's progress lines onto one 0..=100 scale: receiving is 0..90, resolving 90..100.
+fn transfer_percent(line: &str) -> Option<u8> {
+    let (phase_start, phase_span) = if line.starts_with("Receiving objects:") {
+        (0u32, 90u32)
+    } else if line.starts_with("Resolving deltas:") {
+        (90, 10)
+    } else {
+        return None;
+    };
+    let percent: u32 = line
+        .split(':')
+        .nth(1)?
+        .trim()
+        .split('%')
+        .next()?
+        .trim()
+        .parse()
+        .ok()?;
+    u8::try_from(phase_start + percent.min(100) * phase_span / 100).ok()
+}
+
+/// Turns a finished remote command into success or the matching [`SourceError`].
+fn classify(
+    url: &str,
+    credentials: Option<&Credentials>,
+    done: Finished,
+) -> Result<Finished, SourceError> {
+    if done.status.success() {
+        return Ok(done);
+    }
+    let stderr = done.stderr_tail.to_ascii_lowercase();
+    let auth_markers = [
+        "authentication failed",
+        "could not read username",
+        "could not read password",
+        "the requested url returned error: 401",
+        "the requested url returned error: 403",
+        "permission denied (publickey",
+    ];
+    if auth_markers.iter().any(|m| stderr.contains(m)) {
+        return Err(match credentials {
+            Some(_) => SourceError::AuthRejected { url: url.into() },
+            None => SourceError::AuthRequired { url: url.into() },
+        });
+    }
+    let missing_markers = [
+        "not found",
+        "does not appear to be a git repository",
+        "returned error: 404",
+        "could not resolve host",
+        "connection refused",
+        "failed to connect",
+        "not a git repository",
+        "unable to access",
+        "protocol error",
+        "transport '",
+    ];
+    let reason = process::last_lines(&done.stderr_tail);
+    if missing_markers.iter().any(|m| stderr.contains(m)) {
+        Err(SourceError::NotFound {
+            url: url.into(),
+            reason,
+        })
+    } else {
+        Err(SourceError::Command {
+            command: "git fetch".into(),
+            detail: reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_map_onto_one_scale() {
+        assert_eq!(transfer_percent("Receiving objects:  50% (5/10)"), Some(45));
+        assert_eq!(
+            transfer_percent("Receiving objects: 100% (10/10), done."),
+            Some(90)
+        );
+        assert_eq!(
+            transfer_percent("Resolving deltas: 100% (3/3), done."),
+            Some(100)
+        );
+        assert_eq!(transfer_percent("remote: Counting objects: 10"), None);
+    }
+
+    #[test]
+    fn unreachable_source_is_not_found() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let url = format!("http://127.0.0.1:{port}/nothing.git");
+        let err = probe(&url, None, &UrlPolicy::default(), &Cancel::new()).expect_err("fails");
+        assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
+    }
+}

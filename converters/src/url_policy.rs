@@ -1,0 +1,254 @@
+//! Outbound address policy: which source URLs srcimport may contact.
+//!
+//! Applied before any probe or fetch, to every source type (and later to webhook targets).
+
+use std::net::{IpAddr, ToSocketAddrs};
+
+use crate::SourceError;
+
+/// What the server operator allows sources to point at.
+#[derive(Clone, Debug)]
+pub struct UrlPolicy {
+    /// Local paths and `file://` URLs (off by default on a server: they read its disk).
+    pub allow_local_paths: bool,
+    /// Loopback and private ranges (10/8, 172.16/12, 192.168/16, fc00::/7).
+    pub allow_private_networks: bool,
+}
+
+impl Default for UrlPolicy {
+    fn default() -> Self {
+        UrlPolicy {
+            allow_local_paths: false,
+            allow_private_networks: true,
+        }
+    }
+}
+
+/// A source URL split into the parts the policy looks at.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParsedUrl<'a> {
+    pub scheme: &'a str,
+    pub host: Option<&'a str>,
+    pub port: Option<u16>,
+    pub has_password: bool,
+}
+
+const NETWORK_SCHEMES: [&str; 7] = ["http", "https", "git", "ssh", "svn", "svn+ssh", "git+ssh"];
+
+impl UrlPolicy {
+    /// Accepts `url` or says why not. Resolves host names, so it may block on DNS.
+    pub fn check(&self, url: &str) -> Result<(), SourceError> {
+        let Some((host, port)) = self.check_shape(url)? else {
+            return Ok(());
+        };
+        let addrs: Vec<IpAddr> = match (host, port).to_socket_addrs() {
+            Ok(addrs) => addrs.map(|a| a.ip()).collect(),
+            Err(_) => {
+                return Err(SourceError::NotFound {
+                    url: url.to_owned(),
+                    reason: format!("cannot resolve host {host}"),
+                })
+            }
+        };
+        for addr in addrs {
+            if let Some(reason) = self.refusal_for(addr) {
+                return Err(SourceError::Refused {
+                    url: url.to_owned(),
+                    reason: reason.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything [`check`](Self::check) looks at that needs no DNS: syntax, scheme, embedded
+    /// credentials, local paths and literal IP addresses. Returns the host and port to resolve
+    /// (`None` for an allowed local path).
+    pub fn check_shape<'u>(&self, url: &'u str) -> Result<Option<(&'u str, u16)>, SourceError> {
+        let refuse = |reason: &str| SourceError::Refused {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if url.is_empty() || url.starts_with('-') || url.chars().any(|c| c.is_control() || c == ' ')
+        {
+            return Err(refuse("not a valid URL"));
+        }
+        let parsed = parse(url).ok_or_else(|| refuse("not a valid URL"))?;
+        if parsed.has_password {
+            return Err(refuse(
+                "credentials must be given as vcs_username/vcs_password, not inside the URL",
+            ));
+        }
+        if parsed.scheme == "file" {
+            return if self.allow_local_paths {
+                Ok(None)
+            } else {
+                Err(refuse("local paths are not allowed on this server"))
+            };
+        }
+        if !NETWORK_SCHEMES.contains(&parsed.scheme) {
+            return Err(refuse("unsupported URL scheme"));
+        }
+        let host = parsed.host.ok_or_else(|| refuse("the URL has no host"))?;
+        if let Ok(addr) = host.parse::<IpAddr>() {
+            if let Some(reason) = self.refusal_for(addr) {
+                return Err(refuse(reason));
+            }
+        }
+        Ok(Some((host, parsed.port.unwrap_or(0))))
+    }
+
+    fn refusal_for(&self, addr: IpAddr) -> Option<&'static str> {
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
+            v4 => v4,
+        };
+        let (link_local, unspecified_or_multicast, private) = match addr {
+            IpAddr::V4(v4) => (
+                v4.is_link_local(),
+                v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
+                v4.is_loopback() || v4.is_private(),
+            ),
+            IpAddr::V6(v6) => (
+                (v6.segments()[0] & 0xffc0) == 0xfe80,
+                v6.is_unspecified() || v6.is_multicast(),
+                v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+            ),
+        };
+        if link_local {
+            Some("link-local addresses (cloud metadata services) are never contacted")
+        } else if unspecified_or_multicast {
+            Some("the host resolves to an address that cannot be a source")
+        } else if private && !self.allow_private_networks {
+            Some("private network addresses are not allowed on this server")
+        } else {
+            None
+        }
+    }
+}
+
+/// Splits `scheme://[user[:pass]@]host[:port]/...`, scp-like `user@host:path` and local paths.
+pub fn parse(url: &str) -> Option<ParsedUrl<'_>> {
+    if url.starts_with('/') || url.starts_with("./") || url.starts_with("../") {
+        return Some(ParsedUrl {
+            scheme: "file",
+            host: None,
+            port: None,
+            has_password: false,
+        });
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return parse_scp_like(url);
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.');
+    if !scheme_ok {
+        return None;
+    }
+    if scheme == "file" {
+        return Some(ParsedUrl {
+            scheme: "file",
+            host: None,
+            port: None,
+            has_password: false,
+        });
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    };
+    let (host, port) = split_host_port(hostport)?;
+    Some(ParsedUrl {
+        scheme,
+        host: Some(host),
+        port,
+        has_password: userinfo.is_some_and(|u| u.contains(':')),
+    })
+}
+
+fn split_host_port(hostport: &str) -> Option<(&str, Option<u16>)> {
+    if let Some(rest) = hostport.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        return Some((host, port));
+    }
+    match hostport.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() => Some((host, Some(port.parse().ok()?))),
+        Some((host, _)) => Some((host, None)),
+        None => Some((hostport, None)),
+    }
+    .filter(|(host, _)| !host.is_empty())
+}
+
+fn parse_scp_like(url: &str) -> Option<ParsedUrl<'_>> {
+    let (userhost, _path) = url.split_once(':')?;
+    let host = userhost.rsplit_once('@').map_or(userhost, |(_, h)| h);
+    if host.is_empty() || host.contains('/') {
+        return None;
+    }
+    Some(ParsedUrl {
+        scheme: "ssh",
+        host: Some(host),
+        port: None,
+        has_password: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict() -> UrlPolicy {
+        UrlPolicy {
+            allow_local_paths: false,
+            allow_private_networks: false,
+        }
+    }
+
+    #[test]
+    fn parses_the_usual_shapes() {
+        let p = parse("https://user@example.com:8443/x.git").expect("parses");
+        assert_eq!(
+            (p.scheme, p.host, p.port, p.has_password),
+            ("https", Some("example.com"), Some(8443), false)
+        );
+        let p = parse("http://[::1]:80/r").expect("parses");
+        assert_eq!((p.host, p.port), (Some("::1"), Some(80)));
+        let p = parse("git@example.com:org/repo.git").expect("parses");
+        assert_eq!((p.scheme, p.host), ("ssh", Some("example.com")));
+        assert_eq!(parse("/srv/repo").map(|p| p.scheme), Some("file"));
+        assert!(
+            parse("https://u:secret@example.com/r")
+                .expect("parses")
+                .has_password
+        );
+    }
+
+    #[test]
+    fn refuses_hostile_urls() {
+        let policy = UrlPolicy::default();
+        for url in [
+            "ext::sh -c touch% /tmp/pwned",
+            "-uhello",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[fe80::1]/x",
+            "http://0.0.0.0/x",
+            "file:///etc",
+            "/etc/passwd",
+            "https://u:p@127.0.0.1/x",
+            "gopher://127.0.0.1/x",
+        ] {
+            assert!(policy.check(url).is_err(), "{url} should be refused");
+        }
+        assert!(strict().check("http://127.0.0.1:9/x").is_err());
+        assert!(strict().check("http://10.1.2.3/x").is_err());
+        assert!(policy.check("http://127.0.0.1:9/x").is_ok());
+    }
+}

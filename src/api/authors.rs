@@ -1,0 +1,164 @@
+//! Authors, large files and the LFS preference of an import; changes trigger one remap.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::Value;
+
+use super::body::{parse_object, read_capped, Fields};
+use super::error::ApiError;
+use super::imports::import_json;
+use super::{auth, wire, SharedState};
+use crate::store::{LfsChoice, RepoRecord};
+
+#[derive(serde::Deserialize)]
+pub struct Since {
+    since: Option<String>,
+}
+
+fn repo_with_import(state: &SharedState, owner: &str, name: &str) -> Result<RepoRecord, ApiError> {
+    let repo = state.repo(owner, name)?;
+    state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    Ok(repo)
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Query<Since>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let since = match query.since.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(text) => text.parse::<i64>().map_err(|_| {
+            ApiError::invalid(
+                "Author",
+                "since",
+                "invalid",
+                "since must be an author id".to_owned(),
+            )
+        })?,
+    };
+    let repo = repo_with_import(&state, &owner, &name)?;
+    let base = state.base_url(&headers);
+    let urls = wire::Urls {
+        base: &base,
+        repo: &repo,
+    };
+    let authors = state.store.authors(repo.id, since)?;
+    Ok(Json(
+        authors.iter().map(|a| wire::author(&urls, a)).collect(),
+    ))
+}
+
+/// Re-runs mapping and pushing after a change, superseding a run already mapping.
+async fn remap(state: &SharedState, repo: &RepoRecord) -> Result<(), ApiError> {
+    let _control = state.scheduler.control(repo.id).await;
+    let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    if matches!(
+        import.status,
+        crate::store::Status::Complete
+            | crate::store::Status::Mapping
+            | crate::store::Status::Pushing
+    ) {
+        state.scheduler.stop(repo.id).await;
+        state.store.remap(repo.id)?;
+        state.scheduler.enqueue(repo.id);
+    }
+    Ok(())
+}
+
+pub async fn map(
+    State(state): State<SharedState>,
+    Path((owner, name, author_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let author_id: i64 = author_id.parse().map_err(|_| ApiError::NotFound)?;
+    let bytes = read_capped(body, state.max_body_bytes).await?;
+    let map = parse_object(&bytes)?.unwrap_or_default();
+    let fields = Fields {
+        resource: "Author",
+        map: &map,
+    };
+    fields.only(&["name", "email"])?;
+    let new_name = fields.string("name")?;
+    let new_email = fields.string("email")?;
+    for (field, value) in [("name", &new_name), ("email", &new_email)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.contains(['<', '>', '\n', '\0']))
+        {
+            return Err(ApiError::invalid(
+                "Author",
+                field,
+                "invalid",
+                format!("{field} may not contain <, > or newlines"),
+            ));
+        }
+    }
+    let repo = repo_with_import(&state, &owner, &name)?;
+    let author = state.store.map_author(
+        repo.id,
+        author_id,
+        new_name.as_deref(),
+        new_email.as_deref(),
+    )?;
+    remap(&state, &repo).await?;
+    let base = state.base_url(&headers);
+    Ok(Json(wire::author(
+        &wire::Urls {
+            base: &base,
+            repo: &repo,
+        },
+        &author,
+    )))
+}
+
+pub async fn large_files(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let repo = repo_with_import(&state, &owner, &name)?;
+    let files = state.store.large_files(repo.id)?;
+    Ok(Json(files.iter().map(wire::large_file).collect()))
+}
+
+pub async fn set_lfs(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let bytes = read_capped(body, state.max_body_bytes).await?;
+    let map = parse_object(&bytes)?.ok_or(ApiError::invalid(
+        "Import",
+        "use_lfs",
+        "missing_field",
+        None,
+    ))?;
+    let fields = Fields {
+        resource: "Import",
+        map: &map,
+    };
+    let choice = fields
+        .choice("use_lfs", |s| {
+            LfsChoice::parse(s).filter(|c| *c != LfsChoice::Undecided)
+        })?
+        .ok_or(ApiError::invalid(
+            "Import",
+            "use_lfs",
+            "missing_field",
+            None,
+        ))?;
+    let repo = repo_with_import(&state, &owner, &name)?;
+    state.store.set_lfs_choice(repo.id, choice)?;
+    remap(&state, &repo).await?;
+    import_json(&state, &headers, &repo)
+}

@@ -1,0 +1,136 @@
+//! Request bodies: size-capped reading and field-by-field JSON validation that yields
+//! GitHub-shaped 400/413/422 errors instead of framework rejections.
+
+use axum::body::{Body, Bytes};
+use serde_json::{Map, Value};
+
+use super::error::ApiError;
+
+/// Reads the whole body, refusing more than `limit` bytes.
+pub async fn read_capped(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge)
+}
+
+/// A JSON object body; `None` for an empty (or whitespace-only) body.
+pub fn parse_object(bytes: &[u8]) -> Result<Option<Map<String, Value>>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(Some(map)),
+        Ok(Value::Null) => Ok(None),
+        Ok(_) => Err(ApiError::NotAnObject),
+        Err(_) => Err(ApiError::BadJson),
+    }
+}
+
+/// Typed access to an object's fields, naming the resource in errors.
+pub struct Fields<'a> {
+    pub resource: &'static str,
+    pub map: &'a Map<String, Value>,
+}
+
+impl Fields<'_> {
+    /// An optional string field; `null` counts as absent.
+    pub fn string(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::invalid(
+                self.resource,
+                name,
+                "invalid",
+                format!("{name} must be a string"),
+            )),
+        }
+    }
+
+    pub fn required_string(&self, name: &str) -> Result<String, ApiError> {
+        match self.string(name)? {
+            Some(s) if !s.trim().is_empty() => Ok(s),
+            _ => Err(ApiError::invalid(
+                self.resource,
+                name,
+                "missing_field",
+                None,
+            )),
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::invalid(
+                self.resource,
+                name,
+                "invalid",
+                format!("{name} must be a boolean"),
+            )),
+        }
+    }
+
+    /// An optional string that must parse with `parse`.
+    pub fn choice<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        match self.string(name)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).ok_or_else(|| {
+                ApiError::invalid(
+                    self.resource,
+                    name,
+                    "invalid",
+                    format!("{text:?} is not a valid {name}"),
+                )
+            }),
+        }
+    }
+
+    /// Refuses any field outside `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(unknown) => Err(ApiError::invalid(
+                self.resource,
+                unknown,
+                "invalid",
+                format!("{unknown} is not a known field"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_bodies() {
+        assert!(parse_object(b"").expect("empty").is_none());
+        assert!(parse_object(b" \n").expect("blank").is_none());
+        assert!(parse_object(b"{}").expect("object").is_some());
+        assert!(matches!(parse_object(b"{"), Err(ApiError::BadJson)));
+        assert!(matches!(parse_object(b"[1]"), Err(ApiError::NotAnObject)));
+    }
+
+    #[test]
+    fn wrong_types_are_field_errors() {
+        let map = serde_json::json!({"vcs_url": 3, "vcs": "svn"});
+        let fields = Fields {
+            resource: "Import",
+            map: map.as_object().expect("object"),
+        };
+        assert!(
+            matches!(fields.required_string("vcs_url"), Err(ApiError::Validation(f)) if f.field == "vcs_url")
+        );
+        assert!(fields.choice("vcs", |_| None::<()>).is_err());
+        assert!(
+            matches!(fields.required_string("missing"), Err(ApiError::Validation(f)) if f.code == "missing_field")
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Git smart HTTP for hosted repositories (clone and fetch; pushes are refused).
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+
+use super::body::read_capped;
+use super::error::ApiError;
+use super::{auth, SharedState};
+use crate::git::http_backend::{self, CgiRequest};
+use crate::names;
+
+/// Largest upload-pack request (the client's wants and haves).
+const MAX_NEGOTIATION_BYTES: usize = 64 * 1024 * 1024;
+
+async fn backend(
+    state: &SharedState,
+    owner: &str,
+    repo_segment: &str,
+    service_path: &str,
+    method: Method,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let name = repo_segment.strip_suffix(".git").unwrap_or(repo_segment);
+    if !names::valid_owner(owner) || !names::valid_repo(name) {
+        return Err(ApiError::NotFound);
+    }
+    let repo = state.repo(owner, name)?;
+    auth::authorize_git(state, &headers, &repo)?;
+    let query = query.unwrap_or_default();
+    if query.contains("git-receive-pack") {
+        return Err(ApiError::Forbidden(
+            "hosted repositories are written by imports only",
+        ));
+    }
+    let body = read_capped(body, MAX_NEGOTIATION_BYTES).await?;
+    let path_info = format!(
+        "/{}/{}.git/{service_path}",
+        repo.owner.to_lowercase(),
+        repo.name.to_lowercase()
+    );
+    let root = state.scheduler.env().repos_root.clone();
+    http_backend::serve(CgiRequest {
+        project_root: &root,
+        path_info: &path_info,
+        method: &method,
+        query: &query,
+        headers: &headers,
+        body,
+        remote_user: None,
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+pub async fn info_refs(
+    State(state): State<SharedState>,
+    Path((owner, repo)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    backend(
+        &state,
+        &owner,
+        &repo,
+        "info/refs",
+        Method::GET,
+        query,
+        headers,
+        Body::empty(),
+    )
+    .await
+}
+
+pub async fn upload_pack(
+    State(state): State<SharedState>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    backend(
+        &state,
+        &owner,
+        &repo,
+        "git-upload-pack",
+        Method::POST,
+        None,
+        headers,
+        body,
+    )
+    .await
+}
+
+pub async fn receive_pack() -> ApiError {
+    ApiError::Forbidden("hosted repositories are written by imports only")
+}

@@ -1,0 +1,194 @@
+//! `PUT`, `GET`, `PATCH` and `DELETE /repos/{owner}/{repo}/import`.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use srcimport_converters::{Credentials, Vcs};
+
+use super::body::{parse_object, read_capped, Fields};
+use super::error::ApiError;
+use super::{auth, repos, wire, SharedState};
+use crate::git;
+use crate::store::{LfsChoice, NewImport, RepoRecord, Stage};
+
+/// Loads the repository and its import, answering 404 for either missing.
+fn import_of(
+    state: &SharedState,
+    owner: &str,
+    name: &str,
+) -> Result<(RepoRecord, crate::store::ImportRecord), ApiError> {
+    let repo = state.repo(owner, name)?;
+    let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    Ok((repo, import))
+}
+
+pub fn import_json(
+    state: &SharedState,
+    headers: &HeaderMap,
+    repo: &RepoRecord,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    let base = state.base_url(headers);
+    Ok(Json(wire::import(
+        &wire::Urls { base: &base, repo },
+        &import,
+    )))
+}
+
+fn credentials(fields: &Fields<'_>) -> Result<Option<Credentials>, ApiError> {
+    let username = fields.string("vcs_username")?;
+    let password = fields.string("vcs_password")?;
+    Ok(match (username, password) {
+        (None, None) => None,
+        (username, password) => Some(Credentials {
+            username: username.unwrap_or_default(),
+            password: password.unwrap_or_default(),
+        }),
+    })
+}
+
+pub async fn start(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let bytes = read_capped(body, state.max_body_bytes).await?;
+    let map = parse_object(&bytes)?.ok_or(ApiError::invalid(
+        "Import",
+        "vcs_url",
+        "missing_field",
+        None,
+    ))?;
+    let fields = Fields {
+        resource: "Import",
+        map: &map,
+    };
+    let vcs_url = fields.required_string("vcs_url")?.trim().to_owned();
+    let new = NewImport {
+        vcs: fields.choice("vcs", Vcs::parse)?,
+        tfvc_project: fields.string("tfvc_project")?,
+        use_lfs: fields
+            .choice("use_lfs", LfsChoice::parse)?
+            .unwrap_or(LfsChoice::Undecided),
+        credentials: credentials(&fields)?,
+        vcs_url,
+    };
+    state
+        .scheduler
+        .env()
+        .url_policy
+        .check_shape(&new.vcs_url)
+        .map_err(|e| ApiError::invalid("Import", "vcs_url", "invalid", e.to_string()))?;
+    let repo = match state.store.find_repo(&owner, &name)? {
+        Some(repo) => repo,
+        None if state.auto_create_repos => {
+            match repos::create_hosted(&state, &owner, &name, true).await {
+                Ok(repo) => repo,
+                // Another request created it first.
+                Err(_) => state.repo(&owner, &name)?,
+            }
+        }
+        None => return Err(ApiError::NotFound),
+    };
+    let _control = state.scheduler.control(repo.id).await;
+    state.store.start_import(repo.id, new)?;
+    state.scheduler.enqueue(repo.id);
+    let json = import_json(&state, &headers, &repo)?;
+    let location = wire::Urls {
+        base: &state.base_url(&headers),
+        repo: &repo,
+    }
+    .import();
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], json).into_response())
+}
+
+pub async fn status(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let (repo, _) = import_of(&state, &owner, &name)?;
+    import_json(&state, &headers, &repo)
+}
+
+/// Credentials resume a failed import at its failed step; a project choice resumes
+/// detection; no body (or `{}`) restarts from scratch.
+pub async fn update(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let bytes = read_capped(body, state.max_body_bytes).await?;
+    let map = parse_object(&bytes)?.unwrap_or_default();
+    let (repo, _) = import_of(&state, &owner, &name)?;
+    let fields = Fields {
+        resource: "Import",
+        map: &map,
+    };
+    let credentials = credentials(&fields)?;
+    let vcs = fields.choice("vcs", Vcs::parse)?;
+    let tfvc_project = fields.string("tfvc_project")?;
+    let use_lfs = fields.choice("use_lfs", LfsChoice::parse)?;
+    let _control = state.scheduler.control(repo.id).await;
+    let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    if let Some(choice) = use_lfs {
+        state.store.set_lfs_choice(repo.id, choice)?;
+    }
+    let choosing = vcs.is_some() || tfvc_project.is_some();
+    if credentials.is_none() && !choosing && use_lfs.is_none() {
+        state.scheduler.stop(repo.id).await;
+        state.store.restart(repo.id)?;
+        state.scheduler.enqueue(repo.id);
+        return import_json(&state, &headers, &repo);
+    }
+    if let Some(credentials) = credentials {
+        state.store.set_credentials(repo.id, Some(credentials))?;
+    }
+    if choosing {
+        state.store.set_project(repo.id, vcs, tfvc_project)?;
+    }
+    if import.status.is_failure() {
+        let stage = match (choosing, import.failed_step) {
+            (true, _) if vcs.is_some() || import.vcs.is_some() => Stage::Importing,
+            (true, _) => Stage::Detecting,
+            (false, Some(step)) => step,
+            (false, None) => Stage::Detecting,
+        };
+        state.store.resume(repo.id, stage)?;
+        state.scheduler.enqueue(repo.id);
+    }
+    import_json(&state, &headers, &repo)
+}
+
+pub async fn cancel(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let repo = state.repo(&owner, &name)?;
+    let _control = state.scheduler.control(repo.id).await;
+    state.scheduler.stop(repo.id).await;
+    let Some(import) = state.store.import(repo.id)? else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
+    let path = state.scheduler.repo_path(&repo);
+    tokio::task::spawn_blocking(move || git::drop_work_refs(&path))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.store.delete_import(repo.id)?;
+    tracing::info!(
+        repo_id = repo.id,
+        status = import.status.as_str(),
+        "import cancelled"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}

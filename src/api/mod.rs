@@ -1,0 +1,91 @@
+//! The HTTP face: GitHub's Source Imports API, the repository endpoints clients need around
+//! it, and Git smart HTTP for hosted repositories.
+//!
+//! Invariant: only this module knows HTTP and JSON.
+
+mod auth;
+mod authors;
+mod body;
+pub mod error;
+mod git_http;
+mod imports;
+mod repos;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap};
+use axum::routing::{get, patch, post, put};
+use axum::Router;
+
+use crate::jobs::Scheduler;
+use crate::store::{JobStore, RepoRecord};
+use crate::tokens::Tokens;
+
+use error::ApiError;
+
+/// Shared by every handler.
+pub struct AppState {
+    pub store: Arc<dyn JobStore>,
+    pub scheduler: Scheduler,
+    pub tokens: Tokens,
+    pub base_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub auto_create_repos: bool,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// The base URL for `url` fields: configured, or this request's own host.
+    fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(base) = &self.base_url {
+            return base.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+
+    fn repo(&self, owner: &str, name: &str) -> Result<RepoRecord, ApiError> {
+        self.store.find_repo(owner, name)?.ok_or(ApiError::NotFound)
+    }
+}
+
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/repos/{owner}/{repo}", get(repos::get_repo))
+        .route("/user/repos", post(repos::create_user_repo))
+        .route("/orgs/{org}/repos", post(repos::create_org_repo))
+        .route(
+            "/repos/{owner}/{repo}/import",
+            put(imports::start)
+                .get(imports::status)
+                .patch(imports::update)
+                .delete(imports::cancel),
+        )
+        .route("/repos/{owner}/{repo}/import/authors", get(authors::list))
+        .route(
+            "/repos/{owner}/{repo}/import/authors/{author_id}",
+            patch(authors::map),
+        )
+        .route(
+            "/repos/{owner}/{repo}/import/large_files",
+            get(authors::large_files),
+        )
+        .route("/repos/{owner}/{repo}/import/lfs", patch(authors::set_lfs))
+        .route("/{owner}/{repo}/info/refs", get(git_http::info_refs))
+        .route(
+            "/{owner}/{repo}/git-upload-pack",
+            post(git_http::upload_pack),
+        )
+        .route(
+            "/{owner}/{repo}/git-receive-pack",
+            post(git_http::receive_pack),
+        )
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
+}

@@ -1,0 +1,50 @@
+//! Server configuration: command-line flags, each with an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// `srcimport serve` options.
+#[derive(Args, Clone, Debug)]
+pub struct ServeConfig {
+    /// Directory for the database, hosted repositories and tokens.
+    #[arg(long, env = "SRCIMPORT_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "SRCIMPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Base URL used in `url` fields of responses; by default taken from the request's Host.
+    #[arg(long, env = "SRCIMPORT_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Concurrent import workers.
+    #[arg(long, env = "SRCIMPORT_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// Allow local paths and file:// URLs as sources (they read the server's disk).
+    #[arg(long, env = "SRCIMPORT_ALLOW_LOCAL_SOURCES")]
+    pub allow_local_sources: bool,
+    /// Refuse sources on loopback and private networks.
+    #[arg(long, env = "SRCIMPORT_DENY_PRIVATE_NETWORKS")]
+    pub deny_private_networks: bool,
+    /// Do not create a repository when PUT /import names one that does not exist.
+    #[arg(long, env = "SRCIMPORT_NO_AUTO_CREATE")]
+    pub no_auto_create: bool,
+    /// Largest accepted API request body, in bytes.
+    #[arg(long, env = "SRCIMPORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// File with one API token per line: `TOKEN LOGIN [OWNER,OWNER|*]`.
+    /// Defaults to `DATA_DIR/tokens`; created with a fresh admin token on first start.
+    #[arg(long, env = "SRCIMPORT_TOKENS_FILE")]
+    pub tokens_file: Option<PathBuf>,
+    /// A single admin token, instead of a tokens file.
+    #[arg(long, env = "SRCIMPORT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+impl ServeConfig {
+    pub fn tokens_path(&self) -> PathBuf {
+        self.tokens_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("tokens"))
+    }
+}

@@ -1,0 +1,134 @@
+//! Git smart HTTP for hosted repositories: a CGI bridge to the real `git http-backend`.
+
+use std::path::Path;
+use std::pin::Pin;
+use std::process::Stdio;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader, ReadBuf};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio_util::io::ReaderStream;
+
+/// One CGI request to `git http-backend`.
+pub struct CgiRequest<'a> {
+    /// Directory that holds `owner/repo.git`.
+    pub project_root: &'a Path,
+    /// `/owner/repo.git/info/refs` and the like.
+    pub path_info: &'a str,
+    pub method: &'a Method,
+    pub query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: axum::body::Bytes,
+    pub remote_user: Option<&'a str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CgiError {
+    #[error("git http-backend: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("git http-backend: malformed CGI header {0:?}")]
+    Header(String),
+}
+
+/// Keeps the child alive (and killed on drop) for as long as its output streams.
+struct ChildOutput {
+    stdout: BufReader<ChildStdout>,
+    _child: Child,
+}
+
+impl AsyncRead for ChildOutput {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stdout).poll_read(cx, buf)
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Runs `git http-backend` for one request and streams its answer.
+pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> {
+    let mut cmd = Command::new("git");
+    cmd.arg("http-backend")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_PROJECT_ROOT", request.project_root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("GATEWAY_INTERFACE", "CGI/1.1")
+        .env("PATH_INFO", request.path_info)
+        .env("REQUEST_METHOD", request.method.as_str())
+        .env("QUERY_STRING", request.query)
+        .env("CONTENT_TYPE", header_text(request.headers, "content-type"))
+        .env("CONTENT_LENGTH", request.body.len().to_string())
+        .env(
+            "HTTP_CONTENT_ENCODING",
+            header_text(request.headers, "content-encoding"),
+        )
+        .env("GIT_PROTOCOL", header_text(request.headers, "git-protocol"))
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    if let Some(user) = request.remote_user {
+        cmd.env("REMOTE_USER", user);
+    }
+    let mut child = cmd.spawn()?;
+    let broken = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+    let mut stdin = child.stdin.take().ok_or_else(broken)?;
+    let body = request.body;
+    tokio::spawn(async move {
+        let _ = stdin.write_all(&body).await;
+    });
+    let mut stdout = BufReader::new(child.stdout.take().ok_or_else(broken)?);
+    let mut response = Response::builder().status(StatusCode::OK);
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).await? == 0 {
+            break;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| CgiError::Header(line.to_owned()))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("status") {
+            let code = value
+                .split_whitespace()
+                .next()
+                .and_then(|c| c.parse::<u16>().ok());
+            let status = code
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .ok_or_else(|| CgiError::Header(line.to_owned()))?;
+            response = response.status(status);
+        } else {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| CgiError::Header(line.to_owned()))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|_| CgiError::Header(line.to_owned()))?;
+            response = response.header(name, value);
+        }
+    }
+    let output = ChildOutput {
+        stdout,
+        _child: child,
+    };
+    response
+        .body(Body::from_stream(ReaderStream::new(output)))
+        .map_err(|e| CgiError::Header(e.to_string()))
+}

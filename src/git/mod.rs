@@ -1,0 +1,104 @@
+//! Git plumbing for the hosted repositories: layout, object reading and writing, history
+//! rewriting, publishing refs and serving them over smart HTTP.
+
+pub mod http_backend;
+pub mod ident;
+pub mod objects;
+pub mod publish;
+pub mod rewrite;
+
+use std::path::{Path, PathBuf};
+
+use srcimport_converters::{git, process, Cancel, SourceError};
+
+/// Mapped (rewritten) refs wait here between mapping and pushing.
+pub const MAPPED_NAMESPACE: &str = "refs/srcimport/mapped/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("malformed {kind} object {oid}: {detail}")]
+    Malformed {
+        kind: &'static str,
+        oid: String,
+        detail: String,
+    },
+}
+
+impl GitError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        GitError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Runs a local git command in `git_dir` to completion and returns its stdout.
+pub fn run_git(
+    git_dir: &Path,
+    args: &[&str],
+    stdin: Option<Vec<u8>>,
+    cancel: &Cancel,
+) -> Result<Vec<u8>, GitError> {
+    let mut cmd = git::command(Some(git_dir));
+    cmd.args(args);
+    let what = format!("git {}", args.first().copied().unwrap_or_default());
+    Ok(process::run(cmd, stdin, cancel, |_| {})?
+        .success_or(&what)?
+        .stdout)
+}
+
+/// Creates the bare repository for a hosted repo, configured to hide srcimport's own refs
+/// from clients and to refuse pushes over HTTP.
+pub fn init_hosted(path: &Path) -> Result<(), GitError> {
+    if path.join("HEAD").exists() {
+        return Ok(());
+    }
+    let parent = path.parent().unwrap_or(path);
+    std::fs::create_dir_all(parent).map_err(|e| GitError::io(parent, e))?;
+    let cancel = Cancel::new();
+    let mut cmd = git::command(None);
+    cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"])
+        .arg(path);
+    process::run(cmd, None, &cancel, |_| {})?.success_or("git init")?;
+    for (key, value) in [
+        ("uploadpack.hideRefs", "refs/srcimport"),
+        ("http.receivepack", "false"),
+        ("gc.auto", "0"),
+        ("core.logAllRefUpdates", "false"),
+    ] {
+        run_git(path, &["config", key, value], None, &cancel)?;
+    }
+    Ok(())
+}
+
+/// Removes srcimport's working refs (raw and mapped history) from a hosted repository;
+/// what was published stays.
+pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
+    if !path.join("HEAD").exists() {
+        return Ok(());
+    }
+    let cancel = Cancel::new();
+    let refs = run_git(
+        path,
+        &[
+            "for-each-ref",
+            "--format=delete %(refname)",
+            "refs/srcimport/",
+        ],
+        None,
+        &cancel,
+    )?;
+    if !refs.is_empty() {
+        run_git(path, &["update-ref", "--stdin"], Some(refs), &cancel)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! Scanning a raw import's identities and rewriting its history under an author map.
+//!
+//! Only commit and tag objects are rewritten: trees and blobs are reused as they are, so a
+//! remap costs one pass over the commits. The same input and map give the same ids.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
+
+use super::ident::IdentLine;
+use super::objects::{CommitWalk, LooseWriter, ObjectReader};
+use super::{run_git, GitError, MAPPED_NAMESPACE};
+
+/// Raw identity (`Name <email>` as stored) to the identity to write instead.
+#[derive(Clone, Debug, Default)]
+pub struct AuthorMap(HashMap<Vec<u8>, Vec<u8>>);
+
+impl AuthorMap {
+    pub fn insert(&mut self, raw: &str, replacement: String) {
+        if raw != replacement {
+            self.0
+                .insert(raw.as_bytes().to_vec(), replacement.into_bytes());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The identity line with its identity replaced, if the map has it.
+    fn map_line(&self, line: &[u8]) -> Option<Vec<u8>> {
+        let ident = IdentLine::parse(line)?;
+        let replacement = self.0.get(ident.identity)?;
+        Some([replacement.as_slice(), ident.when].concat())
+    }
+}
+
+/// Every distinct identity of a raw import, with how many commits and tags carry it.
+pub struct IdentityScan {
+    pub identities: BTreeMap<String, u64>,
+    pub commits: u64,
+}
+
+const RAW_GLOB: &str = "--glob=refs/srcimport/raw/*";
+
+/// Walks every raw commit (and annotated tag) and collects author, committer and tagger
+/// identities. `on_commit` sees the running commit count.
+pub fn scan_identities(
+    git_dir: &Path,
+    cancel: &Cancel,
+    mut on_commit: impl FnMut(u64),
+) -> Result<IdentityScan, GitError> {
+    let mut identities = BTreeMap::new();
+    let mut commits = 0u64;
+    let mut walk = CommitWalk::start(git_dir, &[RAW_GLOB])?;
+    while let Some(commit) = walk.next_commit()? {
+        cancel.check()?;
+        for (key, value) in headers(&commit.body) {
+            if key == b"author" || key == b"committer" {
+                count_identity(&mut identities, value);
+            }
+        }
+        commits += 1;
+        if commits % 512 == 0 {
+            on_commit(commits);
+        }
+    }
+    on_commit(commits);
+    let mut reader = ObjectReader::start(git_dir)?;
+    for (oid, kind, _) in raw_refs(git_dir, cancel)? {
+        if kind == "tag" {
+            let tag = reader.read(&oid)?;
+            for (key, value) in headers(&tag.body) {
+                if key == b"tagger" {
+                    count_identity(&mut identities, value);
+                }
+            }
+        }
+    }
+    Ok(IdentityScan {
+        identities,
+        commits,
+    })
+}
+
+fn count_identity(identities: &mut BTreeMap<String, u64>, line: &[u8]) {
+    if let Some(ident) = IdentLine::parse(line) {
+        let key = String::from_utf8_lossy(ident.identity).into_owned();
+        *identities.entry(key).or_default() += 1;
+    }
+}
+
+/// `(oid, objecttype, refname)` of every raw ref.
+fn raw_refs(git_dir: &Path, cancel: &Cancel) -> Result<Vec<(String, String, String)>, GitError> {
+    let out = run_git(
+        git_dir,
+        &[
+            "for-each-ref",
+            "--format=%(objectname) %(objecttype) %(refname)",
+            RAW_NAMESPACE,
+        ],
+        None,
+        cancel,
+    )?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            Some((
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+            ))
+        })
+        .collect())
+}
+
+/// Header lines of a commit or tag as (key, value), continuation lines folded into value.
+fn headers(body: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let header_end = find_blank_line(body).unwrap_or(body.len());
+    let mut out: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut start = 0;
+    while start < header_end {
+        let mut end = start;
+        // A header runs to a newline not followed by a space (continuation).
+        loop {
+            match body[end..header_end].iter().position(|&b| b == b'\n') {
+                Some(nl) => {
+                    end += nl + 1;
+                    if end < header_end && body[end] == b' ' {
+                        continue;
+                    }
+                }
+                None => end = header_end,
+            }
+            break;
+        }
+        let line = &body[start..end];
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let (key, value) = match line.iter().position(|&b| b == b' ') {
+            Some(sp) => (&line[..sp], &line[sp + 1..]),
+            None => (line, &line[line.len()..]),
+        };
+        out.push((key, value));
+        start = end;
+    }
+    out
+}
+
+/// Offset of the newline that ends the header block (the first `\n\n`), if any.
+fn find_blank_line(body: &[u8]) -> Option<usize> {
+    if body.first() == Some(&b'\n') {
+        return Some(0);
+    }
+    body.windows(2).position(|w| w == b"\n\n").map(|p| p + 1)
+}
+
+/// Counts from a rewrite, for progress and the conversion report.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RewriteSummary {
+    pub commits: u64,
+    pub rewritten: u64,
+}
+
+/// Rewrites every raw commit and annotated tag under `map` and points
+/// `refs/srcimport/mapped/*` at the results (stale mapped refs are deleted).
+pub fn rewrite(
+    git_dir: &Path,
+    map: &AuthorMap,
+    cancel: &Cancel,
+    mut on_commit: impl FnMut(u64),
+) -> Result<RewriteSummary, GitError> {
+    let writer = LooseWriter::new(git_dir);
+    let mut new_ids: HashMap<String, String> = HashMap::new();
+    let mut summary = RewriteSummary::default();
+    if !map.is_empty() {
+        let mut walk = CommitWalk::start(git_dir, &[RAW_GLOB])?;
+        while let Some(commit) = walk.next_commit()? {
+            cancel.check()?;
+            if let Some(body) = rewrite_commit(&commit.body, map, &new_ids, &commit.oid)? {
+                let new_oid = writer.write("commit", &body)?;
+                new_ids.insert(commit.oid, new_oid);
+                summary.rewritten += 1;
+            }
+            summary.commits += 1;
+            if summary.commits % 512 == 0 {
+                on_commit(summary.commits);
+            }
+        }
+    }
+    on_commit(summary.commits);
+    let mut reader = ObjectReader::start(git_dir)?;
+    let mut updates = String::from("start\n");
+    let mut wanted = Vec::new();
+    for (oid, kind, refname) in raw_refs(git_dir, cancel)? {
+        let target = match kind.as_str() {
+            "commit" => new_ids.get(&oid).cloned().unwrap_or(oid),
+            "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &writer)?,
+            _ => oid,
+        };
+        let mapped = format!("{MAPPED_NAMESPACE}{}", &refname[RAW_NAMESPACE.len()..]);
+        updates.push_str(&format!("update {mapped} {target}\n"));
+        wanted.push(mapped);
+    }
+    let existing = run_git(
+        git_dir,
+        &["for-each-ref", "--format=%(refname)", MAPPED_NAMESPACE],
+        None,
+        cancel,
+    )?;
+    for stale in String::from_utf8_lossy(&existing).lines() {
+        if !wanted.iter().any(|w| w == stale) {
+            updates.push_str(&format!("delete {stale}\n"));
+        }
+    }
+    updates.push_str("commit\n");
+    run_git(
+        git_dir,
+        &["update-ref", "--stdin"],
+        Some(updates.into_bytes()),
+        cancel,
+    )?;
+    Ok(summary)
+}
+
+/// The rewritten commit body, or `None` when neither parents nor identities change.
+fn rewrite_commit(
+    body: &[u8],
+    map: &AuthorMap,
+    new_ids: &HashMap<String, String>,
+    oid: &str,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let header_end = find_blank_line(body).ok_or_else(|| GitError::Malformed {
+        kind: "commit",
+        oid: oid.to_owned(),
+        detail: "no blank line after the headers".into(),
+    })?;
+    let mut changed = false;
+    let mut out = Vec::with_capacity(body.len());
+    let mut signatures = Vec::new();
+    for (key, value) in headers(body) {
+        let replaced = match key {
+            b"parent" => new_ids
+                .get(std::str::from_utf8(value).unwrap_or_default())
+                .map(|new| new.as_bytes().to_vec()),
+            b"author" | b"committer" => map.map_line(value),
+            _ => None,
+        };
+        if matches!(key, b"gpgsig" | b"gpgsig-sha256" | b"mergetag") {
+            signatures.push((key, value));
+            continue;
+        }
+        changed |= replaced.is_some();
+        out.extend_from_slice(key);
+        out.push(b' ');
+        out.extend_from_slice(replaced.as_deref().unwrap_or(value));
+        out.push(b'\n');
+    }
+    if !changed {
+        return Ok(None);
+    }
+    // Signatures cannot survive a rewrite; a changed commit drops them (as filter-repo does).
+    let _dropped = signatures;
+    out.extend_from_slice(&body[header_end..]);
+    Ok(Some(out))
+}
+
+/// Rewrites an annotated tag (and any tag it points at) whose target or tagger changed.
+fn rewrite_tag_chain(
+    oid: &str,
+    map: &AuthorMap,
+    new_ids: &HashMap<String, String>,
+    reader: &mut ObjectReader,
+    writer: &LooseWriter,
+) -> Result<String, GitError> {
+    let tag = reader.read(oid)?;
+    let header_end = find_blank_line(&tag.body).unwrap_or(tag.body.len());
+    let mut out = Vec::with_capacity(tag.body.len());
+    let mut changed = false;
+    let fields = headers(&tag.body);
+    let target_kind = fields
+        .iter()
+        .find(|(k, _)| *k == b"type")
+        .map(|(_, v)| v.to_vec())
+        .unwrap_or_default();
+    for (key, value) in fields {
+        let replaced = match key {
+            b"object" => {
+                let target = String::from_utf8_lossy(value).into_owned();
+                let new_target = match target_kind.as_slice() {
+                    b"commit" => new_ids.get(&target).cloned(),
+                    b"tag" => Some(rewrite_tag_chain(&target, map, new_ids, reader, writer)?)
+                        .filter(|new| *new != target),
+                    _ => None,
+                };
+                new_target.map(String::into_bytes)
+            }
+            b"tagger" => map.map_line(value),
+            _ => None,
+        };
+        changed |= replaced.is_some();
+        out.extend_from_slice(key);
+        out.push(b' ');
+        out.extend_from_slice(replaced.as_deref().unwrap_or(value));
+        out.push(b'\n');
+    }
+    if !changed {
+        return Ok(oid.to_owned());
+    }
+    out.extend_from_slice(&tag.body[header_end..]);
+    writer.write("tag", &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_fold_continuations() {
+        let body =
+            b"tree t\nparent p\ngpgsig -----BEGIN\n line\n -----END\nauthor A <a> 1 +0000\n\nmsg\n";
+        let keys: Vec<_> = headers(body).into_iter().map(|(k, _)| k.to_vec()).collect();
+        assert_eq!(
+            keys,
+            [
+                b"tree".to_vec(),
+                b"parent".to_vec(),
+                b"gpgsig".to_vec(),
+                b"author".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_commits_keep_their_bytes() {
+        let body = b"tree t\nauthor A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nmsg\n";
+        let map = AuthorMap::default();
+        assert_eq!(
+            rewrite_commit(body, &map, &HashMap::new(), "x").expect("ok"),
+            None
+        );
+        let mut map = AuthorMap::default();
+        map.insert("A <a>", "B <b>".into());
+        let out = rewrite_commit(body, &map, &HashMap::new(), "x")
+            .expect("ok")
+            .expect("changed");
+        assert_eq!(
+            out,
+            b"tree t\nauthor B <b> 1 +0000\ncommitter B <b> 1 +0000\n\nmsg\n"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! The import pipeline: detecting → importing → mapping → pushing → complete.
+//!
+//! Runs on a worker thread. Every stage is idempotent, so a run killed anywhere (DELETE,
+//! restart, a crashed server) is resumed by running the current stage again.
+
+mod progress;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use srcimport_converters::url_policy::UrlPolicy;
+use srcimport_converters::{detect, git as git_source, Cancel, Detection, SourceError, Vcs};
+
+use crate::git::{self, ident, publish, rewrite, GitError};
+use crate::store::{
+    Failure, ImportRecord, JobStore, ProgressUpdate, SeenAuthor, Stage, Status, StoreError,
+};
+
+use progress::StoreProgress;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{} sources are not supported by this build yet", .0.as_str())]
+    Unsupported(Vcs),
+}
+
+/// Everything a run needs besides the import itself.
+pub struct Environment {
+    pub store: Arc<dyn JobStore>,
+    /// `{data}/repos`, holding `owner/repo.git`.
+    pub repos_root: PathBuf,
+    pub url_policy: UrlPolicy,
+    /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.
+    pub hold_stage: Option<Stage>,
+}
+
+/// One run of one import, at one generation.
+pub struct Run<'a> {
+    pub env: &'a Environment,
+    pub repo_id: i64,
+    pub repo_path: PathBuf,
+    pub cancel: Cancel,
+}
+
+impl Run<'_> {
+    /// Runs stages until the import completes, fails, or is cancelled or superseded.
+    pub fn execute(&self) -> Result<(), PipelineError> {
+        loop {
+            let Some(import) = self.env.store.import(self.repo_id)? else {
+                return Ok(());
+            };
+            let Some(stage) = import.status.stage() else {
+                return Ok(());
+            };
+            self.hold_if_asked(stage)?;
+            match self.run_stage(stage, &import) {
+                Ok(next) => {
+                    self.env
+                        .store
+                        .advance(self.repo_id, import.generation, next)?;
+                }
+                Err(PipelineError::Source(SourceError::Cancelled)) => return Ok(()),
+                Err(PipelineError::Git(GitError::Source(SourceError::Cancelled))) => return Ok(()),
+                Err(PipelineError::Store(StoreError::Conflict { .. })) => return Ok(()),
+                Err(error) => {
+                    let failure = failure_for(stage, &error, &import);
+                    tracing::warn!(repo_id = self.repo_id, stage = stage.as_str(), %error, "import step failed");
+                    return match self
+                        .env
+                        .store
+                        .fail(self.repo_id, import.generation, failure)
+                    {
+                        Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+                        Err(other) => Err(other.into()),
+                    };
+                }
+            }
+        }
+    }
+
+    fn hold_if_asked(&self, stage: Stage) -> Result<(), PipelineError> {
+        if self.env.hold_stage == Some(stage) {
+            tracing::info!(
+                stage = stage.as_str(),
+                "holding as asked by SRCIMPORT_TEST_HOLD_STAGE"
+            );
+            while !self.cancel.is_cancelled() {
+                std::thread::park_timeout(std::time::Duration::from_millis(50));
+            }
+            return Err(SourceError::Cancelled.into());
+        }
+        Ok(())
+    }
+
+    /// Runs one stage and says which status follows it.
+    fn run_stage(&self, stage: Stage, import: &ImportRecord) -> Result<Status, PipelineError> {
+        match stage {
+            Stage::Detecting => self.detect(import),
+            Stage::Importing => self.import(import),
+            Stage::Mapping => self.map(import),
+            Stage::Pushing => self.push(import),
+        }
+    }
+
+    fn detect(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
+        let found = detect::detect(
+            &import.vcs_url,
+            import.credentials.as_ref(),
+            &self.env.url_policy,
+            &self.cancel,
+        )?;
+        match found {
+            Detection::Found(vcs) => {
+                self.env
+                    .store
+                    .set_detected_vcs(self.repo_id, import.generation, vcs)?;
+                Ok(Status::Importing)
+            }
+            Detection::Multiple(choices) => {
+                self.env
+                    .store
+                    .offer_choices(self.repo_id, import.generation, choices)?;
+                Err(StoreError::Conflict {
+                    actual: Status::DetectionFoundMultiple.as_str(),
+                    wanted: "a project choice".into(),
+                }
+                .into())
+            }
+        }
+    }
+
+    fn import(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
+        let vcs = import.vcs.unwrap_or(Vcs::Git);
+        if vcs != Vcs::Git {
+            return Err(PipelineError::Unsupported(vcs));
+        }
+        self.env.url_policy.check(&import.vcs_url)?;
+        git::init_hosted(&self.repo_path)?;
+        let store = self.env.store.as_ref();
+        let default_branch = git_source::probe(
+            &import.vcs_url,
+            import.credentials.as_ref(),
+            &self.env.url_policy,
+            &self.cancel,
+        )?;
+        let progress = StoreProgress::new(store, self.repo_id, import.generation);
+        git_source::fetch(
+            &import.vcs_url,
+            &self.repo_path,
+            import.credentials.as_ref(),
+            &self.env.url_policy,
+            &progress,
+            &self.cancel,
+        )?;
+        if let Some(branch) = default_branch {
+            store.set_default_branch(self.repo_id, &branch)?;
+        }
+        let scan = rewrite::scan_identities(&self.repo_path, &self.cancel, |commits| {
+            progress.commits(commits);
+        })?;
+        let seen: Vec<SeenAuthor> = scan
+            .identities
+            .keys()
+            .map(|identity| {
+                let (name, email) = ident::name_and_email(identity);
+                SeenAuthor {
+                    remote_id: identity.clone(),
+                    remote_name: name.clone(),
+                    name,
+                    email,
+                }
+            })
+            .collect();
+        store.merge_authors(self.repo_id, import.generation, &seen)?;
+        store.record_progress(
+            self.repo_id,
+            import.generation,
+            ProgressUpdate {
+                commit_count: Some(i64::try_from(scan.commits).unwrap_or(i64::MAX)),
+                import_percent: Some(100),
+                push_percent: None,
+            },
+        )?;
+        // The source has been read in full: its credentials are no longer needed.
+        store.set_credentials(self.repo_id, None)?;
+        Ok(Status::Mapping)
+    }
+
+    fn map(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
+        let mut map = rewrite::AuthorMap::default();
+        for author in self.env.store.authors(self.repo_id, 0)? {
+            map.insert(
+                &author.remote_id,
+                ident::format_identity(&author.name, &author.email),
+            );
+        }
+        rewrite::rewrite(&self.repo_path, &map, &self.cancel, |_| {})?;
+        self.env.store.record_progress(
+            self.repo_id,
+            import.generation,
+            ProgressUpdate {
+                push_percent: Some(0),
+                ..ProgressUpdate::default()
+            },
+        )?;
+        Ok(Status::Pushing)
+    }
+
+    fn push(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
+        let store = self.env.store.as_ref();
+        let preferred = store
+            .find_repo_by_id(self.repo_id)?
+            .map(|repo| repo.default_branch);
+        let default = publish::publish(&self.repo_path, preferred.as_deref(), &self.cancel)?;
+        if let Some(branch) = default {
+            store.set_default_branch(self.repo_id, &branch)?;
+        }
+        store.record_progress(
+            self.repo_id,
+            import.generation,
+            ProgressUpdate {
+                push_percent: Some(100),
+                ..ProgressUpdate::default()
+            },
+        )?;
+        Ok(Status::Complete)
+    }
+}
+
+/// Which failure status and message an error gives, by stage.
+fn failure_for(stage: Stage, error: &PipelineError, import: &ImportRecord) -> Failure {
+    let auth = matches!(error, PipelineError::Source(e) if e.is_auth());
+    let not_found = matches!(error, PipelineError::Source(SourceError::NotFound { .. }));
+    let status = match (stage, auth, not_found) {
+        (Stage::Detecting, true, _) => Status::DetectionNeedsAuth,
+        (Stage::Detecting, _, true) => Status::DetectionFoundNothing,
+        (_, true, _) => Status::AuthFailed,
+        _ => Status::Error,
+    };
+    let message = if auth {
+        format!(
+            "{}: authentication failed; PATCH the import with vcs_username and vcs_password",
+            import.vcs_url
+        )
+    } else {
+        error.to_string()
+    };
+    Failure {
+        status,
+        step: stage,
+        message,
+    }
+}

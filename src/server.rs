@@ -1,0 +1,115 @@
+//! Wiring for `srcimport serve`: data directory, store, tokens, workers and the listener.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use srcimport_converters::url_policy::UrlPolicy;
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::config::ServeConfig;
+use crate::jobs::Scheduler;
+use crate::pipeline::Environment;
+use crate::store::{sqlite::SqliteStore, JobStore, Stage};
+use crate::tokens::{TokenError, Tokens};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
+    let data = &config.data_dir;
+    std::fs::create_dir_all(data.join("repos")).map_err(|source| ServerError::DataDir {
+        path: data.clone(),
+        source,
+    })?;
+    let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(&data.join("srcimport.sqlite"))?);
+    let tokens = match &config.token {
+        Some(token) => Tokens::single_admin(token.clone()),
+        None => {
+            let path = config.tokens_path();
+            let (tokens, generated) = Tokens::load_or_create(&path)?;
+            if let Some(token) = generated {
+                println!(
+                    "srcimport: generated an admin API token (shown once, kept in {}):",
+                    path.display()
+                );
+                println!("  {token}");
+            }
+            tokens
+        }
+    };
+    let hold_stage = std::env::var("SRCIMPORT_TEST_HOLD_STAGE")
+        .ok()
+        .and_then(|s| Stage::parse(&s));
+    let env = Environment {
+        store: Arc::clone(&store),
+        repos_root: data.join("repos"),
+        url_policy: UrlPolicy {
+            allow_local_paths: config.allow_local_sources,
+            allow_private_networks: !config.deny_private_networks,
+        },
+        hold_stage,
+    };
+    let scheduler = Scheduler::start(env, config.workers)?;
+    let state = Arc::new(AppState {
+        store,
+        scheduler: scheduler.clone(),
+        tokens,
+        base_url: config.base_url.clone(),
+        max_body_bytes: config.max_body_bytes,
+        auto_create_repos: !config.no_auto_create,
+    });
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+    let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    println!("srcimport {} listening on http://{addr}", crate::BUILD_INFO);
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServerError::Serve)?;
+    scheduler.shutdown();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Durable job state behind the [`JobStore`] trait; SQLite is the embedded default.
+//!
+//! Invariant: an import's status changes only through the methods below, each of which
+//! checks the prior state (and the caller's generation) inside one transaction.
+
+pub mod records;
+pub mod sqlite;
+
+use srcimport_converters::{Credentials, ProjectChoice, Vcs};
+
+pub use records::{
+    AuthorRecord, ImportRecord, LargeFileRecord, LfsChoice, NewImport, ProgressUpdate, RepoRecord,
+    SeenAuthor, Stage, Status,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("repository {owner}/{name} already exists")]
+    RepoExists { owner: String, name: String },
+    #[error("an import is already running for this repository")]
+    ImportRunning,
+    #[error("no import for this repository")]
+    NoImport,
+    #[error("no author {0} in this import")]
+    NoAuthor(i64),
+    /// A checked transition found the import elsewhere than the caller expected.
+    #[error("import is {actual}, not in a state that allows this ({wanted})")]
+    Conflict {
+        actual: &'static str,
+        wanted: String,
+    },
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// How an import run ended badly.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub status: Status,
+    pub step: Stage,
+    pub message: String,
+}
+
+/// Durable state for repositories, imports, authors and large files.
+pub trait JobStore: Send + Sync {
+    fn create_repo(&self, owner: &str, name: &str, private: bool)
+        -> Result<RepoRecord, StoreError>;
+    fn find_repo(&self, owner: &str, name: &str) -> Result<Option<RepoRecord>, StoreError>;
+    fn find_repo_by_id(&self, repo_id: i64) -> Result<Option<RepoRecord>, StoreError>;
+    fn set_default_branch(&self, repo_id: i64, branch: &str) -> Result<(), StoreError>;
+
+    fn import(&self, repo_id: i64) -> Result<Option<ImportRecord>, StoreError>;
+    /// Starts a new import; refuses while one is running, replaces a finished one.
+    fn start_import(&self, repo_id: i64, new: NewImport) -> Result<ImportRecord, StoreError>;
+    /// Imports a worker should be running (after a restart of the server, say).
+    fn runnable_imports(&self) -> Result<Vec<ImportRecord>, StoreError>;
+    fn delete_import(&self, repo_id: i64) -> Result<(), StoreError>;
+
+    /// A worker's checked move to the next state; fails if the generation moved on.
+    fn advance(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        to: Status,
+    ) -> Result<ImportRecord, StoreError>;
+    /// A worker's checked move into a failure state.
+    fn fail(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        failure: Failure,
+    ) -> Result<ImportRecord, StoreError>;
+    /// Detection found several projects.
+    fn offer_choices(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        choices: Vec<ProjectChoice>,
+    ) -> Result<ImportRecord, StoreError>;
+    /// Records the VCS that detection found.
+    fn set_detected_vcs(&self, repo_id: i64, generation: i64, vcs: Vcs) -> Result<(), StoreError>;
+    fn record_progress(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        update: ProgressUpdate,
+    ) -> Result<(), StoreError>;
+
+    /// Resumes a failed import at `stage` (its failed step, or detection after a choice),
+    /// bumping the generation.
+    fn resume(&self, repo_id: i64, stage: Stage) -> Result<ImportRecord, StoreError>;
+    /// Starts the import over from scratch, whatever its state, bumping the generation.
+    fn restart(&self, repo_id: i64) -> Result<ImportRecord, StoreError>;
+    /// Re-runs mapping and pushing after an author or LFS change: from `complete`, or
+    /// from `mapping`/`pushing` (superseding that run). Other states keep going and
+    /// pick the change up when they reach mapping.
+    fn remap(&self, repo_id: i64) -> Result<ImportRecord, StoreError>;
+
+    fn set_credentials(
+        &self,
+        repo_id: i64,
+        credentials: Option<Credentials>,
+    ) -> Result<(), StoreError>;
+    fn set_project(
+        &self,
+        repo_id: i64,
+        vcs: Option<Vcs>,
+        tfvc_project: Option<String>,
+    ) -> Result<(), StoreError>;
+    fn set_lfs_choice(&self, repo_id: i64, choice: LfsChoice) -> Result<(), StoreError>;
+
+    /// Adds authors not seen before (keyed by `remote_id`), keeps existing ids and mappings,
+    /// and updates the import's `authors_count`.
+    fn merge_authors(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        seen: &[SeenAuthor],
+    ) -> Result<(), StoreError>;
+    fn authors(&self, repo_id: i64, since: i64) -> Result<Vec<AuthorRecord>, StoreError>;
+    fn map_author(
+        &self,
+        repo_id: i64,
+        author_id: i64,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<AuthorRecord, StoreError>;
+
+    fn replace_large_files(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        files: &[LargeFileRecord],
+    ) -> Result<(), StoreError>;
+    fn large_files(&self, repo_id: i64) -> Result<Vec<LargeFileRecord>, StoreError>;
+}

@@ -1,0 +1,264 @@
+//! Persisted records and the import state machine. Separate from the wire types in `api/`.
+
+use srcimport_converters::{Credentials, ProjectChoice, Vcs};
+
+/// Where an import stands. The names are the API's `status` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Detecting,
+    Importing,
+    Mapping,
+    Pushing,
+    Complete,
+    AuthFailed,
+    Error,
+    DetectionNeedsAuth,
+    DetectionFoundNothing,
+    DetectionFoundMultiple,
+}
+
+impl Status {
+    const ALL: [Status; 10] = [
+        Status::Detecting,
+        Status::Importing,
+        Status::Mapping,
+        Status::Pushing,
+        Status::Complete,
+        Status::AuthFailed,
+        Status::Error,
+        Status::DetectionNeedsAuth,
+        Status::DetectionFoundNothing,
+        Status::DetectionFoundMultiple,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Detecting => "detecting",
+            Status::Importing => "importing",
+            Status::Mapping => "mapping",
+            Status::Pushing => "pushing",
+            Status::Complete => "complete",
+            Status::AuthFailed => "auth_failed",
+            Status::Error => "error",
+            Status::DetectionNeedsAuth => "detection_needs_auth",
+            Status::DetectionFoundNothing => "detection_found_nothing",
+            Status::DetectionFoundMultiple => "detection_found_multiple",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The stage a worker runs in this status, if any.
+    pub fn stage(self) -> Option<Stage> {
+        match self {
+            Status::Detecting => Some(Stage::Detecting),
+            Status::Importing => Some(Stage::Importing),
+            Status::Mapping => Some(Stage::Mapping),
+            Status::Pushing => Some(Stage::Pushing),
+            _ => None,
+        }
+    }
+
+    /// Statuses in which a worker owns the import.
+    pub fn is_running(self) -> bool {
+        self.stage().is_some()
+    }
+
+    /// Statuses that wait for the user (credentials, a project choice, a restart).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Status::AuthFailed
+                | Status::Error
+                | Status::DetectionNeedsAuth
+                | Status::DetectionFoundNothing
+                | Status::DetectionFoundMultiple
+        )
+    }
+
+    /// The state machine: may a worker move an import from `self` to `next` within one run?
+    pub fn may_advance_to(self, next: Status) -> bool {
+        use Status::*;
+        match (self, next) {
+            (Detecting, Importing | DetectionNeedsAuth | DetectionFoundNothing)
+            | (Detecting, DetectionFoundMultiple | AuthFailed | Error) => true,
+            (Importing, Mapping | AuthFailed | Error) => true,
+            (Mapping, Pushing | Error) => true,
+            (Pushing, Complete | AuthFailed | Error) => true,
+            _ => false,
+        }
+    }
+
+    pub fn status_text(self) -> &'static str {
+        match self {
+            Status::Detecting => "Detecting source",
+            Status::Importing => "Importing...",
+            Status::Mapping => "Rewriting history",
+            Status::Pushing => "Pushing...",
+            Status::Complete => "Done",
+            Status::AuthFailed => "Authentication failed",
+            Status::Error => "Error",
+            Status::DetectionNeedsAuth => "Detection needs authentication",
+            Status::DetectionFoundNothing => "No source found at that URL",
+            Status::DetectionFoundMultiple => "Choose a project",
+        }
+    }
+}
+
+/// The stages a worker runs, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    Detecting,
+    Importing,
+    Mapping,
+    Pushing,
+}
+
+impl Stage {
+    pub fn status(self) -> Status {
+        match self {
+            Stage::Detecting => Status::Detecting,
+            Stage::Importing => Status::Importing,
+            Stage::Mapping => Status::Mapping,
+            Stage::Pushing => Status::Pushing,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.status().as_str()
+    }
+
+    pub fn parse(text: &str) -> Option<Stage> {
+        Status::parse(text).and_then(Status::stage)
+    }
+}
+
+/// The user's choice for files over the large-file threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LfsChoice {
+    OptIn,
+    OptOut,
+    Undecided,
+}
+
+impl LfsChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LfsChoice::OptIn => "opt_in",
+            LfsChoice::OptOut => "opt_out",
+            LfsChoice::Undecided => "undecided",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LfsChoice> {
+        [LfsChoice::OptIn, LfsChoice::OptOut, LfsChoice::Undecided]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
+/// A hosted repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoRecord {
+    pub id: i64,
+    pub owner: String,
+    pub name: String,
+    pub private: bool,
+    pub default_branch: String,
+}
+
+/// One import, at most one per repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub repo_id: i64,
+    pub vcs: Option<Vcs>,
+    pub vcs_url: String,
+    pub tfvc_project: Option<String>,
+    pub use_lfs: LfsChoice,
+    pub status: Status,
+    pub failed_step: Option<Stage>,
+    pub error_message: Option<String>,
+    pub commit_count: Option<i64>,
+    pub import_percent: Option<i64>,
+    pub push_percent: Option<i64>,
+    pub authors_count: Option<i64>,
+    pub large_files_count: i64,
+    pub large_files_size: i64,
+    pub project_choices: Vec<ProjectChoice>,
+    pub credentials: Option<Credentials>,
+    /// Bumped by every restart, resume or remap; a worker's writes carry the generation it
+    /// was started with, so a superseded worker can never overwrite newer state.
+    pub generation: i64,
+}
+
+/// What a client supplies to start an import.
+#[derive(Clone, Debug)]
+pub struct NewImport {
+    pub vcs: Option<Vcs>,
+    pub vcs_url: String,
+    pub tfvc_project: Option<String>,
+    pub use_lfs: LfsChoice,
+    pub credentials: Option<Credentials>,
+}
+
+/// A commit author as the API lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorRecord {
+    pub id: i64,
+    pub remote_id: String,
+    pub remote_name: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// An author seen in the source, before it has an id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenAuthor {
+    pub remote_id: String,
+    pub remote_name: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// A blob over the large-file threshold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LargeFileRecord {
+    pub ref_name: String,
+    pub path: String,
+    pub oid: String,
+    pub size: i64,
+}
+
+/// Live counters a worker reports while a stage runs; `None` leaves a field as it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgressUpdate {
+    pub commit_count: Option<i64>,
+    pub import_percent: Option<i64>,
+    pub push_percent: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_round_trip() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn the_happy_path_is_allowed_and_skips_are_not() {
+        use Status::*;
+        let path = [Detecting, Importing, Mapping, Pushing, Complete];
+        for pair in path.windows(2) {
+            assert!(pair[0].may_advance_to(pair[1]), "{pair:?}");
+        }
+        assert!(!Detecting.may_advance_to(Complete));
+        assert!(!Complete.may_advance_to(Importing));
+        assert!(!Error.may_advance_to(Complete));
+    }
+}

@@ -1,0 +1,781 @@
+//! The SQLite [`JobStore`]: one file in the data directory, WAL mode, schema versioned
+//! with `PRAGMA user_version`.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde_json::json;
+use srcimport_converters::{Credentials, ProjectChoice, Vcs};
+
+use super::{
+    AuthorRecord, Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewImport,
+    ProgressUpdate, RepoRecord, SeenAuthor, Stage, Status, StoreError,
+};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE repos (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    owner_key TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    private INTEGER NOT NULL,
+    default_branch TEXT NOT NULL,
+    UNIQUE (owner_key, name_key)
+);
+CREATE TABLE imports (
+    repo_id INTEGER PRIMARY KEY REFERENCES repos(id),
+    vcs TEXT,
+    vcs_url TEXT NOT NULL,
+    tfvc_project TEXT,
+    use_lfs TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failed_step TEXT,
+    error_message TEXT,
+    commit_count INTEGER,
+    import_percent INTEGER,
+    push_percent INTEGER,
+    authors_count INTEGER,
+    large_files_count INTEGER NOT NULL DEFAULT 0,
+    large_files_size INTEGER NOT NULL DEFAULT 0,
+    project_choices TEXT NOT NULL DEFAULT '[]',
+    source_username TEXT,
+    source_password TEXT,
+    generation INTEGER NOT NULL
+);
+CREATE TABLE authors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo_id INTEGER NOT NULL REFERENCES repos(id),
+    remote_id TEXT NOT NULL,
+    remote_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    UNIQUE (repo_id, remote_id)
+);
+CREATE TABLE large_files (
+    repo_id INTEGER NOT NULL REFERENCES repos(id),
+    ref_name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    oid TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+CREATE INDEX large_files_by_repo ON large_files(repo_id);
+";
+
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        match version {
+            0 => {
+                connection.execute_batch(SCHEMA_V1)?;
+                connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            SCHEMA_VERSION => {}
+            newer => {
+                return Err(StoreError::Corrupt(format!(
+                    "database schema version {newer} is newer than this build ({SCHEMA_VERSION})"
+                )))
+            }
+        }
+        Ok(SqliteStore {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.connection.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` in an IMMEDIATE transaction.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+const IMPORT_COLUMNS: &str = "repo_id, vcs, vcs_url, tfvc_project, use_lfs, status, failed_step, \
+    error_message, commit_count, import_percent, push_percent, authors_count, large_files_count, \
+    large_files_size, project_choices, source_username, source_password, generation";
+
+fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
+    let vcs: Option<String> = row.get(1)?;
+    let use_lfs: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    let failed_step: Option<String> = row.get(6)?;
+    let choices: String = row.get(14)?;
+    let username: Option<String> = row.get(15)?;
+    let password: Option<String> = row.get(16)?;
+    let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("{what} {value:?}"));
+    let record = (|| {
+        Ok(ImportRecord {
+            repo_id: row.get(0)?,
+            vcs: match vcs {
+                Some(v) => Some(Vcs::parse(&v).ok_or_else(|| corrupt("vcs", &v))?),
+                None => None,
+            },
+            vcs_url: row.get(2)?,
+            tfvc_project: row.get(3)?,
+            use_lfs: LfsChoice::parse(&use_lfs).ok_or_else(|| corrupt("use_lfs", &use_lfs))?,
+            status: Status::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+            failed_step: match failed_step {
+                Some(s) => Some(Stage::parse(&s).ok_or_else(|| corrupt("failed_step", &s))?),
+                None => None,
+            },
+            error_message: row.get(7)?,
+            commit_count: row.get(8)?,
+            import_percent: row.get(9)?,
+            push_percent: row.get(10)?,
+            authors_count: row.get(11)?,
+            large_files_count: row.get(12)?,
+            large_files_size: row.get(13)?,
+            project_choices: choices_from_json(&choices)?,
+            credentials: match (username, password) {
+                (Some(username), Some(password)) => Some(Credentials { username, password }),
+                _ => None,
+            },
+            generation: row.get(17)?,
+        })
+    })();
+    Ok(record)
+}
+
+fn choices_to_json(choices: &[ProjectChoice]) -> String {
+    let list: Vec<_> = choices
+        .iter()
+        .map(|c| json!({"vcs": c.vcs.as_str(), "tfvc_project": c.tfvc_project, "human_name": c.human_name}))
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+fn choices_from_json(text: &str) -> Result<Vec<ProjectChoice>, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("project_choices {text:?}"));
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| corrupt())?;
+    let items = value.as_array().ok_or_else(corrupt)?;
+    items
+        .iter()
+        .map(|item| {
+            Ok(ProjectChoice {
+                vcs: item["vcs"]
+                    .as_str()
+                    .and_then(Vcs::parse)
+                    .ok_or_else(corrupt)?,
+                tfvc_project: item["tfvc_project"].as_str().map(str::to_owned),
+                human_name: item["human_name"].as_str().ok_or_else(corrupt)?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn load_import(conn: &Connection, repo_id: i64) -> Result<Option<ImportRecord>, StoreError> {
+    let sql = format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE repo_id = ?1");
+    conn.query_row(&sql, [repo_id], import_from_row)
+        .optional()?
+        .transpose()
+}
+
+fn require_import(conn: &Connection, repo_id: i64) -> Result<ImportRecord, StoreError> {
+    load_import(conn, repo_id)?.ok_or(StoreError::NoImport)
+}
+
+/// Loads the import and checks the worker's generation is still current.
+fn require_generation(
+    conn: &Connection,
+    repo_id: i64,
+    generation: i64,
+) -> Result<ImportRecord, StoreError> {
+    let record = require_import(conn, repo_id)?;
+    if record.generation != generation {
+        return Err(StoreError::Conflict {
+            actual: record.status.as_str(),
+            wanted: format!("generation {generation}, now {}", record.generation),
+        });
+    }
+    Ok(record)
+}
+
+fn set_status(
+    conn: &Connection,
+    repo_id: i64,
+    status: Status,
+    failure: Option<(&Stage, &str)>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE imports SET status = ?2, failed_step = ?3, error_message = ?4 WHERE repo_id = ?1",
+        params![
+            repo_id,
+            status.as_str(),
+            failure.map(|(s, _)| s.as_str()),
+            failure.map(|(_, m)| m)
+        ],
+    )?;
+    Ok(())
+}
+
+fn author_from_row(row: &Row<'_>) -> rusqlite::Result<AuthorRecord> {
+    Ok(AuthorRecord {
+        id: row.get(0)?,
+        remote_id: row.get(1)?,
+        remote_name: row.get(2)?,
+        name: row.get(3)?,
+        email: row.get(4)?,
+    })
+}
+
+fn repo_from_row(row: &Row<'_>) -> rusqlite::Result<RepoRecord> {
+    Ok(RepoRecord {
+        id: row.get(0)?,
+        owner: row.get(1)?,
+        name: row.get(2)?,
+        private: row.get(3)?,
+        default_branch: row.get(4)?,
+    })
+}
+
+/// The first stage of a fresh run: detection unless the VCS is already known.
+fn first_stage(record: &ImportRecord) -> Status {
+    if record.vcs.is_some() {
+        Status::Importing
+    } else {
+        Status::Detecting
+    }
+}
+
+impl JobStore for SqliteStore {
+    fn create_repo(
+        &self,
+        owner: &str,
+        name: &str,
+        private: bool,
+    ) -> Result<RepoRecord, StoreError> {
+        self.write(|tx| {
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO repos (owner, name, owner_key, name_key, private, default_branch)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'main')",
+                params![owner, name, owner.to_lowercase(), name.to_lowercase(), private],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::RepoExists {
+                    owner: owner.into(),
+                    name: name.into(),
+                });
+            }
+            let id = tx.last_insert_rowid();
+            Ok(RepoRecord {
+                id,
+                owner: owner.into(),
+                name: name.into(),
+                private,
+                default_branch: "main".into(),
+            })
+        })
+    }
+
+    fn find_repo(&self, owner: &str, name: &str) -> Result<Option<RepoRecord>, StoreError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT id, owner, name, private, default_branch FROM repos
+                 WHERE owner_key = ?1 AND name_key = ?2",
+                params![owner.to_lowercase(), name.to_lowercase()],
+                repo_from_row,
+            )
+            .optional()?)
+    }
+
+    fn find_repo_by_id(&self, repo_id: i64) -> Result<Option<RepoRecord>, StoreError> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT id, owner, name, private, default_branch FROM repos WHERE id = ?1",
+                [repo_id],
+                repo_from_row,
+            )
+            .optional()?)
+    }
+
+    fn set_default_branch(&self, repo_id: i64, branch: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE repos SET default_branch = ?2 WHERE id = ?1",
+            params![repo_id, branch],
+        )?;
+        Ok(())
+    }
+
+    fn import(&self, repo_id: i64) -> Result<Option<ImportRecord>, StoreError> {
+        load_import(&self.lock(), repo_id)
+    }
+
+    fn start_import(&self, repo_id: i64, new: NewImport) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let previous = load_import(tx, repo_id)?;
+            if previous.as_ref().is_some_and(|p| p.status.is_running()) {
+                return Err(StoreError::ImportRunning);
+            }
+            let generation = previous.as_ref().map_or(1, |p| p.generation + 1);
+            if previous.as_ref().is_some_and(|p| p.vcs_url != new.vcs_url) {
+                tx.execute("DELETE FROM authors WHERE repo_id = ?1", [repo_id])?;
+            }
+            tx.execute("DELETE FROM large_files WHERE repo_id = ?1", [repo_id])?;
+            tx.execute("DELETE FROM imports WHERE repo_id = ?1", [repo_id])?;
+            let status = if new.vcs.is_some() {
+                Status::Importing
+            } else {
+                Status::Detecting
+            };
+            tx.execute(
+                "INSERT INTO imports (repo_id, vcs, vcs_url, tfvc_project, use_lfs, status,
+                     source_username, source_password, generation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    repo_id,
+                    new.vcs.map(Vcs::as_str),
+                    new.vcs_url,
+                    new.tfvc_project,
+                    new.use_lfs.as_str(),
+                    status.as_str(),
+                    new.credentials.as_ref().map(|c| c.username.as_str()),
+                    new.credentials.as_ref().map(|c| c.password.as_str()),
+                    generation
+                ],
+            )?;
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn runnable_imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {IMPORT_COLUMNS} FROM imports
+             WHERE status IN ('detecting', 'importing', 'mapping', 'pushing') ORDER BY repo_id"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], import_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn delete_import(&self, repo_id: i64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM large_files WHERE repo_id = ?1", [repo_id])?;
+            tx.execute("DELETE FROM authors WHERE repo_id = ?1", [repo_id])?;
+            let removed = tx.execute("DELETE FROM imports WHERE repo_id = ?1", [repo_id])?;
+            if removed == 0 {
+                return Err(StoreError::NoImport);
+            }
+            Ok(())
+        })
+    }
+
+    fn advance(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        to: Status,
+    ) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_generation(tx, repo_id, generation)?;
+            if !record.status.may_advance_to(to) {
+                return Err(StoreError::Conflict {
+                    actual: record.status.as_str(),
+                    wanted: to.as_str().into(),
+                });
+            }
+            set_status(tx, repo_id, to, None)?;
+            if to == Status::Complete {
+                tx.execute(
+                    "UPDATE imports SET import_percent = 100, push_percent = 100 WHERE repo_id = ?1",
+                    [repo_id],
+                )?;
+            }
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn fail(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        failure: Failure,
+    ) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_generation(tx, repo_id, generation)?;
+            if !failure.status.is_failure() || !record.status.may_advance_to(failure.status) {
+                return Err(StoreError::Conflict {
+                    actual: record.status.as_str(),
+                    wanted: failure.status.as_str().into(),
+                });
+            }
+            set_status(
+                tx,
+                repo_id,
+                failure.status,
+                Some((&failure.step, &failure.message)),
+            )?;
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn offer_choices(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        choices: Vec<ProjectChoice>,
+    ) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_generation(tx, repo_id, generation)?;
+            if !record.status.may_advance_to(Status::DetectionFoundMultiple) {
+                return Err(StoreError::Conflict {
+                    actual: record.status.as_str(),
+                    wanted: Status::DetectionFoundMultiple.as_str().into(),
+                });
+            }
+            tx.execute(
+                "UPDATE imports SET project_choices = ?2 WHERE repo_id = ?1",
+                params![repo_id, choices_to_json(&choices)],
+            )?;
+            set_status(tx, repo_id, Status::DetectionFoundMultiple, None)?;
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn set_detected_vcs(&self, repo_id: i64, generation: i64, vcs: Vcs) -> Result<(), StoreError> {
+        self.write(|tx| {
+            require_generation(tx, repo_id, generation)?;
+            tx.execute(
+                "UPDATE imports SET vcs = ?2 WHERE repo_id = ?1",
+                params![repo_id, vcs.as_str()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn record_progress(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        update: ProgressUpdate,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE imports SET
+                commit_count = COALESCE(?3, commit_count),
+                import_percent = COALESCE(?4, import_percent),
+                push_percent = COALESCE(?5, push_percent)
+             WHERE repo_id = ?1 AND generation = ?2",
+            params![
+                repo_id,
+                generation,
+                update.commit_count,
+                update.import_percent,
+                update.push_percent
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn resume(&self, repo_id: i64, stage: Stage) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_import(tx, repo_id)?;
+            if !record.status.is_failure() {
+                return Err(StoreError::Conflict {
+                    actual: record.status.as_str(),
+                    wanted: format!("resume at {}", stage.as_str()),
+                });
+            }
+            tx.execute(
+                "UPDATE imports SET status = ?2, failed_step = NULL, error_message = NULL,
+                    project_choices = '[]', generation = generation + 1 WHERE repo_id = ?1",
+                params![repo_id, stage.as_str()],
+            )?;
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn restart(&self, repo_id: i64) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_import(tx, repo_id)?;
+            tx.execute("DELETE FROM large_files WHERE repo_id = ?1", [repo_id])?;
+            tx.execute(
+                "UPDATE imports SET status = ?2, failed_step = NULL, error_message = NULL,
+                    commit_count = NULL, import_percent = NULL, push_percent = NULL,
+                    large_files_count = 0, large_files_size = 0, project_choices = '[]',
+                    generation = generation + 1 WHERE repo_id = ?1",
+                params![repo_id, first_stage(&record).as_str()],
+            )?;
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn remap(&self, repo_id: i64) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_import(tx, repo_id)?;
+            if matches!(
+                record.status,
+                Status::Complete | Status::Mapping | Status::Pushing
+            ) {
+                tx.execute(
+                    "UPDATE imports SET status = 'mapping', push_percent = 0,
+                        generation = generation + 1 WHERE repo_id = ?1",
+                    [repo_id],
+                )?;
+            }
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn set_credentials(
+        &self,
+        repo_id: i64,
+        credentials: Option<Credentials>,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE imports SET source_username = ?2, source_password = ?3 WHERE repo_id = ?1",
+            params![
+                repo_id,
+                credentials.as_ref().map(|c| c.username.as_str()),
+                credentials.as_ref().map(|c| c.password.as_str())
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_project(
+        &self,
+        repo_id: i64,
+        vcs: Option<Vcs>,
+        tfvc_project: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE imports SET vcs = COALESCE(?2, vcs), tfvc_project = COALESCE(?3, tfvc_project)
+             WHERE repo_id = ?1",
+            params![repo_id, vcs.map(Vcs::as_str), tfvc_project],
+        )?;
+        Ok(())
+    }
+
+    fn set_lfs_choice(&self, repo_id: i64, choice: LfsChoice) -> Result<(), StoreError> {
+        let changed = self.lock().execute(
+            "UPDATE imports SET use_lfs = ?2 WHERE repo_id = ?1",
+            params![repo_id, choice.as_str()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoImport);
+        }
+        Ok(())
+    }
+
+    fn merge_authors(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        seen: &[SeenAuthor],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            require_generation(tx, repo_id, generation)?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO authors (repo_id, remote_id, remote_name, name, email)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for author in seen {
+                insert.execute(params![
+                    repo_id,
+                    author.remote_id,
+                    author.remote_name,
+                    author.name,
+                    author.email
+                ])?;
+            }
+            tx.execute(
+                "UPDATE imports SET authors_count =
+                    (SELECT COUNT(*) FROM authors WHERE repo_id = ?1) WHERE repo_id = ?1",
+                [repo_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn authors(&self, repo_id: i64, since: i64) -> Result<Vec<AuthorRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, remote_id, remote_name, name, email FROM authors
+             WHERE repo_id = ?1 AND id > ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![repo_id, since], author_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn map_author(
+        &self,
+        repo_id: i64,
+        author_id: i64,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<AuthorRecord, StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE authors SET name = COALESCE(?3, name), email = COALESCE(?4, email)
+                 WHERE repo_id = ?1 AND id = ?2",
+                params![repo_id, author_id, name, email],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NoAuthor(author_id));
+            }
+            Ok(tx.query_row(
+                "SELECT id, remote_id, remote_name, name, email FROM authors WHERE id = ?1",
+                [author_id],
+                author_from_row,
+            )?)
+        })
+    }
+
+    fn replace_large_files(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        files: &[LargeFileRecord],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            require_generation(tx, repo_id, generation)?;
+            tx.execute("DELETE FROM large_files WHERE repo_id = ?1", [repo_id])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO large_files (repo_id, ref_name, path, oid, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for file in files {
+                insert.execute(params![repo_id, file.ref_name, file.path, file.oid, file.size])?;
+            }
+            let total: i64 = files.iter().map(|f| f.size).sum();
+            tx.execute(
+                "UPDATE imports SET large_files_count = ?2, large_files_size = ?3 WHERE repo_id = ?1",
+                params![repo_id, i64::try_from(files.len()).unwrap_or(i64::MAX), total],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn large_files(&self, repo_id: i64) -> Result<Vec<LargeFileRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT ref_name, path, oid, size FROM large_files WHERE repo_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([repo_id], |row| {
+            Ok(LargeFileRecord {
+                ref_name: row.get(0)?,
+                path: row.get(1)?,
+                oid: row.get(2)?,
+                size: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).expect("opens");
+        (dir, store)
+    }
+
+    fn new_import(url: &str) -> NewImport {
+        NewImport {
+            vcs: Some(Vcs::Git),
+            vcs_url: url.into(),
+            tfvc_project: None,
+            use_lfs: LfsChoice::Undecided,
+            credentials: None,
+        }
+    }
+
+    #[test]
+    fn repo_names_are_case_insensitive_and_unique() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("Octo", "Socm", true).expect("creates");
+        assert_eq!(store.find_repo("octo", "SOCM").expect("finds"), Some(repo));
+        assert!(matches!(
+            store.create_repo("octo", "socm", false),
+            Err(StoreError::RepoExists { .. })
+        ));
+    }
+
+    #[test]
+    fn transitions_are_checked_against_state_and_generation() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("o", "r", false).expect("creates");
+        let import = store
+            .start_import(repo.id, new_import("http://x/r.git"))
+            .expect("starts");
+        assert_eq!(import.status, Status::Importing);
+        assert!(matches!(
+            store.start_import(repo.id, new_import("http://x/r.git")),
+            Err(StoreError::ImportRunning)
+        ));
+        assert!(store
+            .advance(repo.id, import.generation, Status::Complete)
+            .is_err());
+        let restarted = store.restart(repo.id).expect("restarts");
+        assert!(store
+            .advance(repo.id, import.generation, Status::Mapping)
+            .is_err());
+        let mapped = store
+            .advance(repo.id, restarted.generation, Status::Mapping)
+            .expect("advances");
+        assert_eq!(mapped.status, Status::Mapping);
+    }
+
+    #[test]
+    fn authors_keep_ids_and_mappings_across_merges() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("o", "r", false).expect("creates");
+        let import = store
+            .start_import(repo.id, new_import("u"))
+            .expect("starts");
+        let seen = |id: &str| SeenAuthor {
+            remote_id: id.into(),
+            remote_name: id.into(),
+            name: id.into(),
+            email: format!("{id}@x"),
+        };
+        store
+            .merge_authors(repo.id, import.generation, &[seen("a"), seen("b")])
+            .expect("merges");
+        let first = store.authors(repo.id, 0).expect("lists");
+        store
+            .map_author(repo.id, first[0].id, Some("Alice"), None)
+            .expect("maps");
+        store
+            .merge_authors(repo.id, import.generation, &[seen("a"), seen("c")])
+            .expect("merges");
+        let all = store.authors(repo.id, 0).expect("lists");
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[0].name, "Alice");
+        assert_eq!(all[0].id, first[0].id);
+        assert_eq!(store.authors(repo.id, first[1].id).expect("pages").len(), 1);
+        assert_eq!(
+            store
+                .import(repo.id)
+                .expect("loads")
+                .map(|i| i.authors_count),
+            Some(Some(3))
+        );
+    }
+}
