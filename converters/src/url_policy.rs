@@ -66,7 +66,7 @@ impl UrlPolicy {
     /// (`None` for an allowed local path).
     pub fn check_shape<'u>(&self, url: &'u str) -> Result<Option<(&'u str, u16)>, SourceError> {
         let refuse = |reason: &str| SourceError::Refused {
-            url: url.to_owned(),
+            url: redact(url),
             reason: reason.to_owned(),
         };
         if url.is_empty() || url.starts_with('-') || url.chars().any(|c| c.is_control() || c == ' ')
@@ -124,6 +124,22 @@ impl UrlPolicy {
         } else {
             None
         }
+    }
+}
+
+/// `url` with any password in its user info replaced by `***`, safe for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 

@@ -2,15 +2,39 @@
 //! GitHub-shaped 400/413/422 errors instead of framework rejections.
 
 use axum::body::{Body, Bytes};
+use http_body_util::BodyExt;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
 
+/// How much of an oversized body is read and discarded so the client, still sending, gets
+/// to see the 413 instead of a reset connection.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
 /// Reads the whole body, refusing more than `limit` bytes.
 pub async fn read_capped(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::TooLarge)
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(ApiError::BadJson);
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::TooLarge);
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// A JSON object body; `None` for an empty (or whitespace-only) body.

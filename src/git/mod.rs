@@ -57,17 +57,38 @@ pub fn run_git(
 }
 
 /// Creates the bare repository for a hosted repo, configured to hide srcimport's own refs
-/// from clients and to refuse pushes over HTTP.
+/// from clients and to refuse pushes over HTTP. Safe to race: the repository is built
+/// beside its final path and renamed into place, so it appears complete or not at all.
 pub fn init_hosted(path: &Path) -> Result<(), GitError> {
     if path.join("HEAD").exists() {
         return Ok(());
     }
     let parent = path.parent().unwrap_or(path);
     std::fs::create_dir_all(parent).map_err(|e| GitError::io(parent, e))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let staging = parent.join(format!(
+        ".init-{}-{}-{nanos}",
+        std::process::id(),
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    ));
+    let built = build_hosted(&staging);
+    let placed = built.and_then(|()| match std::fs::rename(&staging, path) {
+        Ok(()) => Ok(()),
+        Err(_) if path.join("HEAD").exists() => Ok(()),
+        Err(e) => Err(GitError::io(path, e)),
+    });
+    if staging.exists() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    placed
+}
+
+fn build_hosted(path: &Path) -> Result<(), GitError> {
     let cancel = Cancel::new();
     let mut cmd = git::command(None);
-    cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"])
-        .arg(path);
+    cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"]).arg(path);
     process::run(cmd, None, &cancel, |_| {})?.success_or("git init")?;
     for (key, value) in [
         ("uploadpack.hideRefs", "refs/srcimport"),

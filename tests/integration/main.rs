@@ -1,0 +1,7 @@
+//! Integration tests: the real server binary against real Git sources on loopback.
+
+mod api_errors;
+mod crash_resume;
+mod git_import;
+mod python_client;
+mod support;

@@ -1,0 +1,259 @@
+//! Test support: the real server binary on 127.0.0.1:0, a real `git http-backend` source
+//! on loopback (optionally behind Basic auth), fixtures and a small API client.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use srcimport::git::http_backend::{self, CgiRequest};
+
+pub const TOKEN: &str = "test-admin-token";
+pub const LIMITED_TOKEN: &str = "test-limited-token";
+
+/// A running `srcimport serve`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub data: PathBuf,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
+        std::fs::create_dir_all(data).expect("data dir");
+        std::fs::write(
+            data.join("tokens"),
+            format!("{TOKEN} admin *\n{LIMITED_TOKEN} limited\n"),
+        )
+        .expect("tokens file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_srcimport"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--workers", "2"])
+            .arg("--data-dir")
+            .arg(data)
+            .env("SRCIMPORT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let mut child = cmd.spawn().expect("server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("readable stdout");
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                break addr.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base,
+            data: data.to_owned(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let mut req = ureq::request(method, &self.url(path));
+        if let Some(token) = token {
+            req = req.set("Authorization", &format!("token {token}"));
+        }
+        let result = match body {
+            Some(body) => req.set("Content-Type", "application/json").send_string(body),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"))
+        };
+        (status, value)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.request("GET", path, Some(TOKEN), None)
+    }
+
+    /// Polls `GET /import` until `done` holds (or panics after a minute).
+    pub fn wait_import(&self, repo: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, body) = self.get(&format!("/repos/{repo}/import"));
+            if status == 200 && done(&body) {
+                return body;
+            }
+            assert!(Instant::now() < deadline, "import {repo} never got there; last: {status} {body}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_status(&self, repo: &str, wanted: &str) -> Value {
+        let body = self.wait_import(repo, |b| {
+            b["status"] == wanted || matches!(b["status"].as_str(), Some("error" | "complete" | "auth_failed" | "detection_found_nothing" | "detection_needs_auth"))
+        });
+        assert_eq!(body["status"], wanted, "import ended elsewhere: {body}");
+        body
+    }
+
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+/// A directory of bare repositories served by the real `git http-backend`.
+pub struct GitSource {
+    pub base: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl GitSource {
+    /// Serves `root`; with `basic` set, every request needs those Basic credentials.
+    pub fn serve(root: &Path, basic: Option<(&str, &str)>) -> GitSource {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let expected = basic.map(|(u, p)| {
+            use base64::Engine;
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}")))
+        });
+        let project_root = root.to_owned();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let app = axum::Router::new().fallback(move |request: Request| {
+            let expected = expected.clone();
+            let project_root = project_root.clone();
+            async move { cgi(request, expected, project_root).await }
+        });
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        GitSource {
+            base: format!("http://{addr}"),
+            _runtime: runtime,
+        }
+    }
+}
+
+async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Some(expected) = expected {
+        let given = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if given != Some(expected.as_str()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"source\"")],
+                "auth",
+            )
+                .into_response();
+        }
+    }
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let result = http_backend::serve(CgiRequest {
+        project_root: &root,
+        path_info: parts.uri.path(),
+        method: &parts.method,
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body: bytes,
+        remote_user: None,
+    })
+    .await;
+    result.unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, Body::from(e.to_string())).into_response())
+}
+
+/// Runs a fixture script from `fixtures/` with `dest` as its argument.
+pub fn fixture(script: &str, dest: &Path) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(script);
+    let status = Command::new("bash").arg(&path).arg(dest).status().expect("fixture runs");
+    assert!(status.success(), "fixture {script} failed");
+}
+
+/// `git` with a hermetic environment.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Clones `url` (mirror) into `dest`; returns whether it worked.
+pub fn try_clone(url: &str, dest: &Path) -> bool {
+    Command::new("git")
+        .args(["clone", "--quiet", "--mirror", url])
+        .arg(dest)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stderr(Stdio::null())
+        .status()
+        .expect("git runs")
+        .success()
+}
+
+/// `refname sha` lines for branches and tags.
+pub fn refs(dir: &Path) -> String {
+    git(dir, &["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"])
+}
+
+/// Process ids of every descendant of `pid`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{parent}/task")).into_iter().flatten().flatten();
+        for task in tasks {
+            let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                found.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    found
+}
