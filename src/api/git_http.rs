@@ -14,17 +14,29 @@ use crate::names;
 /// Largest upload-pack request (the client's wants and haves).
 const MAX_NEGOTIATION_BYTES: usize = 64 * 1024 * 1024;
 
-async fn backend(
-    state: &SharedState,
-    owner: &str,
-    repo_segment: &str,
-    service_path: &str,
+/// One smart-HTTP request for `/{owner}/{repo}/{service_path}`.
+struct GitRequest {
+    owner: String,
+    repo_segment: String,
+    service_path: &'static str,
     method: Method,
     query: Option<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    let name = repo_segment.strip_suffix(".git").unwrap_or(repo_segment);
+}
+
+async fn backend(state: &SharedState, request: GitRequest) -> Result<Response, ApiError> {
+    let GitRequest {
+        owner,
+        repo_segment,
+        service_path,
+        method,
+        query,
+        headers,
+        body,
+    } = request;
+    let owner = owner.as_str();
+    let name = repo_segment.strip_suffix(".git").unwrap_or(&repo_segment);
     if !names::valid_owner(owner) || !names::valid_repo(name) {
         return Err(ApiError::NotFound);
     }
@@ -64,13 +76,15 @@ pub async fn info_refs(
 ) -> Result<Response, ApiError> {
     backend(
         &state,
-        &owner,
-        &repo,
-        "info/refs",
-        Method::GET,
-        query,
-        headers,
-        Body::empty(),
+        GitRequest {
+            owner,
+            repo_segment: repo,
+            service_path: "info/refs",
+            method: Method::GET,
+            query,
+            headers,
+            body: Body::empty(),
+        },
     )
     .await
 }
@@ -83,13 +97,15 @@ pub async fn upload_pack(
 ) -> Result<Response, ApiError> {
     backend(
         &state,
-        &owner,
-        &repo,
-        "git-upload-pack",
-        Method::POST,
-        None,
-        headers,
-        body,
+        GitRequest {
+            owner,
+            repo_segment: repo,
+            service_path: "git-upload-pack",
+            method: Method::POST,
+            query: None,
+            headers,
+            body,
+        },
     )
     .await
 }

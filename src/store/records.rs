@@ -81,14 +81,14 @@ impl Status {
     /// The state machine: may a worker move an import from `self` to `next` within one run?
     pub fn may_advance_to(self, next: Status) -> bool {
         use Status::*;
-        match (self, next) {
+        matches!(
+            (self, next),
             (Detecting, Importing | DetectionNeedsAuth | DetectionFoundNothing)
-            | (Detecting, DetectionFoundMultiple | AuthFailed | Error) => true,
-            (Importing, Mapping | AuthFailed | Error) => true,
-            (Mapping, Pushing | Error) => true,
-            (Pushing, Complete | AuthFailed | Error) => true,
-            _ => false,
-        }
+                | (Detecting, DetectionFoundMultiple | AuthFailed | Error)
+                | (Importing, Mapping | AuthFailed | Error)
+                | (Mapping, Pushing | Error)
+                | (Pushing, Complete | AuthFailed | Error)
+        )
     }
 
     pub fn status_text(self) -> &'static str {
