@@ -10,6 +10,7 @@ pub mod error;
 pub mod git;
 pub mod process;
 pub mod progress;
+pub mod svn;
 pub mod url_policy;
 
 pub use cancel::Cancel;

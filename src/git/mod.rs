@@ -4,6 +4,7 @@
 pub mod http_backend;
 pub mod ident;
 pub mod objects;
+pub mod pack;
 pub mod publish;
 pub mod rewrite;
 

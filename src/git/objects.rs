@@ -70,8 +70,9 @@ fn read_record(out: &mut impl BufRead) -> Result<Option<RawObject>, GitError> {
     Ok(Some(RawObject { oid, kind, body }))
 }
 
-/// Every commit reachable from the given rev-list arguments, parents before children,
-/// streamed from `git rev-list | git cat-file --batch` with nothing held but the current one.
+/// Every commit reachable from the given rev-list arguments (add `--reverse --topo-order`
+/// for parents before children), streamed from `git rev-list | git cat-file --batch` with
+/// nothing held but the current one.
 pub struct CommitWalk {
     output: BufReader<ChildStdout>,
     _children: Children,
@@ -81,7 +82,7 @@ impl CommitWalk {
     pub fn start(git_dir: &Path, rev_args: &[&str]) -> Result<CommitWalk, GitError> {
         let mut rev_list = git::command(Some(git_dir));
         rev_list
-            .args(["rev-list", "--reverse", "--topo-order"])
+            .arg("rev-list")
             .args(rev_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

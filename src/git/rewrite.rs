@@ -9,7 +9,8 @@ use std::path::Path;
 use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
 
 use super::ident::IdentLine;
-use super::objects::{CommitWalk, LooseWriter, ObjectReader};
+use super::objects::{CommitWalk, ObjectReader};
+use super::pack::PackWriter;
 use super::{run_git, GitError, MAPPED_NAMESPACE};
 
 /// Raw identity (`Name <email>` as stored) to the identity to write instead.
@@ -171,11 +172,11 @@ pub fn rewrite(
     cancel: &Cancel,
     mut on_commit: impl FnMut(u64),
 ) -> Result<RewriteSummary, GitError> {
-    let writer = LooseWriter::new(git_dir);
+    let mut writer = PackWriter::create(git_dir)?;
     let mut new_ids: HashMap<String, String> = HashMap::new();
     let mut summary = RewriteSummary::default();
     if !map.is_empty() {
-        let mut walk = CommitWalk::start(git_dir, &[RAW_GLOB])?;
+        let mut walk = CommitWalk::start(git_dir, &["--reverse", "--topo-order", RAW_GLOB])?;
         while let Some(commit) = walk.next_commit()? {
             cancel.check()?;
             if let Some(body) = rewrite_commit(&commit.body, map, &new_ids, &commit.oid)? {
@@ -196,13 +197,14 @@ pub fn rewrite(
     for (oid, kind, refname) in raw_refs(git_dir, cancel)? {
         let target = match kind.as_str() {
             "commit" => new_ids.get(&oid).cloned().unwrap_or(oid),
-            "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &writer)?,
+            "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &mut writer)?,
             _ => oid,
         };
         let mapped = format!("{MAPPED_NAMESPACE}{}", &refname[RAW_NAMESPACE.len()..]);
         updates.push_str(&format!("update {mapped} {target}\n"));
         wanted.push(mapped);
     }
+    writer.finish(cancel)?;
     let existing = run_git(
         git_dir,
         &["for-each-ref", "--format=%(refname)", MAPPED_NAMESPACE],
@@ -272,7 +274,7 @@ fn rewrite_tag_chain(
     map: &AuthorMap,
     new_ids: &HashMap<String, String>,
     reader: &mut ObjectReader,
-    writer: &LooseWriter,
+    writer: &mut PackWriter,
 ) -> Result<String, GitError> {
     let tag = reader.read(oid)?;
     let header_end = find_blank_line(&tag.body).unwrap_or(tag.body.len());

@@ -59,8 +59,15 @@ impl Run<'_> {
                 return Ok(());
             };
             self.hold_if_asked(stage)?;
+            let started = std::time::Instant::now();
             match self.run_stage(stage, &import) {
                 Ok(next) => {
+                    tracing::info!(
+                        repo_id = self.repo_id,
+                        stage = stage.as_str(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "stage finished"
+                    );
                     self.env
                         .store
                         .advance(self.repo_id, import.generation, next)?;

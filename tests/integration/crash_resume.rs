@@ -15,21 +15,7 @@ fn start_import(server: &Server, source: &GitSource) {
 }
 
 fn map_alice(server: &Server) {
-    let (_, authors) = server.get(&format!("/repos/{REPO}/import/authors"));
-    let alice = authors
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|a| a["remote_name"] == "Alice Liddell")
-        .expect("alice")["id"]
-        .clone();
-    let (status, _) = server.request(
-        "PATCH",
-        &format!("/repos/{REPO}/import/authors/{alice}"),
-        Some(TOKEN),
-        Some(r#"{"name": "Alice P.", "email": "alice@p.example"}"#),
-    );
-    assert_eq!(status, 200);
+    server.map_author(REPO, "Alice Liddell", "Alice P.", "alice@p.example");
 }
 
 fn hosted_refs(server: &Server, dest: &Path) -> String {

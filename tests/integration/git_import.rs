@@ -66,21 +66,7 @@ fn import_and_map(server: &Server, source: &GitSource, repo: &str, clone: &Path)
     let (status, _) = server.request("PUT", &format!("/repos/{repo}/import"), Some(TOKEN), Some(&body));
     assert_eq!(status, 201);
     server.wait_status(repo, "complete");
-    let (_, authors) = server.get(&format!("/repos/{repo}/import/authors"));
-    let alice = authors
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|a| a["remote_name"] == "Alice Liddell")
-        .expect("alice")["id"]
-        .clone();
-    let (status, mapped) = server.request(
-        "PATCH",
-        &format!("/repos/{repo}/import/authors/{alice}"),
-        Some(TOKEN),
-        Some(r#"{"name": "Alice Pleasance", "email": "alice@wonderland.example"}"#),
-    );
-    assert_eq!(status, 200, "{mapped}");
+    let mapped = server.map_author(repo, "Alice Liddell", "Alice Pleasance", "alice@wonderland.example");
     assert_eq!(mapped["name"], "Alice Pleasance");
     assert_eq!(mapped["remote_id"], "Alice Liddell <alice@example.com>");
     let done = server.wait_import(repo, |b| b["status"] == "complete" && b["push_percent"] == 100);

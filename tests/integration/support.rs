@@ -124,6 +124,22 @@ impl Server {
         body
     }
 
+    /// Maps the author whose `remote_name` is `remote_name`; returns the mapped author.
+    pub fn map_author(&self, repo: &str, remote_name: &str, name: &str, email: &str) -> Value {
+        let (_, authors) = self.get(&format!("/repos/{repo}/import/authors"));
+        let id = authors
+            .as_array()
+            .expect("author list")
+            .iter()
+            .find(|a| a["remote_name"] == remote_name)
+            .unwrap_or_else(|| panic!("no author {remote_name} in {authors}"))["id"]
+            .clone();
+        let body = serde_json::json!({"name": name, "email": email}).to_string();
+        let (status, mapped) = self.request("PATCH", &format!("/repos/{repo}/import/authors/{id}"), Some(TOKEN), Some(&body));
+        assert_eq!(status, 200, "{mapped}");
+        mapped
+    }
+
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

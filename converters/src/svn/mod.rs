@@ -1,0 +1,3 @@
+//! Subversion sources: the dump-file reader (the libsvn RA reader and the converter follow).
+
+pub mod dump;
