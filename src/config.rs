@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args};
 
 /// `srcimport serve` options.
 #[derive(Args, Clone, Debug)]
@@ -21,13 +22,13 @@ pub struct ServeConfig {
     #[arg(long, env = "SRCIMPORT_WORKERS", default_value_t = 2)]
     pub workers: usize,
     /// Allow local paths and file:// URLs as sources (they read the server's disk).
-    #[arg(long, env = "SRCIMPORT_ALLOW_LOCAL_SOURCES")]
+    #[arg(long, env = "SRCIMPORT_ALLOW_LOCAL_SOURCES", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub allow_local_sources: bool,
     /// Refuse sources on loopback and private networks.
-    #[arg(long, env = "SRCIMPORT_DENY_PRIVATE_NETWORKS")]
+    #[arg(long, env = "SRCIMPORT_DENY_PRIVATE_NETWORKS", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub deny_private_networks: bool,
     /// Do not create a repository when PUT /import names one that does not exist.
-    #[arg(long, env = "SRCIMPORT_NO_AUTO_CREATE")]
+    #[arg(long, env = "SRCIMPORT_NO_AUTO_CREATE", value_parser = BoolishValueParser::new(), action = ArgAction::SetTrue)]
     pub no_auto_create: bool,
     /// Largest accepted API request body, in bytes.
     #[arg(long, env = "SRCIMPORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]

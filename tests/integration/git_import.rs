@@ -260,3 +260,27 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn imports_over_git_protocol_and_from_allowed_local_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    source_fixture(&dir.path().join("src"));
+    let source_git = dir.path().join("src/source.git");
+    let daemon = crate::support::GitDaemon::serve(&dir.path().join("src"));
+    let server = Server::start_with(&dir.path().join("data"), &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")]);
+    for (repo, url) in [
+        ("octo/daemon", format!("{}/source.git", daemon.base)),
+        ("octo/local", source_git.display().to_string()),
+        ("octo/fileurl", format!("file://{}", source_git.display())),
+    ] {
+        let body = json!({"vcs_url": url}).to_string();
+        let (status, created) = server.request("PUT", &format!("/repos/{repo}/import"), Some(TOKEN), Some(&body));
+        assert_eq!(status, 201, "{url}: {created}");
+        let done = server.wait_status(repo, "complete");
+        assert_eq!(done["vcs"], "git", "{url}");
+        let clone = dir.path().join(format!("{}.git", repo.replace('/', "-")));
+        let authed = server.url(&format!("/{repo}.git")).replace("http://", &format!("http://x:{TOKEN}@"));
+        assert!(try_clone(&authed, &clone));
+        assert_eq!(refs(&clone), refs(&source_git), "{url}");
+    }
+}
