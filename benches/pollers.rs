@@ -7,7 +7,10 @@
 use std::time::{Duration, Instant};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.len() < 3 {
         eprintln!("usage: pollers BASE_URL TOKEN OWNER/REPO [POLLERS] [SECONDS] [INTERVAL_MS]");
         std::process::exit(2);
@@ -23,11 +26,15 @@ fn main() {
             .map(|i| {
                 let (url, auth) = (&url, &auth);
                 scope.spawn(move || {
-                    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+                    let agent = ureq::AgentBuilder::new()
+                        .timeout(Duration::from_secs(10))
+                        .build();
                     let mut latencies = Vec::new();
                     let mut errors = 0;
                     // Spread the pollers' phases over one interval.
-                    let mut next = Instant::now() + interval * u32::try_from(i).unwrap_or(0) / u32::try_from(pollers).unwrap_or(1);
+                    let mut next = Instant::now()
+                        + interval * u32::try_from(i).unwrap_or(0)
+                            / u32::try_from(pollers).unwrap_or(1);
                     while next < deadline {
                         if let Some(wait) = next.checked_duration_since(Instant::now()) {
                             std::thread::sleep(wait);
@@ -46,12 +53,22 @@ fn main() {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
     });
-    let mut all: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let mut all: Vec<Duration> = results
+        .iter()
+        .flat_map(|(l, _)| l.iter().copied())
+        .collect();
     let errors: usize = results.iter().map(|(_, e)| e).sum();
     all.sort();
-    let pick = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "pollers={pollers} interval={}ms requests={} errors={errors} p50={:.2}ms p99={:.2}ms max={:.2}ms",
         interval.as_millis(),

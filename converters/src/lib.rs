@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod detect;
 pub mod error;
 pub mod git;
+pub mod hg;
 pub mod process;
 pub mod progress;
 pub mod svn;

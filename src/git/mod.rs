@@ -72,7 +72,9 @@ pub fn init_hosted(path: &Path) -> Result<(), GitError> {
     let staging = parent.join(format!(
         ".init-{}-{}-{nanos}",
         std::process::id(),
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     ));
     let built = build_hosted(&staging);
     let placed = built.and_then(|()| match std::fs::rename(&staging, path) {
@@ -89,7 +91,8 @@ pub fn init_hosted(path: &Path) -> Result<(), GitError> {
 fn build_hosted(path: &Path) -> Result<(), GitError> {
     let cancel = Cancel::new();
     let mut cmd = git::command(None);
-    cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"]).arg(path);
+    cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"])
+        .arg(path);
     process::run(cmd, None, &cancel, |_| {})?.success_or("git init")?;
     for (key, value) in [
         ("uploadpack.hideRefs", "refs/srcimport"),

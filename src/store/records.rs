@@ -83,8 +83,10 @@ impl Status {
         use Status::*;
         matches!(
             (self, next),
-            (Detecting, Importing | DetectionNeedsAuth | DetectionFoundNothing)
-                | (Detecting, DetectionFoundMultiple | AuthFailed | Error)
+            (
+                Detecting,
+                Importing | DetectionNeedsAuth | DetectionFoundNothing
+            ) | (Detecting, DetectionFoundMultiple | AuthFailed | Error)
                 | (Importing, Mapping | AuthFailed | Error)
                 | (Mapping, Pushing | Error)
                 | (Pushing, Complete | AuthFailed | Error)

@@ -7,7 +7,10 @@ use crate::support::{Server, LIMITED_TOKEN, TOKEN};
 fn assert_github_error(status: u16, body: &Value, wanted: u16) {
     assert_eq!(status, wanted, "{body}");
     assert!(body["message"].is_string(), "no message: {body}");
-    assert!(body["documentation_url"].is_string(), "no documentation_url: {body}");
+    assert!(
+        body["documentation_url"].is_string(),
+        "no documentation_url: {body}"
+    );
 }
 
 fn assert_validation(status: u16, body: &Value, field: &str, code: &str) {
@@ -21,7 +24,8 @@ fn assert_validation(status: u16, body: &Value, field: &str, code: &str) {
 fn malformed_requests_get_github_shaped_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(dir.path());
-    let put = |body: &str| server.request("PUT", "/repos/octo/errs/import", Some(TOKEN), Some(body));
+    let put =
+        |body: &str| server.request("PUT", "/repos/octo/errs/import", Some(TOKEN), Some(body));
 
     let (status, body) = put("{not json");
     assert_github_error(status, &body, 400);
@@ -50,7 +54,10 @@ fn malformed_requests_get_github_shaped_errors() {
     ] {
         let (status, body) = put(&serde_json::json!({"vcs_url": url}).to_string());
         assert_validation(status, &body, "vcs_url", "invalid");
-        assert!(!body.to_string().contains("secret"), "credentials echoed: {body}");
+        assert!(
+            !body.to_string().contains("secret"),
+            "credentials echoed: {body}"
+        );
     }
 
     // A huge body is refused with 413.
@@ -79,20 +86,45 @@ fn auth_failures_and_unknown_things() {
     assert!(matches!(response, Err(ureq::Error::Status(404, _))));
 
     // A token with no right on the owner sees nothing.
-    let (status, body) = server.request("PUT", "/repos/octo/x/import", Some(LIMITED_TOKEN), Some(r#"{"vcs_url":"https://example.com/r.git"}"#));
+    let (status, body) = server.request(
+        "PUT",
+        "/repos/octo/x/import",
+        Some(LIMITED_TOKEN),
+        Some(r#"{"vcs_url":"https://example.com/r.git"}"#),
+    );
     assert_github_error(status, &body, 404);
-    let (status, body) = server.request("POST", "/orgs/octo/repos", Some(LIMITED_TOKEN), Some(r#"{"name":"x"}"#));
+    let (status, body) = server.request(
+        "POST",
+        "/orgs/octo/repos",
+        Some(LIMITED_TOKEN),
+        Some(r#"{"name":"x"}"#),
+    );
     assert_github_error(status, &body, 404);
     // ...but may create repositories of its own.
-    let (status, body) = server.request("POST", "/user/repos", Some(LIMITED_TOKEN), Some(r#"{"name":"mine","private":true}"#));
+    let (status, body) = server.request(
+        "POST",
+        "/user/repos",
+        Some(LIMITED_TOKEN),
+        Some(r#"{"name":"mine","private":true}"#),
+    );
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["full_name"], "limited/mine");
     assert_eq!(body["private"], true);
-    let (status, body) = server.request("POST", "/user/repos", Some(LIMITED_TOKEN), Some(r#"{"name":"mine"}"#));
+    let (status, body) = server.request(
+        "POST",
+        "/user/repos",
+        Some(LIMITED_TOKEN),
+        Some(r#"{"name":"mine"}"#),
+    );
     assert_validation(status, &body, "name", "custom");
 
     // Path traversal and invalid names are plain 404s.
-    for path in ["/repos/octo/..%2F..%2Fetc/import", "/repos/..%2F/x/import", "/repos/octo/x.git/import", "/repos/-bad/x/import"] {
+    for path in [
+        "/repos/octo/..%2F..%2Fetc/import",
+        "/repos/..%2F/x/import",
+        "/repos/octo/x.git/import",
+        "/repos/-bad/x/import",
+    ] {
         let (status, body) = server.get(path);
         assert_github_error(status, &body, 404);
     }
@@ -100,11 +132,26 @@ fn auth_failures_and_unknown_things() {
     // Unknown author ids and imports.
     let (status, _) = server.get("/repos/octo/x/import/authors");
     assert_eq!(status, 404);
-    let (status, body) = server.request("PATCH", "/repos/octo/x/import/authors/99", Some(TOKEN), Some(r#"{"name":"n"}"#));
+    let (status, body) = server.request(
+        "PATCH",
+        "/repos/octo/x/import/authors/99",
+        Some(TOKEN),
+        Some(r#"{"name":"n"}"#),
+    );
     assert_github_error(status, &body, 404);
-    let (status, body) = server.request("PATCH", "/repos/octo/x/import/authors/abc", Some(TOKEN), Some(r#"{"name":"n"}"#));
+    let (status, body) = server.request(
+        "PATCH",
+        "/repos/octo/x/import/authors/abc",
+        Some(TOKEN),
+        Some(r#"{"name":"n"}"#),
+    );
     assert_github_error(status, &body, 404);
-    let (status, body) = server.request("PATCH", "/repos/octo/x/import/lfs", Some(TOKEN), Some(r#"{"use_lfs":"maybe"}"#));
+    let (status, body) = server.request(
+        "PATCH",
+        "/repos/octo/x/import/lfs",
+        Some(TOKEN),
+        Some(r#"{"use_lfs":"maybe"}"#),
+    );
     assert_validation(status, &body, "use_lfs", "invalid");
     let (status, _) = server.request("GET", "/no/such/route/here/at/all", Some(TOKEN), None);
     assert_eq!(status, 404);

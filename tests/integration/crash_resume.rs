@@ -10,7 +10,12 @@ const REPO: &str = "octo/crashy";
 
 fn start_import(server: &Server, source: &GitSource) {
     let body = json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}).to_string();
-    let (status, body) = server.request("PUT", &format!("/repos/{REPO}/import"), Some(TOKEN), Some(&body));
+    let (status, body) = server.request(
+        "PUT",
+        &format!("/repos/{REPO}/import"),
+        Some(TOKEN),
+        Some(&body),
+    );
     assert_eq!(status, 201, "{body}");
 }
 
@@ -19,7 +24,9 @@ fn map_alice(server: &Server) {
 }
 
 fn hosted_refs(server: &Server, dest: &Path) -> String {
-    let url = server.url(&format!("/{REPO}.git")).replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server
+        .url(&format!("/{REPO}.git"))
+        .replace("http://", &format!("http://x:{TOKEN}@"));
     assert!(try_clone(&url, dest));
     refs(dest)
 }
@@ -36,7 +43,9 @@ fn a_killed_server_resumes_every_stage_with_the_same_result() {
         start_import(&server, &source);
         server.wait_status(REPO, "complete");
         map_alice(&server);
-        server.wait_import(REPO, |b| b["status"] == "complete" && b["push_percent"] == 100);
+        server.wait_import(REPO, |b| {
+            b["status"] == "complete" && b["push_percent"] == 100
+        });
         hosted_refs(&server, &dir.path().join("reference.git"))
     };
 
@@ -63,7 +72,9 @@ fn a_killed_server_resumes_every_stage_with_the_same_result() {
             server.kill_hard();
         }
         let server = Server::start(&data);
-        let done = server.wait_import(REPO, |b| b["status"] == "complete" && b["push_percent"] == 100);
+        let done = server.wait_import(REPO, |b| {
+            b["status"] == "complete" && b["push_percent"] == 100
+        });
         assert_eq!(done["commit_count"], 7, "{stage}: {done}");
         let resumed = hosted_refs(&server, &dir.path().join(format!("{stage}.git")));
         assert_eq!(resumed, reference, "killed during {stage}");

@@ -11,7 +11,9 @@ fn python() -> String {
 
 #[test]
 fn pygithub_drives_start_poll_authors_map_lfs_restart_cancel() {
-    let probe = Command::new(python()).args(["-c", "import github"]).output();
+    let probe = Command::new(python())
+        .args(["-c", "import github"])
+        .output();
     let probe = probe.expect("python runs");
     assert!(
         probe.status.success(),
@@ -23,7 +25,10 @@ fn pygithub_drives_start_poll_authors_map_lfs_restart_cancel() {
     fixture("git/basic.sh", &dir.path().join("src"));
     let source = GitSource::serve(&dir.path().join("src"), None);
     let server = Server::start(&dir.path().join("data"));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/pygithub_flow.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/pygithub_flow.py"
+    );
     let output = Command::new(python())
         .arg(script)
         .env("SRCIMPORT_BASE_URL", &server.base)

@@ -75,13 +75,21 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
         let mut req = ureq::request(method, &self.url(path));
         if let Some(token) = token {
             req = req.set("Authorization", &format!("token {token}"));
         }
         let result = match body {
-            Some(body) => req.set("Content-Type", "application/json").send_string(body),
+            Some(body) => req
+                .set("Content-Type", "application/json")
+                .send_string(body),
             None => req.call(),
         };
         let response = match result {
@@ -94,7 +102,8 @@ impl Server {
         let value = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"))
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {text}"))
         };
         (status, value)
     }
@@ -111,14 +120,27 @@ impl Server {
             if status == 200 && done(&body) {
                 return body;
             }
-            assert!(Instant::now() < deadline, "import {repo} never got there; last: {status} {body}");
+            assert!(
+                Instant::now() < deadline,
+                "import {repo} never got there; last: {status} {body}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     pub fn wait_status(&self, repo: &str, wanted: &str) -> Value {
         let body = self.wait_import(repo, |b| {
-            b["status"] == wanted || matches!(b["status"].as_str(), Some("error" | "complete" | "auth_failed" | "detection_found_nothing" | "detection_needs_auth"))
+            b["status"] == wanted
+                || matches!(
+                    b["status"].as_str(),
+                    Some(
+                        "error"
+                            | "complete"
+                            | "auth_failed"
+                            | "detection_found_nothing"
+                            | "detection_needs_auth"
+                    )
+                )
         });
         assert_eq!(body["status"], wanted, "import ended elsewhere: {body}");
         body
@@ -135,7 +157,12 @@ impl Server {
             .unwrap_or_else(|| panic!("no author {remote_name} in {authors}"))["id"]
             .clone();
         let body = serde_json::json!({"name": name, "email": email}).to_string();
-        let (status, mapped) = self.request("PATCH", &format!("/repos/{repo}/import/authors/{id}"), Some(TOKEN), Some(&body));
+        let (status, mapped) = self.request(
+            "PATCH",
+            &format!("/repos/{repo}/import/authors/{id}"),
+            Some(TOKEN),
+            Some(&body),
+        );
         assert_eq!(status, 200, "{mapped}");
         mapped
     }
@@ -168,7 +195,10 @@ impl GitSource {
             .expect("runtime");
         let expected = basic.map(|(u, p)| {
             use base64::Engine;
-            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}")))
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
         });
         let project_root = root.to_owned();
         let listener = runtime
@@ -193,7 +223,10 @@ impl GitSource {
 async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Response {
     let (parts, body) = request.into_parts();
     if let Some(expected) = expected {
-        let given = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         if given != Some(expected.as_str()) {
             return (
                 StatusCode::UNAUTHORIZED,
@@ -203,7 +236,9 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
                 .into_response();
         }
     }
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let result = http_backend::serve(CgiRequest {
         project_root: &root,
         path_info: parts.uri.path(),
@@ -214,13 +249,21 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
         remote_user: None,
     })
     .await;
-    result.unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, Body::from(e.to_string())).into_response())
+    result.unwrap_or_else(|e| {
+        (StatusCode::INTERNAL_SERVER_ERROR, Body::from(e.to_string())).into_response()
+    })
 }
 
 /// Runs a fixture script from `fixtures/` with `dest` as its argument.
 pub fn fixture(script: &str, dest: &Path) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(script);
-    let status = Command::new("bash").arg(&path).arg(dest).status().expect("fixture runs");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(script);
+    let status = Command::new("bash")
+        .arg(&path)
+        .arg(dest)
+        .status()
+        .expect("fixture runs");
     assert!(status.success(), "fixture {script} failed");
 }
 
@@ -235,7 +278,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -254,7 +301,15 @@ pub fn try_clone(url: &str, dest: &Path) -> bool {
 
 /// `refname sha` lines for branches and tags.
 pub fn refs(dir: &Path) -> String {
-    git(dir, &["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"])
+    git(
+        dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/heads",
+            "refs/tags",
+        ],
+    )
 }
 
 /// Process ids of every descendant of `pid`.
@@ -262,9 +317,13 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut found = Vec::new();
     let mut frontier = vec![pid];
     while let Some(parent) = frontier.pop() {
-        let tasks = std::fs::read_dir(format!("/proc/{parent}/task")).into_iter().flatten().flatten();
+        let tasks = std::fs::read_dir(format!("/proc/{parent}/task"))
+            .into_iter()
+            .flatten()
+            .flatten();
         for task in tasks {
-            let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
             for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
                 found.push(child);
                 frontier.push(child);
@@ -287,7 +346,12 @@ impl GitDaemon {
             .expect("free port")
             .port();
         let child = Command::new("git")
-            .args(["daemon", "--export-all", "--reuseaddr", "--listen=127.0.0.1"])
+            .args([
+                "daemon",
+                "--export-all",
+                "--reuseaddr",
+                "--listen=127.0.0.1",
+            ])
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", root.display()))
             .arg(root)
