@@ -33,6 +33,18 @@ pub struct ServeConfig {
     /// Largest accepted API request body, in bytes.
     #[arg(long, env = "SRCIMPORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Blobs larger than this many bytes are large files (GitHub's limit: 100 MiB).
+    #[arg(
+        long,
+        env = "SRCIMPORT_LARGE_FILE_THRESHOLD",
+        default_value_t = 104_857_600
+    )]
+    pub large_file_threshold: i64,
+    /// What to do with large files until a client says otherwise: opt_in (Git LFS),
+    /// opt_out (leave them out) or undecided (left out until decided).
+    #[arg(long, env = "SRCIMPORT_DEFAULT_USE_LFS", default_value = "undecided",
+          value_parser = ["opt_in", "opt_out", "undecided"])]
+    pub default_use_lfs: String,
     /// File with one API token per line: `TOKEN LOGIN [OWNER,OWNER|*]`.
     /// Defaults to `DATA_DIR/tokens`; created with a fresh admin token on first start.
     #[arg(long, env = "SRCIMPORT_TOKENS_FILE")]

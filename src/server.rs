@@ -10,7 +10,7 @@ use crate::api::{self, AppState};
 use crate::config::ServeConfig;
 use crate::jobs::Scheduler;
 use crate::pipeline::Environment;
-use crate::store::{sqlite::SqliteStore, JobStore, Stage};
+use crate::store::{sqlite::SqliteStore, JobStore, LfsChoice, Stage};
 use crate::tokens::{TokenError, Tokens};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         base_url: config.base_url.clone(),
         max_body_bytes: config.max_body_bytes,
         auto_create_repos: !config.no_auto_create,
+        default_large_file_threshold: config.large_file_threshold,
+        default_use_lfs: LfsChoice::parse(&config.default_use_lfs).unwrap_or(LfsChoice::Undecided),
     });
     let listener =
         TcpListener::bind(config.listen)

@@ -70,6 +70,20 @@ pub fn authorize_git(
     }
 }
 
+/// Writing (LFS uploads): always a token with rights on the owner.
+pub fn authorize_git_write(
+    state: &AppState,
+    headers: &HeaderMap,
+    repo: &RepoRecord,
+) -> Result<(), ApiError> {
+    let token = bearer_token(headers).ok_or(ApiError::GitAuthRequired)?;
+    match state.tokens.authenticate(&token) {
+        Some(who) if who.may_act_for(&repo.owner) => Ok(()),
+        Some(_) => Err(ApiError::NotFound),
+        None => Err(ApiError::GitAuthRequired),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,21 @@ impl Fields<'_> {
         }
     }
 
+    /// An optional integer of at least 1.
+    pub fn positive_integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => value.as_i64().filter(|n| *n > 0).map(Some).ok_or_else(|| {
+                ApiError::invalid(
+                    self.resource,
+                    name,
+                    "invalid",
+                    format!("{name} must be a positive integer"),
+                )
+            }),
+        }
+    }
+
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),

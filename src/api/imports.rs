@@ -73,7 +73,10 @@ pub async fn start(
         tfvc_project: fields.string("tfvc_project")?,
         use_lfs: fields
             .choice("use_lfs", LfsChoice::parse)?
-            .unwrap_or(LfsChoice::Undecided),
+            .unwrap_or(state.default_use_lfs),
+        large_file_threshold: fields
+            .positive_integer("lfs_threshold")?
+            .unwrap_or(state.default_large_file_threshold),
         credentials: credentials(&fields)?,
         vcs_url,
     };

@@ -9,6 +9,7 @@ mod body;
 pub mod error;
 mod git_http;
 mod imports;
+mod lfs_http;
 mod repos;
 mod wire;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub base_url: Option<String>,
     pub max_body_bytes: usize,
     pub auto_create_repos: bool,
+    pub default_large_file_threshold: i64,
+    pub default_use_lfs: crate::store::LfsChoice,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -85,6 +88,14 @@ pub fn router(state: SharedState) -> Router {
         .route(
             "/{owner}/{repo}/git-receive-pack",
             post(git_http::receive_pack),
+        )
+        .route(
+            "/{owner}/{repo}/info/lfs/objects/batch",
+            post(lfs_http::batch),
+        )
+        .route(
+            "/{owner}/{repo}/info/lfs/objects/{oid}",
+            get(lfs_http::download).put(lfs_http::upload),
         )
         .fallback(|| async { ApiError::NotFound })
         .with_state(state)

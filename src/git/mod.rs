@@ -3,10 +3,13 @@
 
 pub mod http_backend;
 pub mod ident;
+pub mod large_files;
+pub mod lfs;
 pub mod objects;
 pub mod pack;
 pub mod publish;
 pub mod rewrite;
+pub mod tree_rewrite;
 
 use std::path::{Path, PathBuf};
 

@@ -11,6 +11,7 @@ use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
 use super::ident::IdentLine;
 use super::objects::{CommitWalk, ObjectReader};
 use super::pack::PackWriter;
+use super::tree_rewrite::{LargeFiles, TreeRewriter};
 use super::{run_git, GitError, MAPPED_NAMESPACE};
 
 /// Raw identity (`Name <email>` as stored) to the identity to write instead.
@@ -157,6 +158,13 @@ fn find_blank_line(body: &[u8]) -> Option<usize> {
     body.windows(2).position(|w| w == b"\n\n").map(|p| p + 1)
 }
 
+/// The tree id a commit body names.
+fn commit_tree(body: &[u8]) -> Option<String> {
+    let first = body.split(|&b| b == b'\n').next()?;
+    let tree = first.strip_prefix(b"tree ")?;
+    Some(String::from_utf8_lossy(tree).into_owned())
+}
+
 /// Counts from a rewrite, for progress and the conversion report.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RewriteSummary {
@@ -169,17 +177,40 @@ pub struct RewriteSummary {
 pub fn rewrite(
     git_dir: &Path,
     map: &AuthorMap,
+    large: &LargeFiles<'_>,
     cancel: &Cancel,
     mut on_commit: impl FnMut(u64),
 ) -> Result<RewriteSummary, GitError> {
     let mut writer = PackWriter::create(git_dir)?;
     let mut new_ids: HashMap<String, String> = HashMap::new();
     let mut summary = RewriteSummary::default();
-    if !map.is_empty() {
+    if !map.is_empty() || large.is_active() {
+        let mut trees = if large.is_active() {
+            Some(TreeRewriter::new(git_dir, large, cancel)?)
+        } else {
+            None
+        };
         let mut walk = CommitWalk::start(git_dir, &["--reverse", "--topo-order", RAW_GLOB])?;
         while let Some(commit) = walk.next_commit()? {
             cancel.check()?;
-            if let Some(body) = rewrite_commit(&commit.body, map, &new_ids, &commit.oid)? {
+            let new_tree = match trees.as_mut() {
+                Some(trees) => {
+                    let tree = commit_tree(&commit.body).ok_or_else(|| GitError::Malformed {
+                        kind: "commit",
+                        oid: commit.oid.clone(),
+                        detail: "no tree header".into(),
+                    })?;
+                    Some(trees.root(&mut writer, &tree)?).filter(|new| *new != tree)
+                }
+                None => None,
+            };
+            if let Some(body) = rewrite_commit(
+                &commit.body,
+                map,
+                &new_ids,
+                &commit.oid,
+                new_tree.as_deref(),
+            )? {
                 let new_oid = writer.write("commit", &body)?;
                 new_ids.insert(commit.oid, new_oid);
                 summary.rewritten += 1;
@@ -232,6 +263,7 @@ fn rewrite_commit(
     map: &AuthorMap,
     new_ids: &HashMap<String, String>,
     oid: &str,
+    new_tree: Option<&str>,
 ) -> Result<Option<Vec<u8>>, GitError> {
     let header_end = find_blank_line(body).ok_or_else(|| GitError::Malformed {
         kind: "commit",
@@ -247,6 +279,7 @@ fn rewrite_commit(
                 .get(std::str::from_utf8(value).unwrap_or_default())
                 .map(|new| new.as_bytes().to_vec()),
             b"author" | b"committer" => map.map_line(value),
+            b"tree" => new_tree.map(|t| t.as_bytes().to_vec()),
             _ => None,
         };
         if matches!(key, b"gpgsig" | b"gpgsig-sha256" | b"mergetag") {
@@ -339,12 +372,12 @@ mod tests {
         let body = b"tree t\nauthor A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nmsg\n";
         let map = AuthorMap::default();
         assert_eq!(
-            rewrite_commit(body, &map, &HashMap::new(), "x").expect("ok"),
+            rewrite_commit(body, &map, &HashMap::new(), "x", None).expect("ok"),
             None
         );
         let mut map = AuthorMap::default();
         map.insert("A <a>", "B <b>".into());
-        let out = rewrite_commit(body, &map, &HashMap::new(), "x")
+        let out = rewrite_commit(body, &map, &HashMap::new(), "x", None)
             .expect("ok")
             .expect("changed");
         assert_eq!(

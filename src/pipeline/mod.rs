@@ -5,15 +5,19 @@
 
 mod progress;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use srcimport_converters::url_policy::UrlPolicy;
 use srcimport_converters::{detect, git as git_source, Cancel, Detection, SourceError, Vcs};
 
-use crate::git::{self, ident, publish, rewrite, GitError};
+use crate::git::lfs::LfsStore;
+use crate::git::tree_rewrite::LargeFiles;
+use crate::git::{self, ident, large_files, publish, rewrite, GitError};
 use crate::store::{
-    Failure, ImportRecord, JobStore, ProgressUpdate, SeenAuthor, Stage, Status, StoreError,
+    Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, ProgressUpdate, SeenAuthor, Stage,
+    Status, StoreError,
 };
 
 use progress::StoreProgress;
@@ -185,6 +189,18 @@ impl Run<'_> {
             })
             .collect();
         store.merge_authors(self.repo_id, import.generation, &seen)?;
+        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
+        let large: Vec<LargeFileRecord> =
+            large_files::find(&self.repo_path, threshold, &self.cancel)?
+                .into_iter()
+                .map(|blob| LargeFileRecord {
+                    ref_name: blob.ref_name,
+                    path: blob.path,
+                    oid: blob.oid,
+                    size: i64::try_from(blob.size).unwrap_or(i64::MAX),
+                })
+                .collect();
+        store.replace_large_files(self.repo_id, import.generation, &large)?;
         store.record_progress(
             self.repo_id,
             import.generation,
@@ -207,7 +223,23 @@ impl Run<'_> {
                 ident::format_identity(&author.name, &author.email),
             );
         }
-        rewrite::rewrite(&self.repo_path, &map, &self.cancel, |_| {})?;
+        let blobs: HashSet<String> = self
+            .env
+            .store
+            .large_files(self.repo_id)?
+            .into_iter()
+            .map(|f| f.oid)
+            .collect();
+        let lfs_store = LfsStore::for_repo(&self.repo_path);
+        let large = match (blobs.is_empty(), import.use_lfs) {
+            (true, _) => LargeFiles::Keep,
+            (false, LfsChoice::OptIn) => LargeFiles::Lfs {
+                blobs,
+                store: &lfs_store,
+            },
+            (false, LfsChoice::OptOut | LfsChoice::Undecided) => LargeFiles::Drop(blobs),
+        };
+        rewrite::rewrite(&self.repo_path, &map, &large, &self.cancel, |_| {})?;
         self.env.store.record_progress(
             self.repo_id,
             import.generation,

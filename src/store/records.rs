@@ -190,6 +190,8 @@ pub struct ImportRecord {
     pub large_files_size: i64,
     pub project_choices: Vec<ProjectChoice>,
     pub credentials: Option<Credentials>,
+    /// Blobs larger than this many bytes are large files.
+    pub large_file_threshold: i64,
     /// Bumped by every restart, resume or remap; a worker's writes carry the generation it
     /// was started with, so a superseded worker can never overwrite newer state.
     pub generation: i64,
@@ -203,6 +205,7 @@ pub struct NewImport {
     pub tfvc_project: Option<String>,
     pub use_lfs: LfsChoice,
     pub credentials: Option<Credentials>,
+    pub large_file_threshold: i64,
 }
 
 /// A commit author as the API lists it.

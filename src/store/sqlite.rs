@@ -32,6 +32,7 @@ CREATE TABLE imports (
     vcs_url TEXT NOT NULL,
     tfvc_project TEXT,
     use_lfs TEXT NOT NULL,
+    large_file_threshold INTEGER NOT NULL,
     status TEXT NOT NULL,
     failed_step TEXT,
     error_message TEXT,
@@ -114,7 +115,8 @@ impl SqliteStore {
 
 const IMPORT_COLUMNS: &str = "repo_id, vcs, vcs_url, tfvc_project, use_lfs, status, failed_step, \
     error_message, commit_count, import_percent, push_percent, authors_count, large_files_count, \
-    large_files_size, project_choices, source_username, source_password, generation";
+    large_files_size, project_choices, source_username, source_password, generation, \
+    large_file_threshold";
 
 fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
     let vcs: Option<String> = row.get(1)?;
@@ -153,6 +155,7 @@ fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, Store
                 _ => None,
             },
             generation: row.get(17)?,
+            large_file_threshold: row.get(18)?,
         })
     })();
     Ok(record)
@@ -343,8 +346,8 @@ impl JobStore for SqliteStore {
             };
             tx.execute(
                 "INSERT INTO imports (repo_id, vcs, vcs_url, tfvc_project, use_lfs, status,
-                     source_username, source_password, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     source_username, source_password, generation, large_file_threshold)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     repo_id,
                     new.vcs.map(Vcs::as_str),
@@ -354,7 +357,8 @@ impl JobStore for SqliteStore {
                     status.as_str(),
                     new.credentials.as_ref().map(|c| c.username.as_str()),
                     new.credentials.as_ref().map(|c| c.password.as_str()),
-                    generation
+                    generation,
+                    new.large_file_threshold
                 ],
             )?;
             require_import(tx, repo_id)
@@ -703,6 +707,7 @@ mod tests {
             tfvc_project: None,
             use_lfs: LfsChoice::Undecided,
             credentials: None,
+            large_file_threshold: 100,
         }
     }
 

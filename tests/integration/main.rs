@@ -3,5 +3,6 @@
 mod api_errors;
 mod crash_resume;
 mod git_import;
+mod lfs;
 mod python_client;
 mod support;

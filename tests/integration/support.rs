@@ -256,12 +256,18 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
 
 /// Runs a fixture script from `fixtures/` with `dest` as its argument.
 pub fn fixture(script: &str, dest: &Path) {
+    fixture_with(script, dest, &[]);
+}
+
+/// Runs a fixture script with `dest` and further arguments.
+pub fn fixture_with(script: &str, dest: &Path, args: &[&str]) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(script);
     let status = Command::new("bash")
         .arg(&path)
         .arg(dest)
+        .args(args)
         .status()
         .expect("fixture runs");
     assert!(status.success(), "fixture {script} failed");

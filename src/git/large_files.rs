@@ -1,0 +1,139 @@
+//! Finding blobs over the large-file threshold in a raw import, with a ref and path each.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+use srcimport_converters::{git as git_source, process, Cancel, SourceError};
+
+use super::{run_git, GitError};
+
+/// A large blob, where it was first seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LargeBlob {
+    /// The source's ref name, e.g. `refs/heads/main`.
+    pub ref_name: String,
+    pub path: String,
+    pub oid: String,
+    pub size: u64,
+}
+
+/// Streams a git command's stdout line by line into `each` without holding it all.
+pub fn for_each_line(
+    git_dir: &Path,
+    args: &[&str],
+    cancel: &Cancel,
+    mut each: impl FnMut(&str) -> bool,
+) -> Result<(), GitError> {
+    let mut cmd = git_source::command(Some(git_dir));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    process::contain(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| GitError::io("git", e))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| GitError::io("git", std::io::ErrorKind::BrokenPipe.into()))?;
+    let mut stopped_early = false;
+    for line in BufReader::with_capacity(1 << 16, stdout).lines() {
+        let line = line.map_err(|e| GitError::io("git", e))?;
+        if cancel.is_cancelled() {
+            process::kill_group(&mut child);
+            let _ = child.wait();
+            return Err(SourceError::Cancelled.into());
+        }
+        if !each(&line) {
+            stopped_early = true;
+            break;
+        }
+    }
+    if stopped_early {
+        process::kill_group(&mut child);
+    }
+    let status = child.wait().map_err(|e| GitError::io("git", e))?;
+    if !status.success() && !stopped_early {
+        return Err(SourceError::Command {
+            command: format!("git {}", args.first().copied().unwrap_or_default()),
+            detail: status.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Every blob reachable from the raw refs that is larger than `threshold` bytes.
+pub fn find(git_dir: &Path, threshold: u64, cancel: &Cancel) -> Result<Vec<LargeBlob>, GitError> {
+    let mut sizes: HashMap<String, u64> = HashMap::new();
+    for_each_line(
+        git_dir,
+        &[
+            "cat-file",
+            "--batch-all-objects",
+            "--unordered",
+            "--batch-check=%(objecttype) %(objectsize) %(objectname)",
+        ],
+        cancel,
+        |line| {
+            let mut parts = line.split(' ');
+            if let (Some("blob"), Some(size), Some(oid)) =
+                (parts.next(), parts.next(), parts.next())
+            {
+                if let Ok(size) = size.parse::<u64>() {
+                    if size > threshold {
+                        sizes.insert(oid.to_owned(), size);
+                    }
+                }
+            }
+            true
+        },
+    )?;
+    if sizes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let refs = run_git(
+        git_dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            git_source::RAW_NAMESPACE,
+        ],
+        None,
+        cancel,
+    )?;
+    let mut refs: Vec<String> = String::from_utf8_lossy(&refs)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    // Branches before tags, so a file is reported on a branch when it is on one.
+    refs.sort_by_key(|r| !r.contains("/heads/"));
+    let mut found = Vec::new();
+    for raw_ref in refs {
+        if sizes.is_empty() {
+            break;
+        }
+        let ref_name = format!("refs/{}", &raw_ref[git_source::RAW_NAMESPACE.len()..]);
+        for_each_line(
+            git_dir,
+            &["rev-list", "--objects", &raw_ref],
+            cancel,
+            |line| {
+                if let Some((oid, path)) = line.split_once(' ') {
+                    if let Some(size) = sizes.remove(oid) {
+                        found.push(LargeBlob {
+                            ref_name: ref_name.clone(),
+                            path: path.to_owned(),
+                            oid: oid.to_owned(),
+                            size,
+                        });
+                    }
+                }
+                !sizes.is_empty()
+            },
+        )?;
+    }
+    found.sort_by(|a, b| (&a.ref_name, &a.path).cmp(&(&b.ref_name, &b.path)));
+    Ok(found)
+}
