@@ -2,6 +2,7 @@
 //! Subversion, Mercurial, TFVC and Git repositories into Git.
 
 pub mod api;
+pub mod authors_file;
 pub mod config;
 pub mod git;
 pub mod jobs;

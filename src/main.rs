@@ -1,5 +1,7 @@
 //! The `srcimport` binary: a thin command-line front over the library.
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand};
 use srcimport::config::ServeConfig;
 
@@ -27,6 +29,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match cli.command {

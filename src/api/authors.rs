@@ -10,11 +10,17 @@ use super::body::{parse_object, read_capped, Fields};
 use super::error::ApiError;
 use super::imports::import_json;
 use super::{auth, wire, SharedState};
+use crate::authors_file::{self, AuthorsFormat};
 use crate::store::{LfsChoice, RepoRecord};
 
 #[derive(serde::Deserialize)]
 pub struct Since {
     since: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct AuthorsFileQuery {
+    format: Option<String>,
 }
 
 fn repo_with_import(state: &SharedState, owner: &str, name: &str) -> Result<RepoRecord, ApiError> {
@@ -161,4 +167,54 @@ pub async fn set_lfs(
     state.store.set_lfs_choice(repo.id, choice)?;
     remap(&state, &repo).await?;
     import_json(&state, &headers, &repo)
+}
+
+/// Extension: `PUT /import/authors` with an authors file (git-svn, svn-all-fast-export,
+/// hg-fast-export, git-tfs or mailmap; `?format=` to name it) maps every author it names in
+/// one rewrite. Kept with the import, it also applies to authors seen later (before the
+/// first push, or after a restart).
+pub async fn upload(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Query<AuthorsFileQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let bytes = read_capped(body, state.max_body_bytes).await?;
+    let invalid = |message: String| ApiError::invalid("Authors", "body", "invalid", message);
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| invalid("the authors file is not UTF-8".into()))?;
+    let format = match query.format.as_deref() {
+        Some(name) => Some(AuthorsFormat::parse(name).ok_or_else(|| {
+            ApiError::invalid(
+                "Authors",
+                "format",
+                "invalid",
+                format!("unknown authors file format {name:?}"),
+            )
+        })?),
+        None => None,
+    };
+    let file = authors_file::parse(&text, format).map_err(|e| invalid(e.to_string()))?;
+    let repo = repo_with_import(&state, &owner, &name)?;
+    let changed = {
+        let _control = state.scheduler.control(repo.id).await;
+        state
+            .store
+            .set_authors_file(repo.id, file.format.as_str(), &text)?;
+        authors_file::apply_stored(state.store.as_ref(), repo.id)?
+    };
+    if changed > 0 {
+        remap(&state, &repo).await?;
+    }
+    let base = state.base_url(&headers);
+    let urls = wire::Urls {
+        base: &base,
+        repo: &repo,
+    };
+    let authors = state.store.authors(repo.id, 0)?;
+    Ok(Json(
+        authors.iter().map(|a| wire::author(&urls, a)).collect(),
+    ))
 }

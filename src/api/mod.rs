@@ -70,7 +70,10 @@ pub fn router(state: SharedState) -> Router {
                 .patch(imports::update)
                 .delete(imports::cancel),
         )
-        .route("/repos/{owner}/{repo}/import/authors", get(authors::list))
+        .route(
+            "/repos/{owner}/{repo}/import/authors",
+            get(authors::list).put(authors::upload),
+        )
         .route(
             "/repos/{owner}/{repo}/import/authors/{author_id}",
             patch(authors::map),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use srcimport_converters::url_policy::UrlPolicy;
 use srcimport_converters::{detect, git as git_source, Cancel, Detection, SourceError, Vcs};
 
+use crate::authors_file;
 use crate::git::lfs::LfsStore;
 use crate::git::tree_rewrite::LargeFiles;
 use crate::git::{self, ident, large_files, publish, rewrite, GitError};
@@ -189,6 +190,7 @@ impl Run<'_> {
             })
             .collect();
         store.merge_authors(self.repo_id, import.generation, &seen)?;
+        authors_file::apply_stored(store, self.repo_id)?;
         let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
         let large: Vec<LargeFileRecord> =
             large_files::find(&self.repo_path, threshold, &self.cancel)?

@@ -119,6 +119,16 @@ pub trait JobStore: Send + Sync {
         generation: i64,
         seen: &[SeenAuthor],
     ) -> Result<(), StoreError>;
+    /// The authors file uploaded for this import (applied after every identity scan).
+    fn set_authors_file(&self, repo_id: i64, format: &str, text: &str) -> Result<(), StoreError>;
+    /// `(format name, text)` of the uploaded authors file, if any.
+    fn authors_file(&self, repo_id: i64) -> Result<Option<(String, String)>, StoreError>;
+    /// Sets name and email of many authors in one transaction: `(id, name, email)`.
+    fn map_authors(
+        &self,
+        repo_id: i64,
+        mappings: &[(i64, String, String)],
+    ) -> Result<(), StoreError>;
     fn authors(&self, repo_id: i64, since: i64) -> Result<Vec<AuthorRecord>, StoreError>;
     fn map_author(
         &self,

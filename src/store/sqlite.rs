@@ -45,6 +45,8 @@ CREATE TABLE imports (
     project_choices TEXT NOT NULL DEFAULT '[]',
     source_username TEXT,
     source_password TEXT,
+    authors_file TEXT,
+    authors_file_format TEXT,
     generation INTEGER NOT NULL
 );
 CREATE TABLE authors (
@@ -611,6 +613,48 @@ impl JobStore for SqliteStore {
                     (SELECT COUNT(*) FROM authors WHERE repo_id = ?1) WHERE repo_id = ?1",
                 [repo_id],
             )?;
+            Ok(())
+        })
+    }
+
+    fn set_authors_file(&self, repo_id: i64, format: &str, text: &str) -> Result<(), StoreError> {
+        let changed = self.lock().execute(
+            "UPDATE imports SET authors_file = ?2, authors_file_format = ?3 WHERE repo_id = ?1",
+            params![repo_id, text, format],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoImport);
+        }
+        Ok(())
+    }
+
+    fn authors_file(&self, repo_id: i64) -> Result<Option<(String, String)>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> = self
+            .lock()
+            .query_row(
+                "SELECT authors_file_format, authors_file FROM imports WHERE repo_id = ?1",
+                [repo_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((Some(format), Some(text))) => Some((format, text)),
+            _ => None,
+        })
+    }
+
+    fn map_authors(
+        &self,
+        repo_id: i64,
+        mappings: &[(i64, String, String)],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut update = tx.prepare_cached(
+                "UPDATE authors SET name = ?3, email = ?4 WHERE repo_id = ?1 AND id = ?2",
+            )?;
+            for (id, name, email) in mappings {
+                update.execute(params![repo_id, id, name, email])?;
+            }
             Ok(())
         })
     }

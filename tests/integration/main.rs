@@ -1,6 +1,7 @@
 //! Integration tests: the real server binary against real Git sources on loopback.
 
 mod api_errors;
+mod authors_upload;
 mod crash_resume;
 mod git_import;
 mod lfs;

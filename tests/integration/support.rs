@@ -40,9 +40,15 @@ impl Server {
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--workers", "2"])
             .arg("--data-dir")
             .arg(data)
-            .env("SRCIMPORT_LOG", "warn")
+            .env("SRCIMPORT_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(data.join("server.log"))
+                    .expect("log file"),
+            ));
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -65,6 +71,11 @@ impl Server {
             base,
             data: data.to_owned(),
         }
+    }
+
+    /// What the server has logged so far (all runs on this data directory).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default()
     }
 
     pub fn pid(&self) -> u32 {
