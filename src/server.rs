@@ -1,6 +1,7 @@
 //! Wiring for `srcimport serve`: data directory, store, tokens, workers and the listener.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 use srcimport_converters::url_policy::UrlPolicy;
@@ -40,6 +41,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         path: data.clone(),
         source,
     })?;
+    // Source credentials and tokens live here: owner-only.
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700)).map_err(|source| {
+        ServerError::DataDir {
+            path: data.clone(),
+            source,
+        }
+    })?;
     let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(&data.join("srcimport.sqlite"))?);
     let tokens = match &config.token {
         Some(token) => Tokens::single_admin(token.clone()),
@@ -65,6 +73,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         url_policy: UrlPolicy {
             allow_local_paths: config.allow_local_sources,
             allow_private_networks: !config.deny_private_networks,
+            forbidden_local_roots: vec![data.clone()],
         },
         hold_stage,
     };

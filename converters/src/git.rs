@@ -23,7 +23,13 @@ pub fn command(git_dir: Option<&Path>) -> Command {
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+        // Never the server's own keys, agent, ssh config or ~/.netrc for a user's import.
+        .env(
+            "GIT_SSH_COMMAND",
+            "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=/dev/null",
+        )
+        .env("HOME", "/nonexistent")
+        .env_remove("SSH_AUTH_SOCK")
         .env("LC_ALL", "C")
         .env_remove("GIT_DIR")
         .env_remove("GIT_ASKPASS")
@@ -34,13 +40,26 @@ pub fn command(git_dir: Option<&Path>) -> Command {
     cmd
 }
 
-/// A `git` command allowed to talk to `url`'s transport, with credentials if given.
+/// A `git` command allowed to talk to `url`'s transport, with credentials if given, after
+/// the policy accepted `url`; HTTP connections go to the very address that was checked.
 fn remote_command(
     git_dir: Option<&Path>,
+    url: &str,
     credentials: Option<&Credentials>,
     policy: &UrlPolicy,
-) -> Command {
+) -> Result<Command, SourceError> {
+    let pinned = policy.check(url)?;
     let mut cmd = command(git_dir);
+    if let Some(pin) = pinned {
+        let ip = match pin.ip {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        };
+        cmd.args([
+            "-c",
+            &format!("http.curloptResolve={}:{}:{ip}", pin.host, pin.port),
+        ]);
+    }
     let protocols = if policy.allow_local_paths {
         "http:https:git:ssh:file"
     } else {
@@ -54,7 +73,7 @@ fn remote_command(
             .env(USER_VAR, &creds.username)
             .env(PASS_VAR, &creds.password);
     }
-    cmd
+    Ok(cmd)
 }
 
 /// Checks that `url` answers as a Git repository; returns its default branch, if it says.
@@ -64,7 +83,7 @@ pub fn probe(
     policy: &UrlPolicy,
     cancel: &Cancel,
 ) -> Result<Option<String>, SourceError> {
-    let mut cmd = remote_command(None, credentials, policy);
+    let mut cmd = remote_command(None, url, credentials, policy)?;
     cmd.args(["ls-remote", "--symref", "--", url, "HEAD"]);
     let done = process::run(cmd, None, cancel, |_| {})?;
     let done = classify(url, credentials, done)?;
@@ -85,7 +104,7 @@ pub fn fetch(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<(), SourceError> {
-    let mut cmd = remote_command(Some(git_dir), credentials, policy);
+    let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
     cmd.args(["-c", "gc.auto=0", "-c", "fetch.writeCommitGraph=false"])
         .args([
             "fetch",

@@ -2,7 +2,8 @@
 //!
 //! Applied before any probe or fetch, to every source type (and later to webhook targets).
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 
 use crate::SourceError;
 
@@ -11,8 +12,12 @@ use crate::SourceError;
 pub struct UrlPolicy {
     /// Local paths and `file://` URLs (off by default on a server: they read its disk).
     pub allow_local_paths: bool,
-    /// Loopback and private ranges (10/8, 172.16/12, 192.168/16, fc00::/7).
+    /// Loopback and private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, 198.18/15,
+    /// fc00::/7).
     pub allow_private_networks: bool,
+    /// Local paths that are never sources even when local paths are allowed (the server's
+    /// own data directory: other owners' hosted repositories live there).
+    pub forbidden_local_roots: Vec<PathBuf>,
 }
 
 impl Default for UrlPolicy {
@@ -20,9 +25,25 @@ impl Default for UrlPolicy {
         UrlPolicy {
             allow_local_paths: false,
             allow_private_networks: true,
+            forbidden_local_roots: Vec::new(),
         }
     }
 }
+
+/// The address a checked host name resolved to, so the fetch connects to the address
+/// that was checked (no second lookup for DNS rebinding to exploit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinnedAddress {
+    pub host: String,
+    pub port: u16,
+    pub ip: IpAddr,
+}
+
+/// Cloud metadata services outside the link-local range, refused whatever the settings.
+const METADATA_ADDRESSES: [IpAddr; 2] = [
+    IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+];
 
 /// A source URL split into the parts the policy looks at.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,35 +51,50 @@ pub struct ParsedUrl<'a> {
     pub scheme: &'a str,
     pub host: Option<&'a str>,
     pub port: Option<u16>,
+    pub has_userinfo: bool,
     pub has_password: bool,
 }
 
 const NETWORK_SCHEMES: [&str; 7] = ["http", "https", "git", "ssh", "svn", "svn+ssh", "git+ssh"];
 
 impl UrlPolicy {
-    /// Accepts `url` or says why not. Resolves host names, so it may block on DNS.
-    pub fn check(&self, url: &str) -> Result<(), SourceError> {
+    /// Accepts `url` or says why not. Resolves host names, so it may block on DNS; returns
+    /// the address to pin the connection to (`None` for a local path).
+    pub fn check(&self, url: &str) -> Result<Option<PinnedAddress>, SourceError> {
         let Some((host, port)) = self.check_shape(url)? else {
-            return Ok(());
+            return Ok(None);
         };
-        let addrs: Vec<IpAddr> = match (host, port).to_socket_addrs() {
+        let default_port = match url.split_once("://").map(|(scheme, _)| scheme) {
+            Some("https") => 443,
+            Some("http") => 80,
+            Some("git") => 9418,
+            Some("svn") => 3690,
+            _ => 22,
+        };
+        let port = if port == 0 { default_port } else { port };
+        let bare_host = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<IpAddr> = match (bare_host, port).to_socket_addrs() {
             Ok(addrs) => addrs.map(|a| a.ip()).collect(),
             Err(_) => {
                 return Err(SourceError::NotFound {
-                    url: url.to_owned(),
+                    url: redact(url),
                     reason: format!("cannot resolve host {host}"),
                 })
             }
         };
-        for addr in addrs {
-            if let Some(reason) = self.refusal_for(addr) {
+        for addr in &addrs {
+            if let Some(reason) = self.refusal_for(*addr) {
                 return Err(SourceError::Refused {
-                    url: url.to_owned(),
+                    url: redact(url),
                     reason: reason.to_owned(),
                 });
             }
         }
-        Ok(())
+        Ok(addrs.first().map(|ip| PinnedAddress {
+            host: bare_host.to_owned(),
+            port,
+            ip: *ip,
+        }))
     }
 
     /// Everything [`check`](Self::check) looks at that needs no DNS: syntax, scheme, embedded
@@ -74,17 +110,21 @@ impl UrlPolicy {
             return Err(refuse("not a valid URL"));
         }
         let parsed = parse(url).ok_or_else(|| refuse("not a valid URL"))?;
-        if parsed.has_password {
+        let userinfo_allowed = matches!(parsed.scheme, "ssh" | "git+ssh" | "svn+ssh");
+        if parsed.has_password || (parsed.has_userinfo && !userinfo_allowed) {
             return Err(refuse(
                 "credentials must be given as vcs_username/vcs_password, not inside the URL",
             ));
         }
         if parsed.scheme == "file" {
-            return if self.allow_local_paths {
-                Ok(None)
-            } else {
-                Err(refuse("local paths are not allowed on this server"))
-            };
+            if !self.allow_local_paths {
+                return Err(refuse("local paths are not allowed on this server"));
+            }
+            let path = url.strip_prefix("file://").unwrap_or(url);
+            if self.is_forbidden_local(Path::new(path)) {
+                return Err(refuse("that path belongs to this server"));
+            }
+            return Ok(None);
         }
         if !NETWORK_SCHEMES.contains(&parsed.scheme) {
             return Err(refuse("unsupported URL scheme"));
@@ -98,16 +138,30 @@ impl UrlPolicy {
         Ok(Some((host, parsed.port.unwrap_or(0))))
     }
 
+    fn is_forbidden_local(&self, path: &Path) -> bool {
+        let resolved = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+        self.forbidden_local_roots.iter().any(|root| {
+            let root = root.canonicalize().unwrap_or_else(|_| root.clone());
+            resolved.starts_with(root)
+        })
+    }
+
     fn refusal_for(&self, addr: IpAddr) -> Option<&'static str> {
         let addr = match addr {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
             v4 => v4,
         };
+        if METADATA_ADDRESSES.contains(&addr) {
+            return Some("cloud metadata services are never contacted");
+        }
         let (link_local, unspecified_or_multicast, private) = match addr {
             IpAddr::V4(v4) => (
                 v4.is_link_local(),
                 v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
-                v4.is_loopback() || v4.is_private(),
+                v4.is_loopback()
+                    || v4.is_private()
+                    || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+                    || (v4.octets()[0] == 198 && (v4.octets()[1] & 0xfe) == 18),
             ),
             IpAddr::V6(v6) => (
                 (v6.segments()[0] & 0xffc0) == 0xfe80,
@@ -127,7 +181,8 @@ impl UrlPolicy {
     }
 }
 
-/// `url` with any password in its user info replaced by `***`, safe for messages and logs.
+/// `url` with its user info (user names can be tokens too) replaced by `***`, safe for
+/// messages and logs.
 pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -135,10 +190,7 @@ pub fn redact(url: &str) -> String {
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
     match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{path}")
-        }
+        Some((_, host)) => format!("{scheme}://***@{host}{path}"),
         None => url.to_owned(),
     }
 }
@@ -150,6 +202,7 @@ pub fn parse(url: &str) -> Option<ParsedUrl<'_>> {
             scheme: "file",
             host: None,
             port: None,
+            has_userinfo: false,
             has_password: false,
         });
     }
@@ -168,6 +221,7 @@ pub fn parse(url: &str) -> Option<ParsedUrl<'_>> {
             scheme: "file",
             host: None,
             port: None,
+            has_userinfo: false,
             has_password: false,
         });
     }
@@ -181,6 +235,7 @@ pub fn parse(url: &str) -> Option<ParsedUrl<'_>> {
         scheme,
         host: Some(host),
         port,
+        has_userinfo: userinfo.is_some(),
         has_password: userinfo.is_some_and(|u| u.contains(':')),
     })
 }
@@ -204,6 +259,10 @@ fn split_host_port(hostport: &str) -> Option<(&str, Option<u16>)> {
 }
 
 fn parse_scp_like(url: &str) -> Option<ParsedUrl<'_>> {
+    if url.contains("::") {
+        // `ext::cmd`, `fd::3`: git remote helpers, never sources.
+        return None;
+    }
     let (userhost, _path) = url.split_once(':')?;
     let host = userhost.rsplit_once('@').map_or(userhost, |(_, h)| h);
     if host.is_empty() || host.contains('/') {
@@ -213,6 +272,7 @@ fn parse_scp_like(url: &str) -> Option<ParsedUrl<'_>> {
         scheme: "ssh",
         host: Some(host),
         port: None,
+        has_userinfo: userhost.contains('@'),
         has_password: false,
     })
 }
@@ -225,6 +285,7 @@ mod tests {
         UrlPolicy {
             allow_local_paths: false,
             allow_private_networks: false,
+            forbidden_local_roots: Vec::new(),
         }
     }
 
@@ -260,11 +321,18 @@ mod tests {
             "/etc/passwd",
             "https://u:p@127.0.0.1/x",
             "gopher://127.0.0.1/x",
+            "https://ghp_secret@example.com/x.git",
+            "ext::sh",
+            "fd::3",
+            "http://100.100.100.200/latest",
+            "http://[fd00:ec2::254]/latest",
         ] {
             assert!(policy.check(url).is_err(), "{url} should be refused");
         }
         assert!(strict().check("http://127.0.0.1:9/x").is_err());
         assert!(strict().check("http://10.1.2.3/x").is_err());
+        assert!(strict().check("http://100.64.1.1/x").is_err());
+        assert!(UrlPolicy::default().check("ssh://git@127.0.0.1/x").is_ok());
         assert!(policy.check("http://127.0.0.1:9/x").is_ok());
     }
 }

@@ -1,7 +1,7 @@
 //! Authors, large files and the LFS preference of an import; changes trigger one remap.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::Value;
@@ -12,11 +12,6 @@ use super::imports::import_json;
 use super::{auth, wire, SharedState};
 use crate::authors_file::{self, AuthorsFormat};
 use crate::store::{LfsChoice, RepoRecord};
-
-#[derive(serde::Deserialize)]
-pub struct Since {
-    since: Option<String>,
-}
 
 #[derive(serde::Deserialize)]
 pub struct AuthorsFileQuery {
@@ -32,11 +27,17 @@ fn repo_with_import(state: &SharedState, owner: &str, name: &str) -> Result<Repo
 pub async fn list(
     State(state): State<SharedState>,
     Path((owner, name)): Path<(String, String)>,
-    Query(query): Query<Since>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     auth::authorize(&state, &headers, &owner, &name)?;
-    let since = match query.since.as_deref().map(str::trim) {
+    let since_param = query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("since="))
+        .next_back();
+    let since = match since_param.map(str::trim) {
         None | Some("") => 0,
         Some(text) => text.parse::<i64>().map_err(|_| {
             ApiError::invalid(
@@ -60,7 +61,7 @@ pub async fn list(
 }
 
 /// Re-runs mapping and pushing after a change, superseding a run already mapping.
-async fn remap(state: &SharedState, repo: &RepoRecord) -> Result<(), ApiError> {
+pub(super) async fn remap(state: &SharedState, repo: &RepoRecord) -> Result<(), ApiError> {
     let _control = state.scheduler.control(repo.id).await;
     let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
     if matches!(
@@ -90,7 +91,7 @@ pub async fn map(
         resource: "Author",
         map: &map,
     };
-    fields.only(&["name", "email"])?;
+    // Unknown fields are ignored: go-github sends the whole author object back.
     let new_name = fields.string("name")?;
     let new_email = fields.string("email")?;
     for (field, value) in [("name", &new_name), ("email", &new_email)] {

@@ -129,19 +129,6 @@ impl Fields<'_> {
             }),
         }
     }
-
-    /// Refuses any field outside `allowed`.
-    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(unknown) => Err(ApiError::invalid(
-                self.resource,
-                unknown,
-                "invalid",
-                format!("{unknown} is not a known field"),
-            )),
-            None => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]

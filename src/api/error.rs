@@ -27,6 +27,8 @@ pub enum ApiError {
     GitAuthRequired,
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("invalid JSON")]
@@ -103,6 +105,10 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 json!({"message": "Not Found", "documentation_url": DOCS}),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"message": "Method Not Allowed", "documentation_url": DOCS}),
             ),
             ApiError::Forbidden(why) => (
                 StatusCode::FORBIDDEN,

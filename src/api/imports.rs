@@ -9,7 +9,7 @@ use srcimport_converters::{Credentials, Vcs};
 
 use super::body::{parse_object, read_capped, Fields};
 use super::error::ApiError;
-use super::{auth, repos, wire, SharedState};
+use super::{auth, authors, repos, wire, SharedState};
 use crate::git;
 use crate::store::{LfsChoice, NewImport, RepoRecord, Stage};
 
@@ -139,13 +139,17 @@ pub async fn update(
     let vcs = fields.choice("vcs", Vcs::parse)?;
     let tfvc_project = fields.string("tfvc_project")?;
     let use_lfs = fields.choice("use_lfs", LfsChoice::parse)?;
-    let _control = state.scheduler.control(repo.id).await;
-    let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    let choosing = vcs.is_some() || tfvc_project.is_some();
     if let Some(choice) = use_lfs {
         state.store.set_lfs_choice(repo.id, choice)?;
+        if credentials.is_none() && !choosing {
+            authors::remap(&state, &repo).await?;
+            return import_json(&state, &headers, &repo);
+        }
     }
-    let choosing = vcs.is_some() || tfvc_project.is_some();
-    if credentials.is_none() && !choosing && use_lfs.is_none() {
+    let _control = state.scheduler.control(repo.id).await;
+    let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
+    if credentials.is_none() && !choosing {
         state.scheduler.stop(repo.id).await;
         state.store.restart(repo.id)?;
         state.scheduler.enqueue(repo.id);
@@ -183,10 +187,11 @@ pub async fn cancel(
         return Ok(StatusCode::NO_CONTENT);
     };
     let path = state.scheduler.repo_path(&repo);
-    tokio::task::spawn_blocking(move || git::drop_work_refs(&path))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let cleanup = tokio::task::spawn_blocking(move || git::drop_work_refs(&path)).await;
+    if let Ok(Err(error)) = cleanup {
+        // The import goes regardless; leftover work refs are hidden and replaced next time.
+        tracing::warn!(repo_id = repo.id, %error, "cannot remove work refs");
+    }
     state.store.delete_import(repo.id)?;
     tracing::info!(
         repo_id = repo.id,

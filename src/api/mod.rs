@@ -101,5 +101,27 @@ pub fn router(state: SharedState) -> Router {
             get(lfs_http::download).put(lfs_http::upload),
         )
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn(run_to_completion))
         .with_state(state)
+}
+
+/// Runs every state-changing request in a task of its own: a client that disconnects
+/// mid-request cannot cut a stop → store change → enqueue sequence short and strand an
+/// import in a running status with no worker.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(e) => ApiError::Internal(format!("request task failed: {e}")).into_response(),
+    }
 }

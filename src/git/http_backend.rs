@@ -32,10 +32,22 @@ pub enum CgiError {
     Header(String),
 }
 
-/// Keeps the child alive (and killed on drop) for as long as its output streams.
+/// Keeps the child alive for as long as its output streams; on drop (a finished or
+/// abandoned response) its whole process group — upload-pack, pack-objects — is killed.
 struct ChildOutput {
     stdout: BufReader<ChildStdout>,
-    _child: Child,
+    child: Child,
+}
+
+impl Drop for ChildOutput {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id().and_then(|id| i32::try_from(id).ok()) {
+            // SAFETY: signals the process group this request created.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 impl AsyncRead for ChildOutput {
@@ -76,11 +88,14 @@ pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> 
             "HTTP_CONTENT_ENCODING",
             header_text(request.headers, "content-encoding"),
         )
-        .env("GIT_PROTOCOL", header_text(request.headers, "git-protocol"))
+        // No GIT_PROTOCOL: protocol v2 would serve any object reachable from the hidden
+        // work refs (raw history, opted-out large files); v0 checks wants against what it
+        // advertised.
         .env("REMOTE_ADDR", "127.0.0.1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .process_group(0)
         .kill_on_drop(true);
     if let Some(user) = request.remote_user {
         cmd.env("REMOTE_USER", user);
@@ -124,10 +139,7 @@ pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> 
             response = response.header(name, value);
         }
     }
-    let output = ChildOutput {
-        stdout,
-        _child: child,
-    };
+    let output = ChildOutput { stdout, child };
     response
         .body(Body::from_stream(ReaderStream::new(output)))
         .map_err(|e| CgiError::Header(e.to_string()))

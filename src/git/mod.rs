@@ -114,6 +114,7 @@ pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
     if !path.join("HEAD").exists() {
         return Ok(());
     }
+    clear_stale_locks(path);
     let cancel = Cancel::new();
     let refs = run_git(
         path,
@@ -129,4 +130,21 @@ pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
         run_git(path, &["update-ref", "--stdin"], Some(refs), &cancel)?;
     }
     Ok(())
+}
+
+/// Removes lock files a killed git process left behind (`refs/**/*.lock`,
+/// `packed-refs.lock`). Safe because at most one run touches a repository at a time.
+pub fn clear_stale_locks(path: &Path) {
+    let _ = std::fs::remove_file(path.join("packed-refs.lock"));
+    let mut dirs = vec![path.join("refs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let entry_path = entry.path();
+            if entry_path.is_dir() {
+                dirs.push(entry_path);
+            } else if entry_path.extension().is_some_and(|e| e == "lock") {
+                let _ = std::fs::remove_file(&entry_path);
+            }
+        }
+    }
 }

