@@ -105,7 +105,8 @@ pub fn fetch(
     cancel: &Cancel,
 ) -> Result<(), SourceError> {
     let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
-    cmd.args(["-c", "gc.auto=0", "-c", "fetch.writeCommitGraph=false"])
+    cmd.args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"])
+        .args(["-c", "fetch.writeCommitGraph=false"])
         .args([
             "fetch",
             "--prune",
@@ -126,6 +127,92 @@ pub fn fetch(
         }
     })?;
     classify(url, credentials, done).map(|_| ())
+}
+
+/// First import into an empty repository: `git clone --bare` into `staging` (clone checks
+/// connectivity while indexing, a fetch checks it again afterwards), then the packs move
+/// into `git_dir` and the branches and tags become raw refs there. `staging` is removed.
+pub fn clone_into(
+    url: &str,
+    git_dir: &Path,
+    staging: &Path,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<(), SourceError> {
+    let _ = std::fs::remove_dir_all(staging);
+    let mut cmd = remote_command(None, url, credentials, policy)?;
+    cmd.args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"])
+        .args(["clone", "--bare", "--progress", "--", url])
+        .arg(staging);
+    let mut last = None;
+    let done = process::run(cmd, None, cancel, |line| {
+        if let Some(percent) = transfer_percent(line) {
+            if last != Some(percent) {
+                last = Some(percent);
+                progress.report(ProgressEvent::Percent(percent));
+            }
+        }
+    });
+    let moved = done
+        .and_then(|done| classify(url, credentials, done))
+        .and_then(|_| adopt_clone(git_dir, staging, cancel));
+    let _ = std::fs::remove_dir_all(staging);
+    moved
+}
+
+/// Moves a staging clone's objects (packs, and loose objects for small transfers) into
+/// `git_dir` and records its refs as raw refs.
+fn adopt_clone(git_dir: &Path, staging: &Path, cancel: &Cancel) -> Result<(), SourceError> {
+    let from = staging.join("objects");
+    let to = git_dir.join("objects");
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(&from)
+        .map_err(|e| SourceError::io(&from, e))?
+        .flatten()
+    {
+        let name = dir.file_name();
+        if name == "info" || !dir.path().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path())
+            .map_err(|e| SourceError::io(dir.path(), e))?
+            .flatten()
+        {
+            files.push((Path::new(&name).join(file.file_name()), file.path()));
+        }
+    }
+    // Pack indexes last: a pack is visible once its .idx exists.
+    files.sort_by_key(|(relative, _)| relative.extension().is_some_and(|e| e == "idx"));
+    for (relative, source) in files {
+        let target = to.join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| SourceError::io(parent, e))?;
+        }
+        std::fs::rename(&source, &target).map_err(|e| SourceError::io(&source, e))?;
+    }
+    let mut list = command(Some(staging));
+    list.args([
+        "for-each-ref",
+        "--format=%(objectname) %(refname)",
+        "refs/heads",
+        "refs/tags",
+    ]);
+    let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
+    let mut updates = String::from("start\n");
+    for line in String::from_utf8_lossy(&refs.stdout).lines() {
+        if let Some((oid, name)) = line.split_once(' ') {
+            let short = name.strip_prefix("refs/").unwrap_or(name);
+            updates.push_str(&format!("update {RAW_NAMESPACE}{short} {oid}\n"));
+        }
+    }
+    updates.push_str("commit\n");
+    let mut update = command(Some(git_dir));
+    update.args(["update-ref", "--stdin"]);
+    process::run(update, Some(updates.into_bytes()), cancel, |_| {})?
+        .success_or("git update-ref")?;
+    Ok(())
 }
 
 /// Maps git's progress lines onto one 0..=100 scale: receiving is 0..90, resolving 90..100.

@@ -1,13 +1,11 @@
 //! Finding blobs over the large-file threshold in a raw import, with a ref and path each.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 
-use srcimport_converters::{git as git_source, process, Cancel, SourceError};
+use srcimport_converters::{git as git_source, Cancel};
 
-use super::{run_git, GitError};
+use super::{for_each_line, run_git, GitError};
 
 /// A large blob, where it was first seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,51 +15,6 @@ pub struct LargeBlob {
     pub path: String,
     pub oid: String,
     pub size: u64,
-}
-
-/// Streams a git command's stdout line by line into `each` without holding it all.
-pub fn for_each_line(
-    git_dir: &Path,
-    args: &[&str],
-    cancel: &Cancel,
-    mut each: impl FnMut(&str) -> bool,
-) -> Result<(), GitError> {
-    let mut cmd = git_source::command(Some(git_dir));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    process::contain(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| GitError::io("git", e))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| GitError::io("git", std::io::ErrorKind::BrokenPipe.into()))?;
-    let mut stopped_early = false;
-    for line in BufReader::with_capacity(1 << 16, stdout).lines() {
-        let line = line.map_err(|e| GitError::io("git", e))?;
-        if cancel.is_cancelled() {
-            process::kill_group(&mut child);
-            let _ = child.wait();
-            return Err(SourceError::Cancelled.into());
-        }
-        if !each(&line) {
-            stopped_early = true;
-            break;
-        }
-    }
-    if stopped_early {
-        process::kill_group(&mut child);
-    }
-    let status = child.wait().map_err(|e| GitError::io("git", e))?;
-    if !status.success() && !stopped_early {
-        return Err(SourceError::Command {
-            command: format!("git {}", args.first().copied().unwrap_or_default()),
-            detail: status.to_string(),
-        }
-        .into());
-    }
-    Ok(())
 }
 
 /// Every blob reachable from the raw refs that is larger than `threshold` bytes.

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 
 use srcimport_converters::{git, process, Cancel, SourceError};
 
+/// Inside a hosted repository: where a first import clones to before its packs move in.
+pub const STAGING_DIR: &str = "srcimport-staging";
+
 /// Mapped (rewritten) refs wait here between mapping and pushing.
 pub const MAPPED_NAMESPACE: &str = "refs/srcimport/mapped/";
 
@@ -115,6 +118,7 @@ pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
         return Ok(());
     }
     clear_stale_locks(path);
+    let _ = std::fs::remove_dir_all(path.join(STAGING_DIR));
     let cancel = Cancel::new();
     let refs = run_git(
         path,
@@ -147,4 +151,73 @@ pub fn clear_stale_locks(path: &Path) {
             }
         }
     }
+}
+
+/// Streams a git command's stdout record by record (split at `delimiter`) into `each`,
+/// without holding it all; `each` returns false to stop early.
+pub fn for_each_record(
+    git_dir: &Path,
+    args: &[&str],
+    delimiter: u8,
+    cancel: &Cancel,
+    mut each: impl FnMut(&[u8]) -> bool,
+) -> Result<(), GitError> {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = git::command(Some(git_dir));
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    process::contain(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| GitError::io("git", e))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| GitError::io("git", std::io::ErrorKind::BrokenPipe.into()))?;
+    let mut reader = BufReader::with_capacity(1 << 16, stdout);
+    let mut record = Vec::new();
+    let mut stopped_early = false;
+    loop {
+        record.clear();
+        let n = reader
+            .read_until(delimiter, &mut record)
+            .map_err(|e| GitError::io("git", e))?;
+        if n == 0 {
+            break;
+        }
+        if cancel.is_cancelled() {
+            process::kill_group(&mut child);
+            let _ = child.wait();
+            return Err(SourceError::Cancelled.into());
+        }
+        let body = record.strip_suffix(&[delimiter]).unwrap_or(&record);
+        if !each(body) {
+            stopped_early = true;
+            break;
+        }
+    }
+    if stopped_early {
+        process::kill_group(&mut child);
+    }
+    let status = child.wait().map_err(|e| GitError::io("git", e))?;
+    if !status.success() && !stopped_early {
+        return Err(SourceError::Command {
+            command: format!("git {}", args.first().copied().unwrap_or_default()),
+            detail: status.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// [`for_each_record`] by lines, as text.
+pub fn for_each_line(
+    git_dir: &Path,
+    args: &[&str],
+    cancel: &Cancel,
+    mut each: impl FnMut(&str) -> bool,
+) -> Result<(), GitError> {
+    for_each_record(git_dir, args, b'\n', cancel, |line| {
+        each(&String::from_utf8_lossy(line))
+    })
 }

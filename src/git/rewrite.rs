@@ -12,7 +12,7 @@ use super::ident::IdentLine;
 use super::objects::{CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
 use super::tree_rewrite::{LargeFiles, TreeRewriter};
-use super::{run_git, GitError, MAPPED_NAMESPACE};
+use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE};
 
 /// Raw identity (`Name <email>` as stored, read as UTF-8 with invalid bytes replaced, as
 /// the authors table holds it) to the identity to write instead.
@@ -57,19 +57,30 @@ pub fn scan_identities(
 ) -> Result<IdentityScan, GitError> {
     let mut identities = BTreeMap::new();
     let mut commits = 0u64;
-    let mut walk = CommitWalk::start(git_dir, &[RAW_GLOB])?;
-    while let Some(commit) = walk.next_commit()? {
-        cancel.check()?;
-        for (key, value) in headers(&commit.body) {
-            if key == b"author" || key == b"committer" {
-                count_identity(&mut identities, value);
+    // `rev-list --header` prints each commit's raw object after its id, NUL-terminated:
+    // one process, no per-object lookups.
+    for_each_record(
+        git_dir,
+        &["rev-list", "--header", RAW_GLOB],
+        0,
+        cancel,
+        |record| {
+            let body = record
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(&record[..0], |nl| &record[nl + 1..]);
+            for (key, value) in headers(body) {
+                if key == b"author" || key == b"committer" {
+                    count_identity(&mut identities, value);
+                }
             }
-        }
-        commits += 1;
-        if commits % 512 == 0 {
-            on_commit(commits);
-        }
-    }
+            commits += 1;
+            if commits % 512 == 0 {
+                on_commit(commits);
+            }
+            true
+        },
+    )?;
     on_commit(commits);
     let mut reader = ObjectReader::start(git_dir)?;
     for (oid, kind, _) in raw_refs(git_dir, cancel)? {

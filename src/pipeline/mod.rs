@@ -155,27 +155,103 @@ impl Run<'_> {
         }
         git::init_hosted(&self.repo_path)?;
         let store = self.env.store.as_ref();
-        let default_branch = git_source::probe(
-            &import.vcs_url,
-            import.credentials.as_ref(),
-            &self.env.url_policy,
-            &self.cancel,
-        )?;
         let progress = StoreProgress::new(store, self.repo_id, import.generation);
-        git_source::fetch(
-            &import.vcs_url,
-            &self.repo_path,
-            import.credentials.as_ref(),
-            &self.env.url_policy,
-            &progress,
-            &self.cancel,
-        )?;
-        if let Some(branch) = default_branch {
+        // The source's default branch is asked for while the history transfers.
+        let (default_branch, fetched) = std::thread::scope(|scope| {
+            let head = scope.spawn(|| {
+                git_source::probe(
+                    &import.vcs_url,
+                    import.credentials.as_ref(),
+                    &self.env.url_policy,
+                    &self.cancel,
+                )
+            });
+            let fetched = self.transfer(import, &progress);
+            (head.join().unwrap_or(Ok(None)), fetched)
+        });
+        fetched?;
+        if let Some(branch) = default_branch? {
             store.set_default_branch(self.repo_id, &branch)?;
         }
-        let scan = rewrite::scan_identities(&self.repo_path, &self.cancel, |commits| {
-            progress.commits(commits);
-        })?;
+        let commits = self.survey(import, &progress)?;
+        store.record_progress(
+            self.repo_id,
+            import.generation,
+            ProgressUpdate {
+                commit_count: Some(i64::try_from(commits).unwrap_or(i64::MAX)),
+                import_percent: Some(100),
+                push_percent: None,
+            },
+        )?;
+        // The source has been read in full: its credentials are no longer needed.
+        store.set_credentials(self.repo_id, None)?;
+        Ok(Status::Mapping)
+    }
+
+    /// Brings the source's branches and tags into the raw namespace: a clone the first time,
+    /// a fetch (only what is new) after that.
+    fn transfer(
+        &self,
+        import: &ImportRecord,
+        progress: &StoreProgress<'_>,
+    ) -> Result<(), PipelineError> {
+        let has_raw_refs = !git::run_git(
+            &self.repo_path,
+            &["for-each-ref", "--count=1", git_source::RAW_NAMESPACE],
+            None,
+            &self.cancel,
+        )?
+        .is_empty();
+        let credentials = import.credentials.as_ref();
+        let policy = &self.env.url_policy;
+        if has_raw_refs {
+            git_source::fetch(
+                &import.vcs_url,
+                &self.repo_path,
+                credentials,
+                policy,
+                progress,
+                &self.cancel,
+            )?;
+        } else {
+            let staging = self.repo_path.join(git::STAGING_DIR);
+            git_source::clone_into(
+                &import.vcs_url,
+                &self.repo_path,
+                &staging,
+                credentials,
+                policy,
+                progress,
+                &self.cancel,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records the raw history's authors and large files (scanned side by side) and applies
+    /// any uploaded authors file; returns the number of commits.
+    fn survey(
+        &self,
+        import: &ImportRecord,
+        progress: &StoreProgress<'_>,
+    ) -> Result<u64, PipelineError> {
+        let store = self.env.store.as_ref();
+        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
+        let (scan, large) = std::thread::scope(|scope| {
+            let large = scope.spawn(|| large_files::find(&self.repo_path, threshold, &self.cancel));
+            let scan = rewrite::scan_identities(&self.repo_path, &self.cancel, |commits| {
+                progress.commits(commits);
+            });
+            let large = large.join().unwrap_or_else(|_| {
+                Err(SourceError::Command {
+                    command: "large file scan".into(),
+                    detail: "panicked".into(),
+                }
+                .into())
+            });
+            (scan, large)
+        });
+        let (scan, large) = (scan?, large?);
         let seen: Vec<SeenAuthor> = scan
             .identities
             .keys()
@@ -191,30 +267,17 @@ impl Run<'_> {
             .collect();
         store.merge_authors(self.repo_id, import.generation, &seen)?;
         authors_file::apply_stored(store, self.repo_id)?;
-        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
-        let large: Vec<LargeFileRecord> =
-            large_files::find(&self.repo_path, threshold, &self.cancel)?
-                .into_iter()
-                .map(|blob| LargeFileRecord {
-                    ref_name: blob.ref_name,
-                    path: blob.path,
-                    oid: blob.oid,
-                    size: i64::try_from(blob.size).unwrap_or(i64::MAX),
-                })
-                .collect();
+        let large: Vec<LargeFileRecord> = large
+            .into_iter()
+            .map(|blob| LargeFileRecord {
+                ref_name: blob.ref_name,
+                path: blob.path,
+                oid: blob.oid,
+                size: i64::try_from(blob.size).unwrap_or(i64::MAX),
+            })
+            .collect();
         store.replace_large_files(self.repo_id, import.generation, &large)?;
-        store.record_progress(
-            self.repo_id,
-            import.generation,
-            ProgressUpdate {
-                commit_count: Some(i64::try_from(scan.commits).unwrap_or(i64::MAX)),
-                import_percent: Some(100),
-                push_percent: None,
-            },
-        )?;
-        // The source has been read in full: its credentials are no longer needed.
-        store.set_credentials(self.repo_id, None)?;
-        Ok(Status::Mapping)
+        Ok(scan.commits)
     }
 
     fn map(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
