@@ -14,6 +14,9 @@ const USER_VAR: &str = "SRCIMPORT_SOURCE_USERNAME";
 const PASS_VAR: &str = "SRCIMPORT_SOURCE_PASSWORD";
 const CREDENTIAL_HELPER: &str = "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' \"$SRCIMPORT_SOURCE_USERNAME\" \"$SRCIMPORT_SOURCE_PASSWORD\"; }; f";
 
+/// Blobs above this are streamed by git instead of being held in memory whole.
+const LARGE_BLOBS_STREAM: &str = "core.bigFileThreshold=32m";
+
 /// Where fetched source refs are kept inside the hosted repository, hidden from clients.
 pub const RAW_NAMESPACE: &str = "refs/srcimport/raw/";
 
@@ -106,7 +109,12 @@ pub fn fetch(
 ) -> Result<(), SourceError> {
     let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
     cmd.args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"])
-        .args(["-c", "fetch.writeCommitGraph=false"])
+        .args([
+            "-c",
+            "fetch.writeCommitGraph=false",
+            "-c",
+            LARGE_BLOBS_STREAM,
+        ])
         .args([
             "fetch",
             "--prune",
@@ -144,6 +152,7 @@ pub fn clone_into(
     let _ = std::fs::remove_dir_all(staging);
     let mut cmd = remote_command(None, url, credentials, policy)?;
     cmd.args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"])
+        .args(["-c", LARGE_BLOBS_STREAM])
         .args(["clone", "--bare", "--progress", "--", url])
         .arg(staging);
     let mut last = None;

@@ -104,6 +104,11 @@ fn build_hosted(path: &Path) -> Result<(), GitError> {
         ("uploadpack.hideRefs", "refs/srcimport"),
         ("http.receivepack", "false"),
         ("gc.auto", "0"),
+        // Large blobs are streamed (cat-file, pack-objects) rather than held in memory.
+        ("core.bigFileThreshold", "32m"),
+        // ...and packs are mapped in small windows, so reading a large blob stays bounded.
+        ("core.packedGitWindowSize", "16m"),
+        ("core.packedGitLimit", "64m"),
         ("core.logAllRefUpdates", "false"),
     ] {
         run_git(path, &["config", key, value], None, &cancel)?;
