@@ -224,6 +224,52 @@ fn adopt_clone(git_dir: &Path, staging: &Path, cancel: &Cancel) -> Result<(), So
     Ok(())
 }
 
+/// True when a branch or tag tip of the raw import routes files through Git LFS
+/// (its `.gitattributes` names `filter=lfs`).
+pub fn uses_lfs(git_dir: &Path, cancel: &Cancel) -> Result<bool, SourceError> {
+    let mut list = command(Some(git_dir));
+    list.args(["for-each-ref", "--format=%(refname)", RAW_NAMESPACE]);
+    let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
+    for raw_ref in String::from_utf8_lossy(&refs.stdout).lines() {
+        let mut show = command(Some(git_dir));
+        show.args(["cat-file", "-p", &format!("{raw_ref}:.gitattributes")]);
+        let shown = process::run(show, None, cancel, |_| {})?;
+        if shown.status.success() && String::from_utf8_lossy(&shown.stdout).contains("filter=lfs") {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Fetches every Git LFS object the imported history points at from the source's LFS
+/// server (with the real `git lfs` client) into `git_dir/lfs/objects`, the hosted
+/// repository's LFS store. Objects the source lacks are left out and reported in the
+/// returned message list.
+pub fn fetch_lfs_objects(
+    url: &str,
+    git_dir: &Path,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    cancel: &Cancel,
+) -> Result<Vec<String>, SourceError> {
+    let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
+    cmd.args(["-c", &format!("remote.srcimport-source.url={url}")])
+        .args(["lfs", "fetch", "--all", "srcimport-source"]);
+    let done = process::run(cmd, None, cancel, |_| {})?;
+    if done.status.success() {
+        return Ok(Vec::new());
+    }
+    let classified = classify(url, credentials, done);
+    match classified {
+        Err(SourceError::Command { detail, .. })
+        | Err(SourceError::NotFound { reason: detail, .. }) => Ok(vec![format!(
+            "some Git LFS objects could not be fetched from the source: {detail}"
+        )]),
+        Err(other) => Err(other),
+        Ok(_) => Ok(Vec::new()),
+    }
+}
+
 /// Maps git's progress lines onto one 0..=100 scale: receiving is 0..90, resolving 90..100.
 fn transfer_percent(line: &str) -> Option<u8> {
     let (phase_start, phase_span) = if line.starts_with("Receiving objects:") {

@@ -225,6 +225,19 @@ impl Run<'_> {
                 &self.cancel,
             )?;
         }
+        // A source that already uses Git LFS keeps its objects: they come along too.
+        if git_source::uses_lfs(&self.repo_path, &self.cancel)? {
+            let problems = git_source::fetch_lfs_objects(
+                &import.vcs_url,
+                &self.repo_path,
+                credentials,
+                policy,
+                &self.cancel,
+            )?;
+            for problem in problems {
+                tracing::warn!(repo_id = self.repo_id, %problem, "Git LFS objects");
+            }
+        }
         Ok(())
     }
 

@@ -104,9 +104,9 @@ fn setup(size: u64, server_env: &[(&str, &str)]) -> Fixture {
 }
 
 /// Checks the pointers and fetches the objects with `git lfs pull`: same bytes as the source.
-fn assert_lfs_round_trip(fx: &Fixture, repo: &str, name: &str) {
-    let work = fx.root.join(name);
-    clone_work_tree(&fx.server, repo, &work);
+fn assert_lfs_round_trip(server: &Server, root: &Path, repo: &str, name: &str) {
+    let work = root.join(name);
+    clone_work_tree(server, repo, &work);
     let attributes = std::fs::read_to_string(work.join(".gitattributes")).expect(".gitattributes");
     assert!(
         attributes.starts_with("*.txt text\n"),
@@ -126,7 +126,7 @@ fn assert_lfs_round_trip(fx: &Fixture, repo: &str, name: &str) {
         "{pointer}"
     );
     run(Command::new("git").current_dir(&work).args(["lfs", "pull"]));
-    let source_git = fx.root.join("src/source.git");
+    let source_git = root.join("src/source.git");
     for path in ["big.iso", "assets/video/intro movie.bin"] {
         let original = Command::new("git")
             .arg("--git-dir")
@@ -189,7 +189,7 @@ fn undecided_leaves_large_files_out_until_opt_in_brings_them_back_as_lfs() {
     set_lfs(&fx.server, repo, "opt_in");
     let done = wait_complete(&fx.server, repo);
     assert_eq!(done["use_lfs"], "opt_in");
-    assert_lfs_round_trip(&fx, repo, "opted-in");
+    assert_lfs_round_trip(&fx.server, &fx.root, repo, "opted-in");
 }
 
 #[test]
@@ -204,12 +204,12 @@ fn opt_in_before_the_import_and_remap_after_it_keep_pointers() {
     );
     let done = wait_complete(&fx.server, repo);
     assert_eq!(done["use_lfs"], "opt_in");
-    assert_lfs_round_trip(&fx, repo, "first-push");
+    assert_lfs_round_trip(&fx.server, &fx.root, repo, "first-push");
 
     fx.server
         .map_author(repo, "Lara Large", "Lara L.", "lara@new.example");
     wait_complete(&fx.server, repo);
-    assert_lfs_round_trip(&fx, repo, "after-remap");
+    assert_lfs_round_trip(&fx.server, &fx.root, repo, "after-remap");
     let log = git(
         &fx.root.join("after-remap/.git"),
         &["log", "--format=%an <%ae>", "main"],
@@ -266,7 +266,7 @@ fn a_file_over_the_real_100_mib_default_goes_to_lfs() {
     assert_eq!(done["large_files_size"], 2 * size);
     set_lfs(&fx.server, repo, "opt_in");
     wait_complete(&fx.server, repo);
-    assert_lfs_round_trip(&fx, repo, "huge");
+    assert_lfs_round_trip(&fx.server, &fx.root, repo, "huge");
 }
 
 #[test]
@@ -343,4 +343,42 @@ fn lfs_batch_api_verifies_uploads_and_checks_access() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(leftovers, 0, "temporary upload files left behind");
+}
+
+/// A source that already uses Git LFS (a second, real srcimport serving pointers and the
+/// LFS batch API) keeps its objects: they are fetched, stored and served again.
+#[test]
+fn a_source_already_on_lfs_keeps_its_objects() {
+    let fx = setup(3 * 1024 * 1024, &[]);
+    let upstream_repo = "octo/upstream";
+    start(
+        &fx.server,
+        &fx.source,
+        upstream_repo,
+        json!({"lfs_threshold": SMALL_THRESHOLD, "use_lfs": "opt_in"}),
+    );
+    wait_complete(&fx.server, upstream_repo);
+
+    // The second server imports from the first one's hosted repository, with its token.
+    let second = Server::start(&fx.root.join("second-data"));
+    let body = json!({
+        "vcs": "git",
+        "vcs_url": fx.server.url(&format!("/{upstream_repo}.git")),
+        "vcs_username": "x",
+        "vcs_password": TOKEN,
+    });
+    let repo = "mirror/media";
+    let (status, created) = second.request(
+        "PUT",
+        &format!("/repos/{repo}/import"),
+        Some(TOKEN),
+        Some(&body.to_string()),
+    );
+    assert_eq!(status, 201, "{created}");
+    let done = wait_complete(&second, repo);
+    assert_eq!(
+        done["large_files_count"], 0,
+        "pointers are small files: {done}"
+    );
+    assert_lfs_round_trip(&second, &fx.root, repo, "from-lfs-source");
 }
