@@ -1,4 +1,5 @@
-//! Authors, large files and the LFS preference of an import; changes trigger one remap.
+//! Authors of an import: listing, mapping one, or many at once from an authors file; a
+//! change triggers one remap.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, RawQuery, State};
@@ -8,17 +9,20 @@ use serde_json::Value;
 
 use super::body::{parse_object, read_capped, Fields};
 use super::error::ApiError;
-use super::imports::import_json;
 use super::{auth, wire, SharedState};
 use crate::authors_file::{self, AuthorsFormat};
-use crate::store::{LfsChoice, RepoRecord};
+use crate::store::RepoRecord;
 
 #[derive(serde::Deserialize)]
 pub struct AuthorsFileQuery {
     format: Option<String>,
 }
 
-fn repo_with_import(state: &SharedState, owner: &str, name: &str) -> Result<RepoRecord, ApiError> {
+pub(super) fn repo_with_import(
+    state: &SharedState,
+    owner: &str,
+    name: &str,
+) -> Result<RepoRecord, ApiError> {
     let repo = state.repo(owner, name)?;
     state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
     Ok(repo)
@@ -123,51 +127,6 @@ pub async fn map(
         },
         &author,
     )))
-}
-
-pub async fn large_files(
-    State(state): State<SharedState>,
-    Path((owner, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    auth::authorize(&state, &headers, &owner, &name)?;
-    let repo = repo_with_import(&state, &owner, &name)?;
-    let files = state.store.large_files(repo.id)?;
-    Ok(Json(files.iter().map(wire::large_file).collect()))
-}
-
-pub async fn set_lfs(
-    State(state): State<SharedState>,
-    Path((owner, name)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Value>, ApiError> {
-    auth::authorize(&state, &headers, &owner, &name)?;
-    let bytes = read_capped(body, state.max_body_bytes).await?;
-    let map = parse_object(&bytes)?.ok_or(ApiError::invalid(
-        "Import",
-        "use_lfs",
-        "missing_field",
-        None,
-    ))?;
-    let fields = Fields {
-        resource: "Import",
-        map: &map,
-    };
-    let choice = fields
-        .choice("use_lfs", |s| {
-            LfsChoice::parse(s).filter(|c| *c != LfsChoice::Undecided)
-        })?
-        .ok_or(ApiError::invalid(
-            "Import",
-            "use_lfs",
-            "missing_field",
-            None,
-        ))?;
-    let repo = repo_with_import(&state, &owner, &name)?;
-    state.store.set_lfs_choice(repo.id, choice)?;
-    remap(&state, &repo).await?;
-    import_json(&state, &headers, &repo)
 }
 
 /// Extension: `PUT /import/authors` with an authors file (git-svn, svn-all-fast-export,

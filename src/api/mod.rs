@@ -9,6 +9,7 @@ mod body;
 pub mod error;
 mod git_http;
 mod imports;
+mod large_files;
 mod lfs_http;
 mod repos;
 mod wire;
@@ -79,10 +80,17 @@ pub fn router(state: SharedState) -> Router {
             patch(authors::map),
         )
         .route(
-            "/repos/{owner}/{repo}/import/large_files",
-            get(authors::large_files),
+            "/repos/{owner}/{repo}/import/report",
+            get(large_files::report),
         )
-        .route("/repos/{owner}/{repo}/import/lfs", patch(authors::set_lfs))
+        .route(
+            "/repos/{owner}/{repo}/import/large_files",
+            get(large_files::large_files),
+        )
+        .route(
+            "/repos/{owner}/{repo}/import/lfs",
+            patch(large_files::set_lfs),
+        )
         .route("/{owner}/{repo}/info/refs", get(git_http::info_refs))
         .route(
             "/{owner}/{repo}/git-upload-pack",

@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use crate::store::{AuthorRecord, ImportRecord, LargeFileRecord, RepoRecord};
+use crate::store::{
+    AuthorRecord, ImportRecord, LargeFileRecord, LfsChoice, RepoRecord, ReportEntry,
+};
 
 /// URLs for one repository, built on the server's public base URL.
 pub struct Urls<'a> {
@@ -96,4 +98,35 @@ pub fn author(urls: &Urls<'_>, author: &AuthorRecord) -> Value {
 
 pub fn large_file(file: &LargeFileRecord) -> Value {
     json!({"ref_name": file.ref_name, "path": file.path, "oid": file.oid, "size": file.size})
+}
+
+pub fn report_entry(entry: &ReportEntry) -> Value {
+    json!({"kind": entry.kind, "revision": entry.revision, "path": entry.path, "detail": entry.detail})
+}
+
+/// What happened to a large file, as a conversion report entry.
+pub fn large_file_entry(file: &LargeFileRecord, choice: LfsChoice) -> Value {
+    let (kind, detail) = match choice {
+        LfsChoice::OptIn => (
+            "large_file_in_lfs",
+            "stored in Git LFS; the history holds a pointer",
+        ),
+        LfsChoice::OptOut => (
+            "large_file_removed",
+            "left out of the pushed history (use_lfs: opt_out)",
+        ),
+        LfsChoice::Undecided => (
+            "large_file_removed",
+            "left out of the pushed history until use_lfs is chosen (undecided)",
+        ),
+    };
+    json!({
+        "kind": kind,
+        "revision": null,
+        "path": file.path,
+        "detail": detail,
+        "ref_name": file.ref_name,
+        "oid": file.oid,
+        "size": file.size,
+    })
 }

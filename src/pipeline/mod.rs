@@ -17,8 +17,8 @@ use crate::git::lfs::LfsStore;
 use crate::git::tree_rewrite::LargeFiles;
 use crate::git::{self, ident, large_files, publish, rewrite, GitError};
 use crate::store::{
-    Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, ProgressUpdate, SeenAuthor, Stage,
-    Status, StoreError,
+    Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, ProgressUpdate, ReportEntry,
+    SeenAuthor, Stage, Status, StoreError,
 };
 
 use progress::StoreProgress;
@@ -169,7 +169,8 @@ impl Run<'_> {
             let fetched = self.transfer(import, &progress);
             (head.join().unwrap_or(Ok(None)), fetched)
         });
-        fetched?;
+        let report = fetched?;
+        store.replace_report(self.repo_id, import.generation, &report)?;
         if let Some(branch) = default_branch? {
             store.set_default_branch(self.repo_id, &branch)?;
         }
@@ -194,7 +195,7 @@ impl Run<'_> {
         &self,
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<Vec<ReportEntry>, PipelineError> {
         let has_raw_refs = !git::run_git(
             &self.repo_path,
             &["for-each-ref", "--count=1", git_source::RAW_NAMESPACE],
@@ -226,6 +227,7 @@ impl Run<'_> {
             )?;
         }
         // A source that already uses Git LFS keeps its objects: they come along too.
+        let mut report = Vec::new();
         if git_source::uses_lfs(&self.repo_path, &self.cancel)? {
             let problems = git_source::fetch_lfs_objects(
                 &import.vcs_url,
@@ -234,11 +236,14 @@ impl Run<'_> {
                 policy,
                 &self.cancel,
             )?;
-            for problem in problems {
-                tracing::warn!(repo_id = self.repo_id, %problem, "Git LFS objects");
-            }
+            report.extend(problems.into_iter().map(|detail| ReportEntry {
+                kind: "lfs_objects_missing".into(),
+                revision: None,
+                path: None,
+                detail,
+            }));
         }
-        Ok(())
+        Ok(report)
     }
 
     /// Records the raw history's authors and large files (scanned side by side) and applies

@@ -10,7 +10,7 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 pub use records::{
     AuthorRecord, ImportRecord, LargeFileRecord, LfsChoice, NewImport, ProgressUpdate, RepoRecord,
-    SeenAuthor, Stage, Status,
+    ReportEntry, SeenAuthor, Stage, Status,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -145,4 +145,13 @@ pub trait JobStore: Send + Sync {
         files: &[LargeFileRecord],
     ) -> Result<(), StoreError>;
     fn large_files(&self, repo_id: i64) -> Result<Vec<LargeFileRecord>, StoreError>;
+
+    /// Replaces what the last import run found it could not represent or had to repair.
+    fn replace_report(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        entries: &[ReportEntry],
+    ) -> Result<(), StoreError>;
+    fn report(&self, repo_id: i64) -> Result<Vec<ReportEntry>, StoreError>;
 }

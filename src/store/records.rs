@@ -236,6 +236,17 @@ pub struct LargeFileRecord {
     pub size: i64,
 }
 
+/// One thing the conversion could not represent, or repaired (the conversion report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportEntry {
+    /// A stable, machine-readable kind, e.g. `lfs_objects_missing`.
+    pub kind: String,
+    /// The source revision or commit, where there is one.
+    pub revision: Option<String>,
+    pub path: Option<String>,
+    pub detail: String,
+}
+
 /// Live counters a worker reports while a stage runs; `None` leaves a field as it is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProgressUpdate {

@@ -10,7 +10,7 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 use super::{
     AuthorRecord, Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewImport,
-    ProgressUpdate, RepoRecord, SeenAuthor, Stage, Status, StoreError,
+    ProgressUpdate, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError,
 };
 
 const SCHEMA_VERSION: i64 = 1;
@@ -66,6 +66,14 @@ CREATE TABLE large_files (
     size INTEGER NOT NULL
 );
 CREATE INDEX large_files_by_repo ON large_files(repo_id);
+CREATE TABLE report_entries (
+    repo_id INTEGER NOT NULL REFERENCES repos(id),
+    kind TEXT NOT NULL,
+    revision TEXT,
+    path TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX report_entries_by_repo ON report_entries(repo_id);
 ";
 
 pub struct SqliteStore {
@@ -383,6 +391,7 @@ impl JobStore for SqliteStore {
     fn delete_import(&self, repo_id: i64) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute("DELETE FROM large_files WHERE repo_id = ?1", [repo_id])?;
+            tx.execute("DELETE FROM report_entries WHERE repo_id = ?1", [repo_id])?;
             tx.execute("DELETE FROM authors WHERE repo_id = ?1", [repo_id])?;
             let removed = tx.execute("DELETE FROM imports WHERE repo_id = ?1", [repo_id])?;
             if removed == 0 {
@@ -717,6 +726,41 @@ impl JobStore for SqliteStore {
             )?;
             Ok(())
         })
+    }
+
+    fn replace_report(
+        &self,
+        repo_id: i64,
+        generation: i64,
+        entries: &[ReportEntry],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            require_generation(tx, repo_id, generation)?;
+            tx.execute("DELETE FROM report_entries WHERE repo_id = ?1", [repo_id])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO report_entries (repo_id, kind, revision, path, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for entry in entries {
+                insert.execute(params![repo_id, entry.kind, entry.revision, entry.path, entry.detail])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn report(&self, repo_id: i64) -> Result<Vec<ReportEntry>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, revision, path, detail FROM report_entries WHERE repo_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([repo_id], |row| {
+            Ok(ReportEntry {
+                kind: row.get(0)?,
+                revision: row.get(1)?,
+                path: row.get(2)?,
+                detail: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn large_files(&self, repo_id: i64) -> Result<Vec<LargeFileRecord>, StoreError> {

@@ -78,6 +78,25 @@ fn set_lfs(server: &Server, repo: &str, choice: &str) {
     assert_eq!(body["use_lfs"], choice);
 }
 
+/// The conversion report lists both large files, as `kind`.
+fn assert_report_kinds(server: &Server, repo: &str, kind: &str) {
+    let (status, report) = server.get(&format!("/repos/{repo}/import/report"));
+    assert_eq!(status, 200, "{report}");
+    let entries: Vec<&Value> = report
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect();
+    let mut paths: Vec<&str> = entries.iter().filter_map(|e| e["path"].as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        ["assets/video/intro movie.bin", "big.iso"],
+        "{report}"
+    );
+}
+
 struct Fixture {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -186,9 +205,12 @@ fn undecided_leaves_large_files_out_until_opt_in_brings_them_back_as_lfs() {
     );
     assert!(tree.contains("README.md"));
 
+    assert_report_kinds(&fx.server, repo, "large_file_removed");
+
     set_lfs(&fx.server, repo, "opt_in");
     let done = wait_complete(&fx.server, repo);
     assert_eq!(done["use_lfs"], "opt_in");
+    assert_report_kinds(&fx.server, repo, "large_file_in_lfs");
     assert_lfs_round_trip(&fx.server, &fx.root, repo, "opted-in");
 }
 
@@ -232,6 +254,7 @@ fn opt_out_removes_large_files_from_history() {
     set_lfs(&fx.server, repo, "opt_out");
     let done = wait_complete(&fx.server, repo);
     assert_eq!(done["large_files_count"], 2, "the files stay listed");
+    assert_report_kinds(&fx.server, repo, "large_file_removed");
     let bare = fx.root.join("slim.git");
     let url = fx
         .server
