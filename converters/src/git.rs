@@ -125,15 +125,7 @@ pub fn fetch(
         .args(["--", url])
         .arg(format!("+refs/heads/*:{RAW_NAMESPACE}heads/*"))
         .arg(format!("+refs/tags/*:{RAW_NAMESPACE}tags/*"));
-    let mut last = None;
-    let done = process::run(cmd, None, cancel, |line| {
-        if let Some(percent) = transfer_percent(line) {
-            if last != Some(percent) {
-                last = Some(percent);
-                progress.report(ProgressEvent::Percent(percent));
-            }
-        }
-    })?;
+    let done = process::run(cmd, None, cancel, percent_reporter(progress))?;
     classify(url, credentials, done).map(|_| ())
 }
 
@@ -155,15 +147,7 @@ pub fn clone_into(
         .args(["-c", LARGE_BLOBS_STREAM])
         .args(["clone", "--bare", "--progress", "--", url])
         .arg(staging);
-    let mut last = None;
-    let done = process::run(cmd, None, cancel, |line| {
-        if let Some(percent) = transfer_percent(line) {
-            if last != Some(percent) {
-                last = Some(percent);
-                progress.report(ProgressEvent::Percent(percent));
-            }
-        }
-    });
+    let done = process::run(cmd, None, cancel, percent_reporter(progress));
     let moved = done
         .and_then(|done| classify(url, credentials, done))
         .and_then(|_| adopt_clone(git_dir, staging, cancel));
@@ -267,6 +251,19 @@ pub fn fetch_lfs_objects(
         )]),
         Err(other) => Err(other),
         Ok(_) => Ok(Vec::new()),
+    }
+}
+
+/// A stderr-line callback that reports git's transfer progress, each percentage once.
+fn percent_reporter(progress: &dyn Progress) -> impl FnMut(&str) + '_ {
+    let mut last = None;
+    move |line| {
+        if let Some(percent) = transfer_percent(line) {
+            if last != Some(percent) {
+                last = Some(percent);
+                progress.report(ProgressEvent::Percent(percent));
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::Value;
 
-use super::body::{parse_object, read_capped, Fields};
+use super::body::{read_capped, read_object, Fields};
 use super::error::ApiError;
 use super::{auth, wire, SharedState};
 use crate::authors_file::{self, AuthorsFormat};
@@ -89,8 +89,7 @@ pub async fn map(
 ) -> Result<Json<Value>, ApiError> {
     auth::authorize(&state, &headers, &owner, &name)?;
     let author_id: i64 = author_id.parse().map_err(|_| ApiError::NotFound)?;
-    let bytes = read_capped(body, state.max_body_bytes).await?;
-    let map = parse_object(&bytes)?.unwrap_or_default();
+    let map = read_object(body, state.max_body_bytes, "Author", None).await?;
     let fields = Fields {
         resource: "Author",
         map: &map,

@@ -37,6 +37,22 @@ pub async fn read_capped(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(kept))
 }
 
+/// Reads a size-capped body that must be a JSON object. An empty body is an empty object,
+/// or a 422 naming `required` when the request needs that field.
+pub async fn read_object(
+    body: Body,
+    limit: usize,
+    resource: &'static str,
+    required: Option<&str>,
+) -> Result<Map<String, Value>, ApiError> {
+    let bytes = read_capped(body, limit).await?;
+    match (parse_object(&bytes)?, required) {
+        (Some(map), _) => Ok(map),
+        (None, Some(field)) => Err(ApiError::invalid(resource, field, "missing_field", None)),
+        (None, None) => Ok(Map::new()),
+    }
+}
+
 /// A JSON object body; `None` for an empty (or whitespace-only) body.
 pub fn parse_object(bytes: &[u8]) -> Result<Option<Map<String, Value>>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use srcimport_converters::{Credentials, Vcs};
 
-use super::body::{parse_object, read_capped, Fields};
+use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, authors, repos, wire, SharedState};
 use crate::git;
@@ -56,13 +56,7 @@ pub async fn start(
     body: Body,
 ) -> Result<Response, ApiError> {
     auth::authorize(&state, &headers, &owner, &name)?;
-    let bytes = read_capped(body, state.max_body_bytes).await?;
-    let map = parse_object(&bytes)?.ok_or(ApiError::invalid(
-        "Import",
-        "vcs_url",
-        "missing_field",
-        None,
-    ))?;
+    let map = read_object(body, state.max_body_bytes, "Import", Some("vcs_url")).await?;
     let fields = Fields {
         resource: "Import",
         map: &map,
@@ -128,8 +122,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth::authorize(&state, &headers, &owner, &name)?;
-    let bytes = read_capped(body, state.max_body_bytes).await?;
-    let map = parse_object(&bytes)?.unwrap_or_default();
+    let map = read_object(body, state.max_body_bytes, "Import", None).await?;
     let (repo, _) = import_of(&state, &owner, &name)?;
     let fields = Fields {
         resource: "Import",

@@ -8,7 +8,7 @@ use axum::Json;
 use serde_json::Value;
 
 use super::authors::{remap, repo_with_import};
-use super::body::{parse_object, read_capped, Fields};
+use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::imports::import_json;
 use super::{auth, wire, SharedState};
@@ -32,13 +32,7 @@ pub async fn set_lfs(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     auth::authorize(&state, &headers, &owner, &name)?;
-    let bytes = read_capped(body, state.max_body_bytes).await?;
-    let map = parse_object(&bytes)?.ok_or(ApiError::invalid(
-        "Import",
-        "use_lfs",
-        "missing_field",
-        None,
-    ))?;
+    let map = read_object(body, state.max_body_bytes, "Import", Some("use_lfs")).await?;
     let fields = Fields {
         resource: "Import",
         map: &map,

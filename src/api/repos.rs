@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 
-use super::body::{parse_object, read_capped, Fields};
+use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, wire, SharedState};
 use crate::{git, names};
@@ -53,8 +53,7 @@ async fn create(
     owner: &str,
     body: Body,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let bytes = read_capped(body, state.max_body_bytes).await?;
-    let map = parse_object(&bytes)?.unwrap_or_default();
+    let map = read_object(body, state.max_body_bytes, "Repository", None).await?;
     let fields = Fields {
         resource: "Repository",
         map: &map,

@@ -34,17 +34,9 @@ fn fifty_authors_are_mapped_by_one_upload_in_one_rewrite() {
     let source = GitSource::serve(&dir.path().join("src"), None);
     let server = Server::start(&dir.path().join("data"));
     let repo = "octo/team";
-    let body = json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}).to_string();
-    assert_eq!(
-        server
-            .request(
-                "PUT",
-                &format!("/repos/{repo}/import"),
-                Some(TOKEN),
-                Some(&body)
-            )
-            .0,
-        201
+    server.put_import(
+        repo,
+        &json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}),
     );
     let done = server.wait_status(repo, "complete");
     assert_eq!(done["authors_count"], 50);
@@ -82,9 +74,7 @@ fn fifty_authors_are_mapped_by_one_upload_in_one_rewrite() {
     assert_eq!(mapping_runs(&server), 2, "one upload, one rewrite");
 
     let clone = dir.path().join("team.git");
-    let url = server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server.authed_git_url(repo);
     assert!(try_clone(&url, &clone));
     let identities = git(&clone, &["log", "--format=%an <%ae>|%cn <%ce>", "main"]);
     assert_eq!(identities.lines().count(), 100);
@@ -108,18 +98,9 @@ fn an_authors_file_uploaded_before_the_import_ends_shapes_the_first_push() {
     let repo = "octo/early";
     {
         let server = Server::start_with(&data, &[("SRCIMPORT_TEST_HOLD_STAGE", "importing")]);
-        let body =
-            json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}).to_string();
-        assert_eq!(
-            server
-                .request(
-                    "PUT",
-                    &format!("/repos/{repo}/import"),
-                    Some(TOKEN),
-                    Some(&body)
-                )
-                .0,
-            201
+        server.put_import(
+            repo,
+            &json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}),
         );
         server.wait_status(repo, "importing");
         // hg-fast-export style: keys are raw identities, as Git sources' remote_id.
@@ -142,9 +123,7 @@ fn an_authors_file_uploaded_before_the_import_ends_shapes_the_first_push() {
         "the first push already had the mapping"
     );
     let clone = dir.path().join("early.git");
-    let url = server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server.authed_git_url(repo);
     assert!(try_clone(&url, &clone));
     let identities = git(&clone, &["log", "--format=%an <%ae>", "main"]);
     assert!(

@@ -24,9 +24,7 @@ fn map_alice(server: &Server) {
 }
 
 fn hosted_refs(server: &Server, dest: &Path) -> String {
-    let url = server
-        .url(&format!("/{REPO}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server.authed_git_url(REPO);
     assert!(try_clone(&url, dest));
     refs(dest)
 }

@@ -100,9 +100,7 @@ fn import_and_map(server: &Server, source: &GitSource, repo: &str, clone: &Path)
         b["status"] == "complete" && b["push_percent"] == 100
     });
     assert_eq!(done["commit_count"], 7);
-    let url = server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server.authed_git_url(repo);
     assert!(try_clone(&url, clone));
     refs(clone)
 }
@@ -427,9 +425,7 @@ fn imports_over_git_protocol_and_from_allowed_local_paths() {
         let done = server.wait_status(repo, "complete");
         assert_eq!(done["vcs"], "git", "{url}");
         let clone = dir.path().join(format!("{}.git", repo.replace('/', "-")));
-        let authed = server
-            .url(&format!("/{repo}.git"))
-            .replace("http://", &format!("http://x:{TOKEN}@"));
+        let authed = server.authed_git_url(repo);
         assert!(try_clone(&authed, &clone));
         assert_eq!(refs(&clone), refs(&source_git), "{url}");
     }

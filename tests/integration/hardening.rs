@@ -40,22 +40,12 @@ fn unmapped_identities_and_hidden_history_stay_as_they_are() {
     let source = GitSource::serve(&dir.path().join("src"), None);
     let server = Server::start(&dir.path().join("data"));
     let repo = "octo/odd";
-    let body = json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}).to_string();
-    assert_eq!(
-        server
-            .request(
-                "PUT",
-                &format!("/repos/{repo}/import"),
-                Some(TOKEN),
-                Some(&body)
-            )
-            .0,
-        201
+    server.put_import(
+        repo,
+        &json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}),
     );
     server.wait_status(repo, "complete");
-    let url = server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server.authed_git_url(repo);
     let clone = dir.path().join("odd.git");
     assert!(try_clone(&url, &clone));
     // Nothing was mapped, so nothing was rewritten: ids and bytes are the source's.

@@ -20,9 +20,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A working clone of the hosted repo (LFS smudging off), with `git lfs` set up locally.
 fn clone_work_tree(server: &Server, repo: &str, dest: &Path) {
-    let url = server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = server.authed_git_url(repo);
     run(Command::new("git")
         .args(["clone", "--quiet", &url])
         .arg(dest)
@@ -193,10 +191,7 @@ fn undecided_leaves_large_files_out_until_opt_in_brings_them_back_as_lfs() {
 
     // Undecided: nothing over the threshold is pushed.
     let bare = fx.root.join("undecided.git");
-    let url = fx
-        .server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = fx.server.authed_git_url(repo);
     assert!(crate::support::try_clone(&url, &bare));
     let tree = git(&bare, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(
@@ -256,10 +251,7 @@ fn opt_out_removes_large_files_from_history() {
     assert_eq!(done["large_files_count"], 2, "the files stay listed");
     assert_report_kinds(&fx.server, repo, "large_file_removed");
     let bare = fx.root.join("slim.git");
-    let url = fx
-        .server
-        .url(&format!("/{repo}.git"))
-        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let url = fx.server.authed_git_url(repo);
     assert!(crate::support::try_clone(&url, &bare));
     let all_paths = git(&bare, &["log", "--all", "--name-only", "--format="]);
     assert!(!all_paths.contains("big.iso"), "{all_paths}");

@@ -157,6 +157,24 @@ impl Server {
         body
     }
 
+    /// The hosted repository's clone URL with the admin token as password.
+    pub fn authed_git_url(&self, repo: &str) -> String {
+        self.url(&format!("/{repo}.git"))
+            .replace("http://", &format!("http://x:{TOKEN}@"))
+    }
+
+    /// `PUT /repos/{repo}/import` with `body`; asserts 201 and returns the import.
+    pub fn put_import(&self, repo: &str, body: &Value) -> Value {
+        let (status, created) = self.request(
+            "PUT",
+            &format!("/repos/{repo}/import"),
+            Some(TOKEN),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+
     /// Maps the author whose `remote_name` is `remote_name`; returns the mapped author.
     pub fn map_author(&self, repo: &str, remote_name: &str, name: &str, email: &str) -> Value {
         let (_, authors) = self.get(&format!("/repos/{repo}/import/authors"));
