@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod authors_file;
+pub mod cli;
 pub mod config;
 pub mod git;
 pub mod jobs;

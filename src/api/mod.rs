@@ -12,7 +12,7 @@ mod imports;
 mod large_files;
 mod lfs_http;
 mod repos;
-mod wire;
+pub mod wire;
 
 use std::sync::Arc;
 

@@ -69,9 +69,15 @@ pub fn scan_identities(
                 .iter()
                 .position(|&b| b == b'\n')
                 .map_or(&record[..0], |nl| &record[nl + 1..]);
+            // Each identity counts once per commit, whether author, committer or both.
+            let mut seen_here: Vec<&[u8]> = Vec::with_capacity(2);
             for (key, value) in headers(body) {
                 if key == b"author" || key == b"committer" {
-                    count_identity(&mut identities, value);
+                    let identity = IdentLine::parse(value).map_or(value, |i| i.identity);
+                    if !seen_here.contains(&identity) {
+                        seen_here.push(identity);
+                        count_identity(&mut identities, value);
+                    }
                 }
             }
             commits += 1;

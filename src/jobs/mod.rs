@@ -193,6 +193,7 @@ fn run_one(inner: &Inner, repo_id: i64, cancel: Cancel) {
         repo_id,
         repo_path: repo_path(&inner.env, &repo),
         cancel,
+        stop_before: None,
     };
     let generation = match inner.env.store.import(repo_id) {
         Ok(Some(import)) => import.generation,

@@ -51,6 +51,9 @@ pub struct Run<'a> {
     pub repo_id: i64,
     pub repo_path: PathBuf,
     pub cancel: Cancel,
+    /// Stop (successfully) on reaching this stage, leaving the import there: the CLI's
+    /// dry run reads the source without mapping or publishing anything.
+    pub stop_before: Option<Stage>,
 }
 
 impl Run<'_> {
@@ -63,6 +66,9 @@ impl Run<'_> {
             let Some(stage) = import.status.stage() else {
                 return Ok(());
             };
+            if self.stop_before == Some(stage) {
+                return Ok(());
+            }
             self.hold_if_asked(stage)?;
             git::clear_stale_locks(&self.repo_path);
             let started = std::time::Instant::now();

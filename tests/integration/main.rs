@@ -2,6 +2,7 @@
 
 mod api_errors;
 mod authors_upload;
+mod cli;
 mod crash_resume;
 mod git_import;
 mod hardening;

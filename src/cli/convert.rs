@@ -1,0 +1,352 @@
+//! The `convert`, `detect` and `authors` commands.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::Value;
+use srcimport_converters::{
+    detect as probe, url_policy::UrlPolicy, Cancel, Detection, SourceError,
+};
+
+use super::progress::Printer;
+use super::session::Session;
+use super::{CliError, SourceArgs};
+use crate::api::wire;
+use crate::authors_file::{self, AuthorsFormat};
+use crate::store::{LfsChoice, NewImport, Stage};
+
+#[derive(Args, Clone, Debug)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Where the converted repository goes: a new bare repository at this path, or a
+    /// remote URL to push branches and tags to.
+    pub dest: String,
+    /// Authors file (git-svn, svn-all-fast-export, hg-fast-export, git-tfs or mailmap).
+    #[arg(long)]
+    pub authors: Option<PathBuf>,
+    /// Format of the authors file (detected when omitted).
+    #[arg(long)]
+    pub authors_format: Option<String>,
+    /// Give authors the file does not map, and that have no email, `user@DOMAIN`.
+    #[arg(long)]
+    pub default_domain: Option<String>,
+    /// Large files: opt_in (Git LFS pointers) or opt_out (left out). Default: left out.
+    #[arg(long, value_parser = ["opt_in", "opt_out"])]
+    pub lfs: Option<String>,
+    /// Files above this many bytes are large files.
+    #[arg(long, default_value_t = 104_857_600)]
+    pub lfs_threshold: i64,
+    /// Write the conversion report (JSON) here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Detect, read and report, writing nothing at DEST.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Converts a source into a bare repository (or pushes it to a remote).
+pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
+    let dest_is_remote = args.dest.contains("://") || looks_like_scp(&args.dest);
+    if !args.dry_run && !dest_is_remote && non_empty(Path::new(&args.dest)) {
+        return Err(CliError::Usage(format!(
+            "{}: exists and is not empty",
+            args.dest
+        )));
+    }
+    let authors = read_authors(args)?;
+    let session = Session::new()?;
+    session.start(NewImport {
+        vcs: args.source.vcs(),
+        vcs_url: args.source.source.clone(),
+        tfvc_project: None,
+        use_lfs: args
+            .lfs
+            .as_deref()
+            .and_then(LfsChoice::parse)
+            .unwrap_or(LfsChoice::OptOut),
+        credentials: args.source.credentials()?,
+        large_file_threshold: args.lfs_threshold,
+    })?;
+    if let Some((format, text)) = &authors {
+        session
+            .store()
+            .set_authors_file(session.repo.id, format.as_str(), text)?;
+    }
+    let printer = Printer { quiet: args.quiet };
+    session.run(Some(Stage::Mapping), &printer)?;
+    if let Some(domain) = &args.default_domain {
+        apply_default_domain(&session, domain)?;
+    }
+    let summary = summary(&session)?;
+    if args.dry_run {
+        print_out(&serde_json::to_string_pretty(&summary).unwrap_or_default())?;
+        return write_report(args, &summary);
+    }
+    session.run(None, &printer)?;
+    if dest_is_remote {
+        push(&session, &args.dest)?;
+    } else {
+        write_bare(&session, Path::new(&args.dest))?;
+    }
+    write_report(args, &summary)
+}
+
+fn read_authors(args: &ConvertArgs) -> Result<Option<(AuthorsFormat, String)>, CliError> {
+    let Some(path) = &args.authors else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let format = match &args.authors_format {
+        Some(name) => Some(
+            AuthorsFormat::parse(name)
+                .ok_or_else(|| CliError::Usage(format!("unknown authors format {name:?}")))?,
+        ),
+        None => None,
+    };
+    let parsed = authors_file::parse(&text, format)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    Ok(Some((parsed.format, text)))
+}
+
+/// Authors with no usable email get `user@domain`, unless already mapped.
+fn apply_default_domain(session: &Session, domain: &str) -> Result<(), CliError> {
+    let mappings: Vec<(i64, String, String)> = session
+        .store()
+        .authors(session.repo.id, 0)?
+        .into_iter()
+        .filter(|a| !a.email.contains('@'))
+        .map(|a| {
+            let (name, email) = authors_file::default_identity(&a.remote_name, domain);
+            (a.id, name, email)
+        })
+        .collect();
+    session.store().map_authors(session.repo.id, &mappings)?;
+    Ok(())
+}
+
+/// What the conversion read: commits, branches, tags, authors, large files, report.
+fn summary(session: &Session) -> Result<Value, CliError> {
+    let store = session.store();
+    let import = store
+        .import(session.repo.id)?
+        .ok_or_else(|| CliError::Internal("the import vanished".into()))?;
+    let refs = crate::git::run_git(
+        session.path(),
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            srcimport_converters::git::RAW_NAMESPACE,
+        ],
+        None,
+        &Cancel::new(),
+    )?;
+    let refs = String::from_utf8_lossy(&refs).into_owned();
+    let names = |kind: &str| -> Vec<String> {
+        let prefix = format!("{}{kind}/", srcimport_converters::git::RAW_NAMESPACE);
+        refs.lines()
+            .filter_map(|r| r.strip_prefix(&prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    let large = store.large_files(session.repo.id)?;
+    let mut report: Vec<Value> = store
+        .report(session.repo.id)?
+        .iter()
+        .map(wire::report_entry)
+        .collect();
+    report.extend(
+        large
+            .iter()
+            .map(|f| wire::large_file_entry(f, import.use_lfs)),
+    );
+    let authors: Vec<Value> = store
+        .authors(session.repo.id, 0)?
+        .iter()
+        .map(|a| serde_json::json!({"remote_id": a.remote_id, "name": a.name, "email": a.email}))
+        .collect();
+    Ok(serde_json::json!({
+        "source": srcimport_converters::url_policy::redact(&import.vcs_url),
+        "vcs": import.vcs.map(|v| v.as_str()),
+        "commits": import.commit_count,
+        "branches": names("heads"),
+        "tags": names("tags"),
+        "authors": authors,
+        "large_files": large.iter().map(wire::large_file).collect::<Vec<_>>(),
+        "report": report,
+    }))
+}
+
+fn write_report(args: &ConvertArgs, summary: &Value) -> Result<(), CliError> {
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&summary["report"]).unwrap_or_default();
+        std::fs::write(path, text + "\n")
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Clones the published branches and tags into a new bare repository, with LFS objects.
+fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
+    let mut clone = srcimport_converters::git::command(None);
+    clone
+        .args(["clone", "--bare", "--quiet", "--no-local", "--"])
+        .arg(session.path())
+        .arg(dest);
+    srcimport_converters::process::run(clone, None, &Cancel::new(), |_| {})
+        .and_then(|done| done.success_or("git clone"))
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    let lfs = session.path().join("lfs/objects");
+    if lfs.is_dir() {
+        copy_tree(&lfs, &dest.join("lfs/objects"))
+            .map_err(|e| CliError::Internal(format!("LFS objects: {e}")))?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Pushes the published branches and tags to a remote.
+fn push(session: &Session, dest: &str) -> Result<(), CliError> {
+    let mut push = srcimport_converters::git::command(Some(session.path()));
+    push.args([
+        "push",
+        "--quiet",
+        "--",
+        dest,
+        "refs/heads/*:refs/heads/*",
+        "refs/tags/*:refs/tags/*",
+    ]);
+    srcimport_converters::process::run(push, None, &Cancel::new(), |_| {})
+        .and_then(|done| done.success_or("git push"))
+        .map_err(|e| {
+            CliError::Source(format!(
+                "{}: {e}",
+                srcimport_converters::url_policy::redact(dest)
+            ))
+        })?;
+    Ok(())
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`| head`) ends quietly.
+fn print_out(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Internal(e.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn non_empty(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_some()) || path.is_file()
+}
+
+fn looks_like_scp(dest: &str) -> bool {
+    let Some((host, _)) = dest.split_once(':') else {
+        return false;
+    };
+    !host.contains('/') && !Path::new(dest).exists()
+}
+
+/// Prints what is at a source URL.
+pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
+    let policy = UrlPolicy {
+        allow_local_paths: true,
+        ..UrlPolicy::default()
+    };
+    let found = probe::detect(
+        &args.source,
+        args.credentials()?.as_ref(),
+        &policy,
+        &Cancel::new(),
+    )
+    .map_err(source_error)?;
+    match found {
+        Detection::Found(vcs) => print_out(&format!("vcs: {}", vcs.as_str())),
+        Detection::Multiple(choices) => {
+            let mut text = String::from("vcs: several projects");
+            for choice in choices {
+                text.push_str(&format!(
+                    "\nproject: {} ({})",
+                    choice.human_name,
+                    choice.vcs.as_str()
+                ));
+            }
+            print_out(&text)
+        }
+    }
+}
+
+fn source_error(error: SourceError) -> CliError {
+    if error.is_auth() {
+        CliError::Auth(error.to_string())
+    } else {
+        CliError::Source(error.to_string())
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct AuthorsArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Output format.
+    #[arg(long, default_value = "git-svn", value_parser = ["git-svn", "svn-all-fast-export", "hg-fast-export", "git-tfs", "mailmap"])]
+    pub format: String,
+}
+
+/// Lists the source's authors (with commit counts as comments) as an authors file to edit.
+pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
+    let format = AuthorsFormat::parse(&args.format)
+        .ok_or_else(|| CliError::Usage(format!("unknown format {:?}", args.format)))?;
+    let session = Session::new()?;
+    session.start(NewImport {
+        vcs: args.source.vcs(),
+        vcs_url: args.source.source.clone(),
+        tfvc_project: None,
+        use_lfs: LfsChoice::OptOut,
+        credentials: args.source.credentials()?,
+        large_file_threshold: i64::MAX,
+    })?;
+    session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
+    let counts =
+        crate::git::rewrite::scan_identities(session.path(), &Cancel::new(), |_| {})?.identities;
+    let authors = session.store().authors(session.repo.id, 0)?;
+    let rows: Vec<(String, String, String)> = authors
+        .iter()
+        .map(|a| {
+            let key = match format {
+                AuthorsFormat::HgFastExport => a.remote_id.clone(),
+                AuthorsFormat::Mailmap => a.email.clone(),
+                _ => a.remote_name.clone(),
+            };
+            (key, a.name.clone(), a.email.clone())
+        })
+        .collect();
+    let text = authors_file::render(format, &rows).map_err(|e| CliError::Source(e.to_string()))?;
+    let mut listing = String::new();
+    for (line, author) in text.lines().zip(&authors) {
+        let commits = counts.get(&author.remote_id).copied().unwrap_or(0);
+        let noun = if commits == 1 { "commit" } else { "commits" };
+        listing.push_str(&format!("# {commits} {noun}\n{line}\n"));
+    }
+    print_out(listing.trim_end())
+}

@@ -1,0 +1,76 @@
+//! Progress on stderr while a conversion runs: one rewritten line on a terminal (phase,
+//! percentage, commits, rate), plain lines otherwise.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::store::JobStore;
+
+pub struct Printer {
+    pub quiet: bool,
+}
+
+impl Printer {
+    /// Runs `work` while a second thread reports the import's progress from the store.
+    pub fn while_running<T>(
+        &self,
+        store: &dyn JobStore,
+        repo_id: i64,
+        work: impl FnOnce() -> T,
+    ) -> T {
+        if self.quiet {
+            return work();
+        }
+        let done = AtomicBool::new(false);
+        let terminal = std::io::stderr().is_terminal();
+        std::thread::scope(|scope| {
+            scope.spawn(|| report(store, repo_id, &done, terminal));
+            let result = work();
+            done.store(true, Ordering::SeqCst);
+            result
+        })
+    }
+}
+
+fn report(store: &dyn JobStore, repo_id: i64, done: &AtomicBool, terminal: bool) {
+    let started = Instant::now();
+    let mut last_line = String::new();
+    let mut stderr = std::io::stderr();
+    loop {
+        let finished = done.load(Ordering::SeqCst);
+        if let Ok(Some(import)) = store.import(repo_id) {
+            let commits = import.commit_count.unwrap_or(0);
+            let percent = match import.status.as_str() {
+                "pushing" => import.push_percent,
+                _ => import.import_percent,
+            };
+            let elapsed = started.elapsed().as_secs_f64().max(0.001);
+            let line = format!(
+                "{}: {}% {} commits",
+                import.status.as_str(),
+                percent.unwrap_or(0),
+                commits
+            );
+            if line != last_line {
+                if terminal {
+                    let _ = write!(
+                        stderr,
+                        "\r\x1b[2K{line} ({:.0} commits/s, {elapsed:.1}s)",
+                        commits as f64 / elapsed
+                    );
+                } else {
+                    let _ = writeln!(stderr, "{line}");
+                }
+                last_line = line;
+            }
+        }
+        if finished {
+            if terminal {
+                let _ = writeln!(stderr);
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

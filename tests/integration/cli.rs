@@ -1,0 +1,258 @@
+//! The command line: `convert` (to a bare repository, dry run, authors file, report, LFS),
+//! `detect`, `authors`, progress without a terminal, and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::{fixture, fixture_with, git, refs, GitDaemon, GitSource};
+
+fn srcimport(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_srcimport"));
+    cmd.args(args).env_remove("SRCIMPORT_SOURCE_PASSWORD");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("srcimport runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn convert_writes_a_bare_repository_and_reports_progress_in_plain_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let daemon = GitDaemon::serve(&dir.path().join("src"));
+    let dest = dir.path().join("out.git");
+    let mailmap = dir.path().join("authors.txt");
+    std::fs::write(
+        &mailmap,
+        "Alice P. <alice@new.example> <alice@example.com>\n",
+    )
+    .expect("authors file");
+    let report = dir.path().join("report.json");
+    let out = srcimport(
+        &[
+            "convert",
+            &format!("{}/source.git", daemon.base),
+            dest.to_str().expect("utf-8"),
+            "--authors",
+            mailmap.to_str().expect("utf-8"),
+            "--report",
+            report.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let progress = text(&out.stderr);
+    assert!(
+        progress.lines().any(|l| l.starts_with("importing: ")),
+        "{progress}"
+    );
+    assert!(
+        progress.lines().any(|l| l == "complete: 100% 7 commits"),
+        "{progress}"
+    );
+    assert!(!progress.contains('\r'), "no terminal, no carriage returns");
+
+    let source_git = dir.path().join("src/source.git");
+    let branches = |repo: &Path| {
+        git(
+            repo,
+            &[
+                "for-each-ref",
+                "--format=%(refname)",
+                "refs/heads",
+                "refs/tags",
+            ],
+        )
+    };
+    assert_eq!(branches(&dest), branches(&source_git));
+    let log = git(&dest, &["log", "--all", "--format=%an <%ae>"]);
+    assert!(
+        log.contains("Alice P. <alice@new.example>") && !log.contains("alice@example.com"),
+        "{log}"
+    );
+    assert!(
+        !git(&dest, &["for-each-ref"]).contains("srcimport"),
+        "no work refs in the output"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(report, Value::Array(Vec::new()));
+}
+
+#[test]
+fn dry_run_reads_and_reports_but_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
+    let dest = dir.path().join("never.git");
+    let source = dir.path().join("src/source.git");
+    let out = srcimport(
+        &[
+            "convert",
+            source.to_str().expect("utf-8"),
+            dest.to_str().expect("utf-8"),
+            "--dry-run",
+            "--lfs-threshold",
+            "1000000",
+            "-q",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!dest.exists(), "a dry run wrote {}", dest.display());
+    assert!(out.stderr.is_empty(), "quiet: {}", text(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(summary["commits"], 5);
+    assert_eq!(summary["branches"], serde_json::json!(["main", "side"]));
+    assert_eq!(summary["tags"], serde_json::json!(["v1"]));
+    assert_eq!(summary["authors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(summary["large_files"].as_array().map(Vec::len), Some(2));
+    assert_eq!(summary["report"][0]["kind"], "large_file_removed");
+}
+
+#[test]
+fn lfs_opt_in_output_carries_pointers_and_objects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
+    let dest = dir.path().join("lfs.git");
+    let source = dir.path().join("src/source.git");
+    let out = srcimport(
+        &[
+            "convert",
+            source.to_str().expect("utf-8"),
+            dest.to_str().expect("utf-8"),
+            "--lfs",
+            "opt_in",
+            "--lfs-threshold",
+            "1000000",
+            "-q",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pointer = git(&dest, &["cat-file", "-p", "main:big.iso"]);
+    let oid = pointer
+        .lines()
+        .find_map(|l| l.strip_prefix("oid sha256:"))
+        .expect("an LFS pointer");
+    let object = dest
+        .join("lfs/objects")
+        .join(&oid[..2])
+        .join(&oid[2..4])
+        .join(oid);
+    assert_eq!(
+        std::fs::metadata(&object).map(|m| m.len()).ok(),
+        Some(2_000_000)
+    );
+}
+
+#[test]
+fn exit_codes_tell_usage_auth_and_source_errors_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = GitSource::serve(&dir.path().join("src"), Some(("reader", "s3cret")));
+    let url = format!("{}/source.git", source.base);
+    let dest = dir.path().join("out.git");
+    let dest = dest.to_str().expect("utf-8");
+
+    let usage = srcimport(&["convert", &url], &[]);
+    assert_eq!(usage.status.code(), Some(2));
+
+    let no_credentials = srcimport(&["convert", &url, dest, "--vcs", "git", "-q"], &[]);
+    assert_eq!(
+        no_credentials.status.code(),
+        Some(3),
+        "{}",
+        text(&no_credentials.stderr)
+    );
+    let message = text(&no_credentials.stderr);
+    assert_eq!(
+        message.lines().count(),
+        1,
+        "one line, no backtrace: {message}"
+    );
+    assert!(
+        message.starts_with("srcimport: error: ") && message.contains(&url),
+        "{message}"
+    );
+
+    let wrong = srcimport(
+        &["convert", &url, dest, "--username", "reader", "-q"],
+        &[("SRCIMPORT_SOURCE_PASSWORD", "wrong")],
+    );
+    assert_eq!(wrong.status.code(), Some(3), "{}", text(&wrong.stderr));
+    assert!(
+        !text(&wrong.stderr).contains("wrong"),
+        "the password is never printed"
+    );
+
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, "s3cret\n").expect("password file");
+    let right = srcimport(
+        &[
+            "convert",
+            &url,
+            dest,
+            "--username",
+            "reader",
+            "--password-file",
+            password_file.to_str().expect("utf-8"),
+            "-q",
+        ],
+        &[],
+    );
+    assert!(right.status.success(), "{}", text(&right.stderr));
+    assert_eq!(
+        refs(Path::new(dest)),
+        refs(&dir.path().join("src/source.git"))
+    );
+
+    let again = srcimport(&["convert", &url, dest, "-q"], &[]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing, non-empty destination is a usage error"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let missing = srcimport(
+        &[
+            "convert",
+            &format!("http://127.0.0.1:{port}/none.git"),
+            &format!("{dest}-2"),
+            "-q",
+        ],
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(4), "{}", text(&missing.stderr));
+}
+
+#[test]
+fn detect_and_authors_describe_a_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = dir.path().join("src/source.git");
+    let source = source.to_str().expect("utf-8");
+    let detected = srcimport(&["detect", source], &[]);
+    assert!(detected.status.success());
+    assert_eq!(text(&detected.stdout), "vcs: git\n");
+
+    let listed = srcimport(&["authors", source, "--format", "mailmap"], &[]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listing = text(&listed.stdout);
+    assert!(
+        listing.contains("# 3 commits\nBob Builder <bob@example.com> <bob@example.com>"),
+        "{listing}"
+    );
+    // What it prints is an authors file srcimport reads back.
+    let parsed = srcimport::authors_file::parse(&listing, None).expect("parses");
+    assert_eq!(parsed.entries.len(), 5);
+}
