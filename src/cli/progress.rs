@@ -1,5 +1,5 @@
 //! Progress on stderr while a conversion runs: one rewritten line on a terminal (phase,
-//! percentage, commits, rate), plain lines otherwise.
+//! percentage, commits, rate, time left), plain lines otherwise.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};

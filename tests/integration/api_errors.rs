@@ -156,3 +156,65 @@ fn auth_failures_and_unknown_things() {
     let (status, _) = server.request("GET", "/no/such/route/here/at/all", Some(TOKEN), None);
     assert_eq!(status, 404);
 }
+
+#[test]
+fn first_start_generates_a_token_once_and_it_works() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let start = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_srcimport"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("SRCIMPORT_LOG", "warn")
+            .env_remove("SRCIMPORT_TOKEN")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("server starts");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+            child.stdout.take().expect("stdout"),
+        ));
+        let mut printed = Vec::new();
+        let base = loop {
+            let line = lines.next().expect("a line").expect("text");
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                break addr.trim().to_owned();
+            }
+            printed.push(line);
+        };
+        (child, base, printed)
+    };
+    let (mut first, base, printed) = start();
+    let token = printed
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("sit_"))
+        .expect("a generated token is printed")
+        .to_owned();
+    let tokens_file = std::fs::read_to_string(data.join("tokens")).expect("tokens file");
+    assert!(tokens_file.contains(&token));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(data.join("tokens"))
+            .expect("meta")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let response = ureq::get(&format!("{base}/repos/admin/none"))
+        .set("Authorization", &format!("token {token}"))
+        .call();
+    assert!(
+        matches!(response, Err(ureq::Error::Status(404, _))),
+        "the token is accepted (404, not 401)"
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+
+    let (mut second, _, printed) = start();
+    assert!(
+        printed.iter().all(|l| !l.contains(&token)),
+        "printed only once: {printed:?}"
+    );
+    let _ = second.kill();
+    let _ = second.wait();
+}

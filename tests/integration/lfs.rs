@@ -397,3 +397,19 @@ fn a_source_already_on_lfs_keeps_its_objects() {
     );
     assert_lfs_round_trip(&second, &fx.root, repo, "from-lfs-source");
 }
+
+#[test]
+fn a_server_default_of_opt_in_makes_the_first_push_use_lfs() {
+    let fx = setup(
+        3 * 1024 * 1024,
+        &[
+            ("SRCIMPORT_DEFAULT_USE_LFS", "opt_in"),
+            ("SRCIMPORT_LARGE_FILE_THRESHOLD", "1000000"),
+        ],
+    );
+    let repo = "octo/defaults";
+    start(&fx.server, &fx.source, repo, json!({}));
+    let done = wait_complete(&fx.server, repo);
+    assert_eq!(done["use_lfs"], "opt_in");
+    assert_lfs_round_trip(&fx.server, &fx.root, repo, "server-default");
+}
