@@ -1,6 +1,6 @@
 //! Source detection: which VCS lives at a URL, and which projects it offers.
 
-use crate::{git, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
+use crate::{git, hg, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
 
 /// The version control systems srcimport reads, named as the API names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,8 +54,17 @@ pub fn detect(
     cancel: &Cancel,
 ) -> Result<Detection, SourceError> {
     policy.check(url)?;
+    let local = url.strip_prefix("file://").unwrap_or(url);
+    if std::path::Path::new(local).join(".hg").is_dir() {
+        return Ok(Detection::Found(Vcs::Mercurial));
+    }
     match git::probe(url, credentials, policy, cancel) {
-        Ok(_) => Ok(Detection::Found(Vcs::Git)),
+        Ok(_) => return Ok(Detection::Found(Vcs::Git)),
+        Err(SourceError::NotFound { .. }) => {}
+        Err(other) => return Err(other),
+    }
+    match hg::transport::probe(url, &std::env::temp_dir(), credentials, policy, cancel) {
+        Ok(()) => Ok(Detection::Found(Vcs::Mercurial)),
         Err(SourceError::NotFound { .. }) => Err(SourceError::NotFound {
             url: url.to_owned(),
             reason: "no supported version control system answered at this URL".into(),

@@ -1,6 +1,7 @@
 //! Git plumbing for the hosted repositories: layout, object reading and writing, history
 //! rewriting, publishing refs and serving them over smart HTTP.
 
+pub mod fast_import;
 pub mod http_backend;
 pub mod ident;
 pub mod large_files;
@@ -15,8 +16,14 @@ use std::path::{Path, PathBuf};
 
 use srcimport_converters::{git, process, Cancel, SourceError};
 
+/// Inside a hosted repository: the Mercurial source's local copy.
+pub const HG_CACHE_DIR: &str = "srcimport-hg";
+
 /// Inside a hosted repository: where a first import clones to before its packs move in.
 pub const STAGING_DIR: &str = "srcimport-staging";
+
+/// Raw notes (e.g. `hg` changeset ids), kept apart from the raw history they annotate.
+pub const RAW_NOTES_NAMESPACE: &str = "refs/srcimport/notes/";
 
 /// Mapped (rewritten) refs wait here between mapping and pushing.
 pub const MAPPED_NAMESPACE: &str = "refs/srcimport/mapped/";

@@ -31,7 +31,11 @@ pub fn publish(
     cancel: &Cancel,
 ) -> Result<Option<String>, GitError> {
     let mapped = refs_under(git_dir, &[MAPPED_NAMESPACE], cancel)?;
-    let visible = refs_under(git_dir, &["refs/heads/", "refs/tags/"], cancel)?;
+    let visible = refs_under(
+        git_dir,
+        &["refs/heads/", "refs/tags/", "refs/notes/"],
+        cancel,
+    )?;
     let mut updates = String::from("start\n");
     let mut published = Vec::new();
     for (oid, name) in &mapped {

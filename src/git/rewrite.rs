@@ -11,8 +11,8 @@ use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
 use super::ident::IdentLine;
 use super::objects::{CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
-use super::tree_rewrite::{LargeFiles, TreeRewriter};
-use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE};
+use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
+use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
 /// Raw identity (`Name <email>` as stored, read as UTF-8 with invalid bytes replaced, as
 /// the authors table holds it) to the identity to write instead.
@@ -178,6 +178,63 @@ fn find_blank_line(body: &[u8]) -> Option<usize> {
     body.windows(2).position(|w| w == b"\n\n").map(|p| p + 1)
 }
 
+/// Every raw notes ref with its mapped target: the same notes commit when no annotated
+/// commit changed id, else a new notes commit (no parent) keyed by the new ids.
+fn rewrite_notes(
+    git_dir: &Path,
+    new_ids: &HashMap<String, String>,
+    writer: &mut PackWriter,
+    cancel: &Cancel,
+) -> Result<Vec<(String, String)>, GitError> {
+    let listed = run_git(
+        git_dir,
+        &[
+            "for-each-ref",
+            "--format=%(objectname) %(refname)",
+            RAW_NOTES_NAMESPACE,
+        ],
+        None,
+        cancel,
+    )?;
+    let mut out = Vec::new();
+    for line in String::from_utf8_lossy(&listed).lines() {
+        let Some((oid, refname)) = line.split_once(' ') else {
+            continue;
+        };
+        if new_ids.is_empty() {
+            out.push((refname.to_owned(), oid.to_owned()));
+            continue;
+        }
+        // Notes trees fan out as `ab/cdef…`; the path without slashes is the annotated id.
+        let mut entries: Vec<(String, String)> = Vec::new();
+        super::for_each_line(git_dir, &["ls-tree", "-r", oid], cancel, |entry| {
+            if let Some((meta, path)) = entry.split_once('\t') {
+                if let Some(blob) = meta.split(' ').nth(2) {
+                    let annotated = path.replace('/', "");
+                    let target = new_ids.get(&annotated).cloned().unwrap_or(annotated);
+                    entries.push((target, blob.to_owned()));
+                }
+            }
+            true
+        })?;
+        entries.sort();
+        let mut tree = Vec::new();
+        for (name, blob) in &entries {
+            tree.extend_from_slice(format!("100644 {name}\0").as_bytes());
+            tree.extend_from_slice(&object_id(blob)?);
+        }
+        let tree_id = writer.write("tree", &tree)?;
+        let commit = format!(
+            "tree {tree_id}\nauthor srcimport <srcimport@localhost> 0 +0000\ncommitter srcimport <srcimport@localhost> 0 +0000\n\nNotes for the rewritten history\n"
+        );
+        out.push((
+            refname.to_owned(),
+            writer.write("commit", commit.as_bytes())?,
+        ));
+    }
+    Ok(out)
+}
+
 /// The tree id a commit body names.
 fn commit_tree(body: &[u8]) -> Option<String> {
     let first = body.split(|&b| b == b'\n').next()?;
@@ -252,6 +309,14 @@ pub fn rewrite(
             _ => oid,
         };
         let mapped = format!("{MAPPED_NAMESPACE}{}", &refname[RAW_NAMESPACE.len()..]);
+        updates.push_str(&format!("update {mapped} {target}\n"));
+        wanted.push(mapped);
+    }
+    for (notes_ref, target) in rewrite_notes(git_dir, &new_ids, &mut writer, cancel)? {
+        let mapped = format!(
+            "{MAPPED_NAMESPACE}notes/{}",
+            &notes_ref[RAW_NOTES_NAMESPACE.len()..]
+        );
         updates.push_str(&format!("update {mapped} {target}\n"));
         wanted.push(mapped);
     }

@@ -316,7 +316,8 @@ impl<'a> TreeRewriter<'a> {
     }
 }
 
-fn object_id(text: &str) -> Result<[u8; 20], GitError> {
+/// The 20 raw bytes of a hex object id.
+pub(super) fn object_id(text: &str) -> Result<[u8; 20], GitError> {
     decode_hex(text).ok_or_else(|| GitError::Malformed {
         kind: "object id",
         oid: text.to_owned(),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use srcimport_converters::url_policy::UrlPolicy;
-use srcimport_converters::{detect, git as git_source, Cancel, Detection, SourceError, Vcs};
+use srcimport_converters::{detect, git as git_source, hg, Cancel, Detection, SourceError, Vcs};
 
 use crate::authors_file;
 use crate::git::lfs::LfsStore;
@@ -33,6 +33,18 @@ pub enum PipelineError {
     Store(#[from] StoreError),
     #[error("{} sources are not supported by this build yet", .0.as_str())]
     Unsupported(Vcs),
+    #[error("Mercurial: {0}")]
+    Mercurial(hg::export::ExportError),
+}
+
+impl From<hg::export::ExportError> for PipelineError {
+    fn from(error: hg::export::ExportError) -> Self {
+        match error {
+            // Cancellation and source failures keep their meaning (auth, not found).
+            hg::export::ExportError::Source(source) => PipelineError::Source(source),
+            other => PipelineError::Mercurial(other),
+        }
+    }
 }
 
 /// Everything a run needs besides the import itself.
@@ -156,7 +168,7 @@ impl Run<'_> {
 
     fn import(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
         let vcs = import.vcs.unwrap_or(Vcs::Git);
-        if vcs != Vcs::Git {
+        if !matches!(vcs, Vcs::Git | Vcs::Mercurial) {
             return Err(PipelineError::Unsupported(vcs));
         }
         git::init_hosted(&self.repo_path)?;
@@ -165,6 +177,9 @@ impl Run<'_> {
         // The source's default branch is asked for while the history transfers.
         let (default_branch, fetched) = std::thread::scope(|scope| {
             let head = scope.spawn(|| {
+                if vcs != Vcs::Git {
+                    return Ok(None);
+                }
                 git_source::probe(
                     &import.vcs_url,
                     import.credentials.as_ref(),
@@ -172,7 +187,11 @@ impl Run<'_> {
                     &self.cancel,
                 )
             });
-            let fetched = self.transfer(import, &progress);
+            let fetched = if vcs == Vcs::Mercurial {
+                self.transfer_mercurial(import, &progress)
+            } else {
+                self.transfer(import, &progress)
+            };
             (head.join().unwrap_or(Ok(None)), fetched)
         });
         let report = fetched?;
@@ -249,6 +268,46 @@ impl Run<'_> {
                 detail,
             }));
         }
+        Ok(report)
+    }
+
+    /// Brings a Mercurial source into the raw namespace: `hg clone`/`hg pull` into a cache
+    /// beside the hosted repository, then our revlog reader streams every changeset into
+    /// `git fast-import`.
+    fn transfer_mercurial(
+        &self,
+        import: &ImportRecord,
+        progress: &StoreProgress<'_>,
+    ) -> Result<Vec<ReportEntry>, PipelineError> {
+        let cache = self.repo_path.join(git::HG_CACHE_DIR);
+        hg::transport::sync(
+            &import.vcs_url,
+            &cache,
+            import.credentials.as_ref(),
+            &self.env.url_policy,
+            &self.cancel,
+        )?;
+        let repo = hg::Repository::open(&cache).map_err(hg::export::ExportError::from)?;
+        let summary =
+            git::fast_import::import_mercurial(&self.repo_path, &repo, &self.cancel, |n| {
+                progress.commits(n);
+            })?;
+        let mut report: Vec<ReportEntry> = summary
+            .renames
+            .into_iter()
+            .map(|(what, from, to)| ReportEntry {
+                kind: format!("{what}_renamed"),
+                revision: None,
+                path: None,
+                detail: format!("Mercurial {what} {from:?} is {to:?} in Git"),
+            })
+            .collect();
+        report.extend(summary.notices.into_iter().map(|detail| ReportEntry {
+            kind: "not_converted".into(),
+            revision: None,
+            path: None,
+            detail,
+        }));
         Ok(report)
     }
 

@@ -7,5 +7,6 @@ mod crash_resume;
 mod git_import;
 mod hardening;
 mod lfs;
+mod mercurial;
 mod python_client;
 mod support;

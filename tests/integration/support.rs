@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -133,7 +134,8 @@ impl Server {
             }
             assert!(
                 Instant::now() < deadline,
-                "import {repo} never got there; last: {status} {body}"
+                "import {repo} never got there; last: {status} {body}\nserver log:\n{}",
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -381,6 +383,7 @@ impl GitDaemon {
             .expect("free port")
             .port();
         let child = Command::new("git")
+            .process_group(0)
             .args([
                 "daemon",
                 "--export-all",
@@ -409,7 +412,13 @@ impl GitDaemon {
 
 impl Drop for GitDaemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // git daemon re-executes itself as a child: end the whole process group.
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: signals the process group this test created.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         let _ = self.child.wait();
     }
 }

@@ -16,6 +16,10 @@ pub mod revlog;
 mod sha1;
 mod store_path;
 
+pub mod export;
+pub mod refnames;
+pub mod transport;
+
 pub use changelog::{Changelog, Changeset};
 pub use error::{Result, RevlogError};
 pub use filelog::{CopySource, FileRevision, Filelog};

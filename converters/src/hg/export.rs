@@ -1,0 +1,445 @@
+//! Mercurial history as a `git fast-import` stream: every changeset a commit (closed
+//! branches and extra heads included), named branches and bookmarks as branches, `.hgtags`
+//! as annotated tags, and each commit's changeset id as a note.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::error::{Result, RevlogError};
+use super::manifest::{FileFlag, Manifest};
+use super::refnames;
+use super::repo::Repository;
+use super::Node;
+use crate::{Cancel, SourceError};
+
+/// Where the stream puts things.
+pub struct ExportOptions {
+    /// Prefix of the branch and tag refs written, e.g. `refs/srcimport/raw/`.
+    pub ref_prefix: String,
+    /// The ref that receives the changeset-id notes.
+    pub notes_ref: String,
+    /// The Git name of Mercurial's `default` branch.
+    pub default_branch: String,
+    /// A scratch ref commits are written through (deleted by the caller afterwards).
+    pub scratch_ref: String,
+}
+
+/// An annotated tag for the caller to create once the commits exist (fast-import's own
+/// `tag` command would write straight into `refs/tags/`).
+#[derive(Debug, Clone)]
+pub struct TagToWrite {
+    pub git_name: String,
+    /// The fast-import mark of the tagged commit.
+    pub mark: u64,
+    /// `Name <email> seconds +hhmm`.
+    pub tagger: String,
+    pub message: String,
+}
+
+/// What the export did that a user should know about.
+#[derive(Debug, Default)]
+pub struct ExportSummary {
+    pub changesets: u64,
+    pub tags: Vec<TagToWrite>,
+    /// `(what, original name, Git name)` for every name that had to change.
+    pub renames: Vec<(String, String, String)>,
+    /// Things that cannot be represented: subrepositories, largefiles, unknown tag nodes.
+    pub notices: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Revlog(#[from] RevlogError),
+    #[error("writing the fast-import stream: {0}")]
+    Write(#[from] std::io::Error),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// The mark of revision `rev`.
+fn mark(rev: u32) -> u64 {
+    u64::from(rev) + 1
+}
+
+/// A Git identity for a Mercurial user string: `Name <email>` kept as it is; anything else
+/// (`bob`, `Dave <dave at example dot com>`) becomes a valid placeholder.
+pub fn git_identity(user: &[u8]) -> String {
+    let text = String::from_utf8_lossy(user);
+    let clean = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '<' | '>' | '\n' | '\0'))
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    if let (Some(open), Some(close)) = (text.find('<'), text.rfind('>')) {
+        let email = text[open + 1..close].trim();
+        if open < close && !email.contains(char::is_whitespace) && email.contains('@') {
+            return format!("{} <{}>", clean(&text[..open]), email);
+        }
+    }
+    let name = clean(&text);
+    let local: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{name} <{}@hg.invalid>", local.trim_matches('.'))
+}
+
+/// Git's `+hhmm` for Mercurial's seconds west of UTC.
+fn git_timezone(offset_west: i32) -> String {
+    let east = -offset_west;
+    let sign = if east < 0 { '-' } else { '+' };
+    let minutes = east.unsigned_abs() / 60;
+    format!("{sign}{:02}{:02}", minutes / 60, minutes % 60)
+}
+
+/// A path as fast-import reads it: C-quoted.
+fn quote(path: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'"'];
+    for &b in path {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x20..=0x7e | 0x80..=0xff => out.push(b),
+            other => out.extend_from_slice(format!("\\{other:03o}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+    out
+}
+
+fn data(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    writeln!(out, "data {}", bytes.len())?;
+    out.write_all(bytes)?;
+    out.write_all(b"\n")
+}
+
+/// Writes the whole history of `repo` to `out`. `on_changeset` sees the running count.
+pub fn export(
+    repo: &Repository,
+    out: &mut impl Write,
+    options: &ExportOptions,
+    cancel: &Cancel,
+    mut on_changeset: impl FnMut(u64),
+) -> std::result::Result<ExportSummary, ExportError> {
+    let changelog = repo.changelog();
+    let count = u32::try_from(changelog.len()).unwrap_or(u32::MAX);
+    let mut summary = ExportSummary::default();
+    let mut previous: Option<(u32, Manifest)> = None;
+    let mut is_parent = vec![false; count as usize];
+    let mut branch_of = Vec::with_capacity(count as usize);
+    let mut nodes = Vec::with_capacity(count as usize);
+    for rev in 0..count {
+        cancel.check()?;
+        let changeset = changelog.changeset(rev)?;
+        let manifest = repo.manifest_log().manifest(&changeset.manifest_node)?;
+        let base = match changeset.parents[0] {
+            Some(p1) => match previous.take() {
+                Some((prev_rev, prev_manifest)) if prev_rev == p1 => prev_manifest,
+                _ => repo
+                    .manifest_log()
+                    .manifest(&changelog.changeset(p1)?.manifest_node)?,
+            },
+            None => Manifest::default(),
+        };
+        for parent in changeset.parents.iter().flatten() {
+            if let Some(flag) = is_parent.get_mut(*parent as usize) {
+                *flag = true;
+            }
+        }
+        write_commit(repo, out, options, &changeset, &base, &manifest)?;
+        let touches_subrepos = rev == 0 || changeset.files.iter().any(|f| f == b".hgsub");
+        if touches_subrepos && manifest.get(b".hgsub").is_some() {
+            {
+                summary.notices.push(format!(
+                    "r{rev}: .hgsub declares subrepositories; they are kept as the .hgsub and .hgsubstate files, not converted"
+                ));
+            }
+        }
+        if manifest
+            .entries
+            .iter()
+            .any(|e| e.path.starts_with(b".hglf/"))
+            && !summary.notices.iter().any(|n| n.contains("largefiles"))
+        {
+            summary.notices.push(format!(
+                "r{rev}: the repository uses the largefiles extension; its .hglf/ standins are kept, the large files are not fetched"
+            ));
+        }
+        branch_of.push(String::from_utf8_lossy(changeset.branch()).into_owned());
+        nodes.push(changeset.node);
+        previous = Some((rev, manifest));
+        summary.changesets += 1;
+        if summary.changesets % 256 == 0 {
+            on_changeset(summary.changesets);
+        }
+    }
+    on_changeset(summary.changesets);
+    write_refs(
+        repo,
+        out,
+        options,
+        &is_parent,
+        &branch_of,
+        &nodes,
+        &mut summary,
+    )?;
+    write_notes(out, options, &nodes)?;
+    Ok(summary)
+}
+
+fn write_commit(
+    repo: &Repository,
+    out: &mut impl Write,
+    options: &ExportOptions,
+    changeset: &super::Changeset,
+    base: &Manifest,
+    manifest: &Manifest,
+) -> std::result::Result<(), ExportError> {
+    let identity = git_identity(&changeset.user);
+    let when = format!(
+        "{} {}",
+        changeset.timestamp,
+        git_timezone(changeset.tz_offset)
+    );
+    if changeset.parents[0].is_none() {
+        // A root: start the scratch ref afresh so fast-import does not parent it.
+        writeln!(out, "reset {}", options.scratch_ref)?;
+    }
+    write!(
+        out,
+        "commit {}\nmark :{}\n",
+        options.scratch_ref,
+        mark(changeset.revision)
+    )?;
+    write!(
+        out,
+        "author {identity} {when}\ncommitter {identity} {when}\n"
+    )?;
+    data(out, &changeset.description)?;
+    if let Some(p1) = changeset.parents[0] {
+        writeln!(out, "from :{}", mark(p1))?;
+    }
+    if let Some(p2) = changeset.parents[1] {
+        writeln!(out, "merge :{}", mark(p2))?;
+    }
+    for entry in &base.entries {
+        if manifest.get(&entry.path).is_none() {
+            out.write_all(b"D ")?;
+            out.write_all(&quote(&entry.path))?;
+            out.write_all(b"\n")?;
+        }
+    }
+    for entry in &manifest.entries {
+        if base
+            .get(&entry.path)
+            .is_some_and(|old| old.node == entry.node && old.flag == entry.flag)
+        {
+            continue;
+        }
+        let mode = match entry.flag {
+            FileFlag::Regular => "100644",
+            FileFlag::Executable => "100755",
+            FileFlag::Symlink => "120000",
+        };
+        let content = repo.filelog(&entry.path)?.file_revision(&entry.node)?;
+        write!(out, "M {mode} inline ")?;
+        out.write_all(&quote(&entry.path))?;
+        out.write_all(b"\n")?;
+        data(out, &content.data)?;
+    }
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Branches (one ref per head; extra heads get `@<short node>`), bookmarks, and tags.
+fn write_refs(
+    repo: &Repository,
+    out: &mut impl Write,
+    options: &ExportOptions,
+    is_parent: &[bool],
+    branch_of: &[String],
+    nodes: &[Node],
+    summary: &mut ExportSummary,
+) -> std::result::Result<(), ExportError> {
+    let rev_of: BTreeMap<Node, u32> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, i as u32))
+        .collect();
+    // Heads per branch, newest first: the newest head gets the branch name.
+    let mut heads: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (rev, parent) in is_parent.iter().enumerate().rev() {
+        if !parent {
+            heads
+                .entry(branch_of[rev].as_str())
+                .or_default()
+                .push(rev as u32);
+        }
+    }
+    let mut wanted: Vec<(String, u32)> = Vec::new();
+    for (branch, revs) in &heads {
+        let name = if *branch == "default" {
+            options.default_branch.clone()
+        } else {
+            (*branch).to_owned()
+        };
+        for (i, rev) in revs.iter().enumerate() {
+            let ref_name = if i == 0 {
+                name.clone()
+            } else {
+                format!("{name}@{}", &nodes[*rev as usize].to_hex()[..12])
+            };
+            wanted.push((ref_name, *rev));
+        }
+    }
+    for (name, node) in read_bookmarks(repo) {
+        if let Some(rev) = rev_of.get(&node) {
+            wanted.push((name, *rev));
+        }
+    }
+    let names: Vec<String> = wanted.iter().map(|(n, _)| n.clone()).collect();
+    let (assigned, renames) = refnames::assign(&names);
+    summary.renames.extend(
+        renames
+            .into_iter()
+            .map(|(from, to)| ("branch".to_owned(), from, to)),
+    );
+    for (name, rev) in &wanted {
+        if let Some(git_name) = assigned.get(name) {
+            write!(
+                out,
+                "reset {}heads/{git_name}\nfrom :{}\n\n",
+                options.ref_prefix,
+                mark(*rev)
+            )?;
+        }
+    }
+    let tags = read_tags(repo, &heads, &rev_of, summary)?;
+    let tag_names: Vec<String> = tags.keys().cloned().collect();
+    let (assigned, renames) = refnames::assign(&tag_names);
+    summary.renames.extend(
+        renames
+            .into_iter()
+            .map(|(from, to)| ("tag".to_owned(), from, to)),
+    );
+    for (name, rev) in &tags {
+        let Some(git_name) = assigned.get(name) else {
+            continue;
+        };
+        let changeset = repo.changelog().changeset(*rev)?;
+        let when = format!(
+            "{} {}",
+            changeset.timestamp,
+            git_timezone(changeset.tz_offset)
+        );
+        summary.tags.push(TagToWrite {
+            git_name: git_name.clone(),
+            mark: mark(*rev),
+            tagger: format!("{} {when}", git_identity(&changeset.user)),
+            message: format!("Mercurial tag {name}\n"),
+        });
+    }
+    Ok(())
+}
+
+/// `.hg/bookmarks`: `hex-node name` lines.
+fn read_bookmarks(repo: &Repository) -> Vec<(String, Node)> {
+    let path = repo.root().join(".hg/bookmarks");
+    let text = std::fs::read(&path).unwrap_or_default();
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|line| {
+            let (hex, name) = line.split_once(' ')?;
+            Some((name.to_owned(), Node::from_hex(hex.as_bytes())?))
+        })
+        .collect()
+}
+
+/// `.hgtags` of every head, oldest head first so newer entries win; `0000…` removes a tag.
+fn read_tags(
+    repo: &Repository,
+    heads: &BTreeMap<&str, Vec<u32>>,
+    rev_of: &BTreeMap<Node, u32>,
+    summary: &mut ExportSummary,
+) -> Result<BTreeMap<String, u32>> {
+    let mut head_revs: Vec<u32> = heads.values().flatten().copied().collect();
+    head_revs.sort_unstable();
+    let mut tags = BTreeMap::new();
+    for head in head_revs {
+        let changeset = repo.changelog().changeset(head)?;
+        let manifest = repo.manifest_log().manifest(&changeset.manifest_node)?;
+        let Some(entry) = manifest.get(b".hgtags") else {
+            continue;
+        };
+        let content = repo.filelog(b".hgtags")?.file_revision(&entry.node)?;
+        for line in String::from_utf8_lossy(&content.data).lines() {
+            let Some((hex, name)) = line.trim().split_once(' ') else {
+                continue;
+            };
+            let Some(node) = Node::from_hex(hex.as_bytes()) else {
+                continue;
+            };
+            let name = name.trim().to_owned();
+            if node.is_null() {
+                tags.remove(&name);
+            } else if let Some(rev) = rev_of.get(&node) {
+                tags.insert(name, *rev);
+            } else {
+                summary.notices.push(format!(
+                    "tag {name} names unknown changeset {hex}; left out"
+                ));
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// One notes commit: each converted commit annotated with its changeset id.
+fn write_notes(
+    out: &mut impl Write,
+    options: &ExportOptions,
+    nodes: &[Node],
+) -> std::io::Result<()> {
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "commit {}", options.notes_ref)?;
+    writeln!(out, "committer srcimport <srcimport@localhost> 0 +0000")?;
+    data(out, b"Mercurial changeset ids\n")?;
+    for (rev, node) in nodes.iter().enumerate() {
+        writeln!(out, "N inline :{}", mark(rev as u32))?;
+        data(out, format!("{}\n", node.to_hex()).as_bytes())?;
+    }
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_are_always_valid() {
+        assert_eq!(
+            git_identity(b"Alice <alice@example.com>"),
+            "Alice <alice@example.com>"
+        );
+        assert_eq!(git_identity(b"bob"), "bob <bob@hg.invalid>");
+        assert_eq!(
+            git_identity(b"Dave <dave at example dot com>"),
+            "Dave dave at example dot com <Dave.dave.at.example.dot.com@hg.invalid>"
+        );
+        assert_eq!(git_timezone(-3600), "+0100");
+        assert_eq!(git_timezone(18000), "-0500");
+        assert_eq!(quote(b"a \"b\"\n"), b"\"a \\\"b\\\"\\n\"".to_vec());
+    }
+}
