@@ -5,7 +5,7 @@
 
 mod progress;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,6 +45,13 @@ impl From<hg::export::ExportError> for PipelineError {
             other => PipelineError::Mercurial(other),
         }
     }
+}
+
+/// What a transfer brought besides the history itself.
+struct Transferred {
+    report: Vec<ReportEntry>,
+    /// Git identity → the source's user string, where they differ (Mercurial).
+    source_users: BTreeMap<String, String>,
 }
 
 /// Everything a run needs besides the import itself.
@@ -190,16 +197,19 @@ impl Run<'_> {
             let fetched = if vcs == Vcs::Mercurial {
                 self.transfer_mercurial(import, &progress)
             } else {
-                self.transfer(import, &progress)
+                self.transfer(import, &progress).map(|report| Transferred {
+                    report,
+                    source_users: BTreeMap::new(),
+                })
             };
             (head.join().unwrap_or(Ok(None)), fetched)
         });
-        let report = fetched?;
-        store.replace_report(self.repo_id, import.generation, &report)?;
+        let transferred = fetched?;
+        store.replace_report(self.repo_id, import.generation, &transferred.report)?;
         if let Some(branch) = default_branch? {
             store.set_default_branch(self.repo_id, &branch)?;
         }
-        let commits = self.survey(import, &progress)?;
+        let commits = self.survey(import, &progress, &transferred.source_users)?;
         store.record_progress(
             self.repo_id,
             import.generation,
@@ -278,7 +288,7 @@ impl Run<'_> {
         &self,
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
-    ) -> Result<Vec<ReportEntry>, PipelineError> {
+    ) -> Result<Transferred, PipelineError> {
         let cache = self.repo_path.join(git::HG_CACHE_DIR);
         hg::transport::sync(
             &import.vcs_url,
@@ -308,7 +318,10 @@ impl Run<'_> {
             path: None,
             detail,
         }));
-        Ok(report)
+        Ok(Transferred {
+            report,
+            source_users: summary.users,
+        })
     }
 
     /// Records the raw history's authors and large files (scanned side by side) and applies
@@ -317,6 +330,7 @@ impl Run<'_> {
         &self,
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
+        source_users: &BTreeMap<String, String>,
     ) -> Result<u64, PipelineError> {
         let store = self.env.store.as_ref();
         let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
@@ -340,9 +354,12 @@ impl Run<'_> {
             .keys()
             .map(|identity| {
                 let (name, email) = ident::name_and_email(identity);
+                // The source's own user string where it differs from the Git identity.
+                let remote_id = source_users.get(identity).unwrap_or(identity).clone();
+                let remote_name = ident::name_and_email(&remote_id).0;
                 SeenAuthor {
-                    remote_id: identity.clone(),
-                    remote_name: name.clone(),
+                    remote_id,
+                    remote_name,
                     name,
                     email,
                 }
@@ -367,10 +384,14 @@ impl Run<'_> {
         let mut map = rewrite::AuthorMap::default();
         for author in self.env.store.authors(self.repo_id, 0)? {
             // Only authors someone changed are mapped: the source's own bytes stay as they are.
-            let (name, email) = ident::name_and_email(&author.remote_id);
+            let written = match import.vcs {
+                Some(Vcs::Mercurial) => hg::export::git_identity(author.remote_id.as_bytes()),
+                _ => author.remote_id.clone(),
+            };
+            let (name, email) = ident::name_and_email(&written);
             if (author.name.as_str(), author.email.as_str()) != (name.as_str(), email.as_str()) {
                 map.insert(
-                    &author.remote_id,
+                    &written,
                     ident::format_identity(&author.name, &author.email),
                 );
             }

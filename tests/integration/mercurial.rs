@@ -195,6 +195,21 @@ fn every_changeset_branch_head_bookmark_and_tag_arrives() {
         "symlinks stay symlinks"
     );
 
+    // Authors are listed by their raw Mercurial user string, with valid placeholders.
+    let (_, authors) = server.get(&format!("/repos/{repo}/import/authors"));
+    let dave = authors
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["remote_id"] == "Dave <dave at example dot com>")
+        .unwrap_or_else(|| panic!("raw hg user as remote_id: {authors}"));
+    assert!(
+        dave["email"]
+            .as_str()
+            .is_some_and(|e| e.contains('@') && !e.contains(' ')),
+        "{dave}"
+    );
+
     // Remapping an author keeps a note on every (rewritten) commit.
     server.map_author(repo, "bob", "Bob Real", "bob@real.example");
     server.wait_import(repo, |b| {

@@ -40,6 +40,9 @@ pub struct TagToWrite {
 #[derive(Debug, Default)]
 pub struct ExportSummary {
     pub changesets: u64,
+    /// The Git identity written for each Mercurial user string (`user` as stored, read as
+    /// UTF-8 with invalid bytes replaced), so authors can be listed by their raw user.
+    pub users: BTreeMap<String, String>,
     pub tags: Vec<TagToWrite>,
     /// `(what, original name, Git name)` for every name that had to change.
     pub renames: Vec<(String, String, String)>,
@@ -157,6 +160,10 @@ pub fn export(
             }
         }
         write_commit(repo, out, options, &changeset, &base, &manifest)?;
+        summary
+            .users
+            .entry(git_identity(&changeset.user))
+            .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
         let touches_subrepos = rev == 0 || changeset.files.iter().any(|f| f == b".hgsub");
         if touches_subrepos && manifest.get(b".hgsub").is_some() {
             {
