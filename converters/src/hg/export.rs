@@ -140,6 +140,7 @@ pub fn export(
     let mut previous: Option<(u32, Manifest)> = None;
     let mut is_parent = vec![false; count as usize];
     let mut branch_of = Vec::with_capacity(count as usize);
+    let mut filelogs = FilelogCache::default();
     let mut nodes = Vec::with_capacity(count as usize);
     for rev in 0..count {
         cancel.check()?;
@@ -159,7 +160,15 @@ pub fn export(
                 *flag = true;
             }
         }
-        write_commit(repo, out, options, &changeset, &base, &manifest)?;
+        write_commit(
+            repo,
+            out,
+            options,
+            &changeset,
+            &base,
+            &manifest,
+            &mut filelogs,
+        )?;
         summary
             .users
             .entry(git_identity(&changeset.user))
@@ -211,6 +220,7 @@ fn write_commit(
     changeset: &super::Changeset,
     base: &Manifest,
     manifest: &Manifest,
+    filelogs: &mut FilelogCache,
 ) -> std::result::Result<(), ExportError> {
     let identity = git_identity(&changeset.user);
     let when = format!(
@@ -258,7 +268,9 @@ fn write_commit(
             FileFlag::Executable => "100755",
             FileFlag::Symlink => "120000",
         };
-        let content = repo.filelog(&entry.path)?.file_revision(&entry.node)?;
+        let content = filelogs
+            .get(repo, &entry.path)?
+            .file_revision(&entry.node)?;
         write!(out, "M {mode} inline ")?;
         out.write_all(&quote(&entry.path))?;
         out.write_all(b"\n")?;
@@ -266,6 +278,28 @@ fn write_commit(
     }
     out.write_all(b"\n")?;
     Ok(())
+}
+
+/// Open filelogs, so a file changed in many changesets is not re-opened (and its index
+/// re-read) each time; bounded, it starts over when full.
+#[derive(Default)]
+struct FilelogCache(std::collections::HashMap<Vec<u8>, super::Filelog>);
+
+impl FilelogCache {
+    const CAPACITY: usize = 512;
+
+    fn get(&mut self, repo: &Repository, path: &[u8]) -> Result<&super::Filelog> {
+        if !self.0.contains_key(path) {
+            if self.0.len() >= Self::CAPACITY {
+                self.0.clear();
+            }
+            self.0.insert(path.to_vec(), repo.filelog(path)?);
+        }
+        self.0.get(path).ok_or_else(|| RevlogError::Io {
+            path: repo.root().to_path_buf(),
+            source: std::io::Error::other("filelog cache"),
+        })
+    }
 }
 
 /// Branches (one ref per head; extra heads get `@<short node>`), bookmarks, and tags.

@@ -44,6 +44,9 @@ pub struct Revlog {
     /// The whole `.i` file when chunks are interleaved with the index.
     inline_bytes: Option<Vec<u8>>,
     revision_by_node: HashMap<Node, Revision>,
+    /// The last text rebuilt: reading revisions in order then applies one delta each,
+    /// not the whole chain from its snapshot.
+    last_text: std::sync::Mutex<Option<(Revision, Vec<u8>)>>,
 }
 
 impl Revlog {
@@ -126,6 +129,7 @@ impl Revlog {
             entries,
             inline_bytes,
             revision_by_node,
+            last_text: std::sync::Mutex::new(None),
         })
     }
 
@@ -240,14 +244,28 @@ impl Revlog {
                 flags: entry.flags,
             });
         }
-        let (chain, starts_from_empty) = self.delta_chain(revision)?;
-        let mut reader = ChunkReader::new(self)?;
+        let (mut chain, starts_from_empty) = self.delta_chain(revision)?;
         let mut text: Vec<u8> = Vec::new();
+        let mut from_cache = false;
+        {
+            let cached = self.last_text.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((cached_revision, cached_text)) = cached.as_ref() {
+                if let Some(position) = chain.iter().position(|r| r == cached_revision) {
+                    chain.truncate(position);
+                    text = cached_text.clone();
+                    from_cache = true;
+                }
+            }
+        }
+        if from_cache && chain.is_empty() {
+            return Ok(text);
+        }
+        let mut reader = ChunkReader::new(self)?;
         for (position, &chain_revision) in chain.iter().rev().enumerate() {
             let chain_entry = self.entry(chain_revision)?;
             let expected_len = chain_entry.uncompressed_len as usize;
             let chunk = reader.read(chain_revision, chain_entry)?;
-            let is_snapshot = position == 0 && !starts_from_empty;
+            let is_snapshot = !from_cache && position == 0 && !starts_from_empty;
             let output_limit = if is_snapshot {
                 expected_len
             } else {
@@ -282,6 +300,7 @@ impl Revlog {
             }
         }
         self.verify_hash(revision, &text)?;
+        *self.last_text.lock().unwrap_or_else(|p| p.into_inner()) = Some((revision, text.clone()));
         Ok(text)
     }
 
