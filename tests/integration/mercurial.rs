@@ -232,3 +232,86 @@ fn every_changeset_branch_head_bookmark_and_tag_arrives() {
         .collect();
     assert_eq!(noted, changesets);
 }
+
+#[test]
+fn names_git_refuses_are_renamed_deterministically_and_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hg/odd-names.sh");
+    let built = Command::new("bash")
+        .arg(&script)
+        .arg(dir.path().join("hg"))
+        .output()
+        .expect("fixture runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")],
+    );
+    let repo = "octo/odd-hg";
+    server.put_import(
+        repo,
+        &json!({"vcs": "mercurial", "vcs_url": dir.path().join("hg/repo").display().to_string()}),
+    );
+    server.wait_status(repo, "complete");
+    let clone = dir.path().join("odd.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    let branches = git(
+        &clone,
+        &["for-each-ref", "--format=%(refname:short)", "refs/heads"],
+    );
+    let branches: BTreeSet<&str> = branches.lines().collect();
+    let expected: BTreeSet<&str> = [
+        "main",
+        "with_space",
+        "a",
+        "a-b",
+        "Feature",
+        "feature_2",
+        "dots._name",
+        "end.lock_",
+        "tilde_1",
+        "bm_odd",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(branches, expected);
+    assert_eq!(
+        git(&clone, &["cat-file", "-t", "release_1.0"]).trim(),
+        "tag"
+    );
+
+    let (_, report) = server.get(&format!("/repos/{repo}/import/report"));
+    let details: Vec<String> = report
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["kind"].as_str().unwrap_or_default(),
+                e["detail"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    for wanted in [
+        "branch_renamed Mercurial branch \"with space\" is \"with_space\" in Git",
+        "branch_renamed Mercurial branch \"a/b\" is \"a-b\" in Git",
+        "branch_renamed Mercurial branch \"feature\" is \"feature_2\" in Git",
+        "tag_renamed Mercurial tag \"release 1.0\" is \"release_1.0\" in Git",
+    ] {
+        assert!(
+            details.iter().any(|d| d == wanted),
+            "{wanted} not in {details:#?}"
+        );
+    }
+    assert!(
+        details
+            .iter()
+            .any(|d| d.starts_with("not_converted") && d.contains(".hgsub")),
+        "{details:#?}"
+    );
+}

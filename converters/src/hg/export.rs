@@ -65,25 +65,35 @@ fn mark(rev: u32) -> u64 {
     u64::from(rev) + 1
 }
 
-/// A Git identity for a Mercurial user string: `Name <email>` kept as it is; anything else
-/// (`bob`, `Dave <dave at example dot com>`) becomes a valid placeholder.
-pub fn git_identity(user: &[u8]) -> String {
-    let text = String::from_utf8_lossy(user);
-    let clean = |s: &str| -> String {
-        s.chars()
-            .filter(|c| !matches!(c, '<' | '>' | '\n' | '\0'))
-            .collect::<String>()
-            .trim()
-            .to_owned()
+/// A Git identity for a Mercurial user string, as bytes: `Name <email>` is kept byte for
+/// byte (non-UTF-8 names included); anything else (`bob`, `Dave <dave at example dot com>`)
+/// becomes a valid placeholder `name <local@hg.invalid>`.
+pub fn git_identity_bytes(user: &[u8]) -> Vec<u8> {
+    let forbidden = |b: &u8| matches!(b, b'<' | b'>' | b'\n' | 0);
+    let trim = |s: &[u8]| -> Vec<u8> {
+        let kept: Vec<u8> = s.iter().copied().filter(|b| !forbidden(b)).collect();
+        trim_ascii(&kept).to_vec()
     };
-    if let (Some(open), Some(close)) = (text.find('<'), text.rfind('>')) {
-        let email = text[open + 1..close].trim();
-        if open < close && !email.contains(char::is_whitespace) && email.contains('@') {
-            return format!("{} <{}>", clean(&text[..open]), email);
+    if let (Some(open), Some(close)) = (
+        user.iter().position(|&b| b == b'<'),
+        user.iter().rposition(|&b| b == b'>'),
+    ) {
+        let email = trim_ascii(&user[open + 1..close]);
+        let valid = open < close
+            && email.contains(&b'@')
+            && !email
+                .iter()
+                .any(|b| b.is_ascii_whitespace() || forbidden(b));
+        if valid {
+            let mut out = trim(&user[..open]);
+            out.extend_from_slice(b" <");
+            out.extend_from_slice(email);
+            out.push(b'>');
+            return out;
         }
     }
-    let name = clean(&text);
-    let local: String = name
+    let name = trim(user);
+    let local: String = String::from_utf8_lossy(&name)
         .chars()
         .map(|c| {
             if c.is_alphanumeric() || "._-".contains(c) {
@@ -93,7 +103,26 @@ pub fn git_identity(user: &[u8]) -> String {
             }
         })
         .collect();
-    format!("{name} <{}@hg.invalid>", local.trim_matches('.'))
+    let mut out = name;
+    out.extend_from_slice(format!(" <{}@hg.invalid>", local.trim_matches('.')).as_bytes());
+    out
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &bytes[start..end.max(start)]
+}
+
+/// [`git_identity_bytes`] as text (invalid UTF-8 replaced): how the authors table keys it.
+pub fn git_identity(user: &[u8]) -> String {
+    String::from_utf8_lossy(&git_identity_bytes(user)).into_owned()
 }
 
 /// Git's `+hhmm` for Mercurial's seconds west of UTC.
@@ -222,7 +251,7 @@ fn write_commit(
     manifest: &Manifest,
     filelogs: &mut FilelogCache,
 ) -> std::result::Result<(), ExportError> {
-    let identity = git_identity(&changeset.user);
+    let identity = git_identity_bytes(&changeset.user);
     let when = format!(
         "{} {}",
         changeset.timestamp,
@@ -238,10 +267,11 @@ fn write_commit(
         options.scratch_ref,
         mark(changeset.revision)
     )?;
-    write!(
-        out,
-        "author {identity} {when}\ncommitter {identity} {when}\n"
-    )?;
+    for role in ["author", "committer"] {
+        write!(out, "{role} ")?;
+        out.write_all(&identity)?;
+        writeln!(out, " {when}")?;
+    }
     data(out, &changeset.description)?;
     if let Some(p1) = changeset.parents[0] {
         writeln!(out, "from :{}", mark(p1))?;
@@ -478,6 +508,11 @@ mod tests {
         assert_eq!(
             git_identity(b"Dave <dave at example dot com>"),
             "Dave dave at example dot com <Dave.dave.at.example.dot.com@hg.invalid>"
+        );
+        assert_eq!(
+            git_identity_bytes(b"Jos\xe9 <j@x>"),
+            b"Jos\xe9 <j@x>".to_vec(),
+            "bytes kept"
         );
         assert_eq!(git_timezone(-3600), "+0100");
         assert_eq!(git_timezone(18000), "-0500");
