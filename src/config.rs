@@ -45,6 +45,9 @@ pub struct ServeConfig {
     #[arg(long, env = "SRCIMPORT_DEFAULT_USE_LFS", default_value = "undecided",
           value_parser = ["opt_in", "opt_out", "undecided"])]
     pub default_use_lfs: String,
+    /// The Git branch that Mercurial's `default` branch becomes.
+    #[arg(long, env = "SRCIMPORT_HG_DEFAULT_BRANCH", default_value = "main")]
+    pub hg_default_branch: String,
     /// File with one API token per line: `TOKEN LOGIN [OWNER,OWNER|*]`.
     /// Defaults to `DATA_DIR/tokens`; created with a fresh admin token on first start.
     #[arg(long, env = "SRCIMPORT_TOKENS_FILE")]

@@ -75,6 +75,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             allow_private_networks: !config.deny_private_networks,
             forbidden_local_roots: vec![data.clone()],
         },
+        hg_default_branch: config.hg_default_branch.clone(),
         hold_stage,
     };
     let scheduler = Scheduler::start(env, config.workers)?;

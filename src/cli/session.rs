@@ -48,6 +48,7 @@ impl Session {
                 allow_private_networks: true,
                 forbidden_local_roots: vec![dir.0.clone()],
             },
+            hg_default_branch: "main".to_owned(),
             hold_stage: None,
         };
         let repo_path = crate::jobs::repo_path(&env, &repo);

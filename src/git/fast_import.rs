@@ -17,6 +17,7 @@ const SCRATCH_REF: &str = "refs/srcimport/scratch";
 pub fn import_mercurial(
     git_dir: &Path,
     repo: &Repository,
+    default_branch: &str,
     cancel: &Cancel,
     on_changeset: impl FnMut(u64),
 ) -> Result<ExportSummary, ExportError> {
@@ -68,7 +69,7 @@ pub fn import_mercurial(
     let options = ExportOptions {
         ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
         notes_ref: format!("{RAW_NOTES_NAMESPACE}hg"),
-        default_branch: "main".to_owned(),
+        default_branch: default_branch.to_owned(),
         scratch_ref: SCRATCH_REF.to_owned(),
     };
     let mut out = BufWriter::with_capacity(1 << 20, stdin);

@@ -60,6 +60,8 @@ pub struct Environment {
     /// `{data}/repos`, holding `owner/repo.git`.
     pub repos_root: PathBuf,
     pub url_policy: UrlPolicy,
+    /// The Git branch name of Mercurial's `default` branch.
+    pub hg_default_branch: String,
     /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.
     pub hold_stage: Option<Stage>,
 }
@@ -289,19 +291,38 @@ impl Run<'_> {
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
     ) -> Result<Transferred, PipelineError> {
-        let cache = self.repo_path.join(git::HG_CACHE_DIR);
-        hg::transport::sync(
-            &import.vcs_url,
-            &cache,
-            import.credentials.as_ref(),
-            &self.env.url_policy,
+        // A local repository (where the policy allows local paths) is read in place: the
+        // reader only reads, and revlogs are append-only. Anything else is cloned first.
+        let local = import
+            .vcs_url
+            .strip_prefix("file://")
+            .unwrap_or(&import.vcs_url);
+        let in_place = self.env.url_policy.check_shape(&import.vcs_url)?.is_none()
+            && std::path::Path::new(local).join(".hg").is_dir();
+        let source = if in_place {
+            std::path::PathBuf::from(local)
+        } else {
+            let cache = self.repo_path.join(git::HG_CACHE_DIR);
+            hg::transport::sync(
+                &import.vcs_url,
+                &cache,
+                import.credentials.as_ref(),
+                &self.env.url_policy,
+                &self.cancel,
+            )?;
+            cache
+        };
+        let repo = hg::Repository::open(&source).map_err(hg::export::ExportError::from)?;
+        let default_branch = &self.env.hg_default_branch;
+        let summary = git::fast_import::import_mercurial(
+            &self.repo_path,
+            &repo,
+            default_branch,
             &self.cancel,
-        )?;
-        let repo = hg::Repository::open(&cache).map_err(hg::export::ExportError::from)?;
-        let summary =
-            git::fast_import::import_mercurial(&self.repo_path, &repo, &self.cancel, |n| {
+            |n| {
                 progress.commits(n);
-            })?;
+            },
+        )?;
         let mut report: Vec<ReportEntry> = summary
             .renames
             .into_iter()
