@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mercurial benchmark (BENCHMARKS.md): a CHANGESETS-changeset repository (made from the
 # synthetic Git history with `hg convert`, as ../shared/peers/README.md describes), converted
-# by srcimport (PUT /import from a local path → complete) and by Mercurial's own
+# by srcimport (PUT /import from a local path → complete; read in place, no clone) and by Mercurial's own
 # `hg fastexport | git fast-import`, in the same run. Wall time and peak RSS.
 # Usage: bench/hg.sh [CHANGESETS=2000]
 set -eu -o pipefail
@@ -40,6 +40,6 @@ ours=$(python3 -c "print(f'{$t1-$t0:.2f}')")
 rss=$(( $(awk '/VmHWM/ {print $2}' /proc/$server/status) / 1024 ))
 echo "changesets: $count"
 echo "hg fastexport | git fast-import: ${peer}s, peak RSS $(( $(cat "$work/peer.rss") / 1024 )) MiB"
-echo "srcimport (PUT → complete, incl. hg clone): ${ours}s, server peak RSS ${rss} MiB"
+echo "srcimport (PUT → complete; a local source is read in place): ${ours}s, server peak RSS ${rss} MiB"
 grep -o 'stage="[a-z]*" elapsed_ms=[0-9]*' "$work/server.err" | sed 's/^/  /'
 echo "ratio (peer / srcimport): $(python3 -c "print(f'{$peer/$ours:.2f}')")x"
