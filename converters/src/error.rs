@@ -36,6 +36,14 @@ impl SourceError {
         }
     }
 
+    /// The auth failure for `url`: credentials were missing, or given and refused.
+    pub fn auth(url: &str, credentials: Option<&crate::Credentials>) -> Self {
+        match credentials {
+            Some(_) => SourceError::AuthRejected { url: url.into() },
+            None => SourceError::AuthRequired { url: url.into() },
+        }
+    }
+
     /// True for failures the user cures by giving (other) credentials.
     pub fn is_auth(&self) -> bool {
         matches!(

@@ -307,10 +307,7 @@ fn classify(
         "permission denied (publickey",
     ];
     if auth_markers.iter().any(|m| stderr.contains(m)) {
-        return Err(match credentials {
-            Some(_) => SourceError::AuthRejected { url: url.into() },
-            None => SourceError::AuthRequired { url: url.into() },
-        });
+        return Err(SourceError::auth(url, credentials));
     }
     let missing_markers = [
         "not found",

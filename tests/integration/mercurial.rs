@@ -61,6 +61,24 @@ impl Drop for HgServe {
     }
 }
 
+/// Runs a fixture script from `fixtures/hg/` into `dest`; returns the repository path.
+fn build_fixture(script: &str, dest: &Path) -> std::path::PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/hg")
+        .join(script);
+    let built = Command::new("bash")
+        .arg(&script)
+        .arg(dest)
+        .output()
+        .expect("fixture runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    dest.join("repo")
+}
+
 fn hg(repo: &Path, args: &[&str]) -> String {
     let out = Command::new("hg")
         .current_dir(repo)
@@ -80,18 +98,7 @@ fn hg(repo: &Path, args: &[&str]) -> String {
 #[test]
 fn every_changeset_branch_head_bookmark_and_tag_arrives() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hg/make-revlog-fixture.sh");
-    let built = Command::new("bash")
-        .arg(&script)
-        .arg(dir.path().join("hg"))
-        .output()
-        .expect("fixture runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let hg_repo = dir.path().join("hg/repo");
+    let hg_repo = build_fixture("make-revlog-fixture.sh", &dir.path().join("hg"));
     let serve = HgServe::start(&hg_repo);
     let server = Server::start(&dir.path().join("data"));
     let repo = "octo/from-hg";
@@ -236,17 +243,7 @@ fn every_changeset_branch_head_bookmark_and_tag_arrives() {
 #[test]
 fn names_git_refuses_are_renamed_deterministically_and_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hg/odd-names.sh");
-    let built = Command::new("bash")
-        .arg(&script)
-        .arg(dir.path().join("hg"))
-        .output()
-        .expect("fixture runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let hg_repo = build_fixture("odd-names.sh", &dir.path().join("hg"));
     let server = Server::start_with(
         &dir.path().join("data"),
         &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")],
@@ -254,7 +251,7 @@ fn names_git_refuses_are_renamed_deterministically_and_reported() {
     let repo = "octo/odd-hg";
     server.put_import(
         repo,
-        &json!({"vcs": "mercurial", "vcs_url": dir.path().join("hg/repo").display().to_string()}),
+        &json!({"vcs": "mercurial", "vcs_url": hg_repo.display().to_string()}),
     );
     server.wait_status(repo, "complete");
     let clone = dir.path().join("odd.git");

@@ -76,10 +76,7 @@ fn classify(
     }
     let stderr = done.stderr_tail.to_ascii_lowercase();
     if stderr.contains("authorization") || stderr.contains("401") || stderr.contains("403") {
-        return Err(match credentials {
-            Some(_) => SourceError::AuthRejected { url: url.into() },
-            None => SourceError::AuthRequired { url: url.into() },
-        });
+        return Err(SourceError::auth(url, credentials));
     }
     Err(SourceError::NotFound {
         url: url.into(),
