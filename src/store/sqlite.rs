@@ -24,6 +24,8 @@ CREATE TABLE repos (
     name_key TEXT NOT NULL,
     private INTEGER NOT NULL,
     default_branch TEXT NOT NULL,
+    -- The last import generation of a deleted import, so a new one never reuses it.
+    retired_generation INTEGER NOT NULL DEFAULT 0,
     UNIQUE (owner_key, name_key)
 );
 CREATE TABLE imports (
@@ -345,7 +347,15 @@ impl JobStore for SqliteStore {
             if previous.as_ref().is_some_and(|p| p.status.is_running()) {
                 return Err(StoreError::ImportRunning);
             }
-            let generation = previous.as_ref().map_or(1, |p| p.generation + 1);
+            let retired: i64 = tx.query_row(
+                "SELECT retired_generation FROM repos WHERE id = ?1",
+                [repo_id],
+                |row| row.get(0),
+            )?;
+            let generation = previous
+                .as_ref()
+                .map_or(retired, |p| p.generation.max(retired))
+                + 1;
             if previous.as_ref().is_some_and(|p| p.vcs_url != new.vcs_url) {
                 tx.execute("DELETE FROM authors WHERE repo_id = ?1", [repo_id])?;
             }
@@ -390,6 +400,12 @@ impl JobStore for SqliteStore {
 
     fn delete_import(&self, repo_id: i64) -> Result<(), StoreError> {
         self.write(|tx| {
+            tx.execute(
+                "UPDATE repos SET retired_generation =
+                    MAX(retired_generation, COALESCE((SELECT generation FROM imports WHERE repo_id = ?1), 0))
+                 WHERE id = ?1",
+                [repo_id],
+            )?;
             tx.execute("DELETE FROM large_files WHERE repo_id = ?1", [repo_id])?;
             tx.execute("DELETE FROM report_entries WHERE repo_id = ?1", [repo_id])?;
             tx.execute("DELETE FROM authors WHERE repo_id = ?1", [repo_id])?;
@@ -835,6 +851,21 @@ mod tests {
             .advance(repo.id, restarted.generation, Status::Mapping)
             .expect("advances");
         assert_eq!(mapped.status, Status::Mapping);
+    }
+
+    #[test]
+    fn generations_never_repeat_across_delete_and_put() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("o", "r", false).expect("creates");
+        let first = store
+            .start_import(repo.id, new_import("u"))
+            .expect("starts");
+        let restarted = store.restart(repo.id).expect("restarts");
+        store.delete_import(repo.id).expect("deletes");
+        let again = store
+            .start_import(repo.id, new_import("u"))
+            .expect("starts again");
+        assert!(again.generation > restarted.generation && restarted.generation > first.generation);
     }
 
     #[test]
