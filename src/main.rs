@@ -27,6 +27,7 @@ enum Command {
     /// The password comes from --password-file or SRCIMPORT_SOURCE_PASSWORD, never argv.
     /// Exit codes: 0 done, 1 internal error, 2 usage error, 3 authentication failed,
     /// 4 source error.
+    #[command(verbatim_doc_comment)]
     Convert(srcimport::cli::ConvertArgs),
     /// Say which version control system answers at a URL or path.
     ///
