@@ -9,7 +9,6 @@ use super::body::read_capped;
 use super::error::ApiError;
 use super::{auth, SharedState};
 use crate::git::http_backend::{self, CgiRequest};
-use crate::names;
 
 /// Largest upload-pack request (the client's wants and haves).
 const MAX_NEGOTIATION_BYTES: usize = 64 * 1024 * 1024;
@@ -35,12 +34,7 @@ async fn backend(state: &SharedState, request: GitRequest) -> Result<Response, A
         headers,
         body,
     } = request;
-    let owner = owner.as_str();
-    let name = repo_segment.strip_suffix(".git").unwrap_or(&repo_segment);
-    if !names::valid_owner(owner) || !names::valid_repo(name) {
-        return Err(ApiError::NotFound);
-    }
-    let repo = state.repo(owner, name)?;
+    let repo = state.hosted_repo(&owner, &repo_segment)?;
     auth::authorize_git(state, &headers, &repo)?;
     let query = query.unwrap_or_default();
     if query.contains("git-receive-pack") {

@@ -16,7 +16,6 @@ use super::error::ApiError;
 use super::{auth, SharedState};
 use crate::git::lfs::{valid_oid, LfsStore};
 use crate::git::objects::hex;
-use crate::names;
 use crate::store::RepoRecord;
 
 const LFS_JSON: &str = "application/vnd.git-lfs+json";
@@ -29,15 +28,6 @@ fn lfs_response(status: StatusCode, body: Value) -> Response {
     response
 }
 
-/// The repository named by a Git URL path segment (`repo` or `repo.git`).
-fn hosted(state: &SharedState, owner: &str, segment: &str) -> Result<RepoRecord, ApiError> {
-    let name = segment.strip_suffix(".git").unwrap_or(segment);
-    if !names::valid_owner(owner) || !names::valid_repo(name) {
-        return Err(ApiError::NotFound);
-    }
-    state.repo(owner, name)
-}
-
 fn store(state: &SharedState, repo: &RepoRecord) -> LfsStore {
     LfsStore::for_repo(&state.scheduler.repo_path(repo))
 }
@@ -48,7 +38,7 @@ pub async fn batch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let repo = hosted(&state, &owner, &segment)?;
+    let repo = state.hosted_repo(&owner, &segment)?;
     let bytes = read_capped(body, state.max_body_bytes).await?;
     let request = parse_object(&bytes)?.ok_or(ApiError::BadJson)?;
     let operation = request
@@ -113,7 +103,7 @@ pub async fn download(
     Path((owner, segment, oid)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let repo = hosted(&state, &owner, &segment)?;
+    let repo = state.hosted_repo(&owner, &segment)?;
     auth::authorize_git(&state, &headers, &repo)?;
     let store = store(&state, &repo);
     if !store.contains(&oid) {
@@ -147,7 +137,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let repo = hosted(&state, &owner, &segment)?;
+    let repo = state.hosted_repo(&owner, &segment)?;
     auth::authorize_git_write(&state, &headers, &repo)?;
     if !valid_oid(&oid) {
         return Ok(lfs_response(

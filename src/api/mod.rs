@@ -57,6 +57,15 @@ impl AppState {
     fn repo(&self, owner: &str, name: &str) -> Result<RepoRecord, ApiError> {
         self.store.find_repo(owner, name)?.ok_or(ApiError::NotFound)
     }
+
+    /// The repository a Git URL names: `/{owner}/{repo}` or `/{owner}/{repo}.git`.
+    fn hosted_repo(&self, owner: &str, segment: &str) -> Result<RepoRecord, ApiError> {
+        let name = segment.strip_suffix(".git").unwrap_or(segment);
+        if !crate::names::valid_owner(owner) || !crate::names::valid_repo(name) {
+            return Err(ApiError::NotFound);
+        }
+        self.repo(owner, name)
+    }
 }
 
 pub fn router(state: SharedState) -> Router {

@@ -1,11 +1,9 @@
 //! Reading objects through `git cat-file --batch` and writing loose objects directly.
 
-use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
-use flate2::{write::ZlibEncoder, Compression};
 use sha1::{Digest, Sha1};
 use srcimport_converters::{git, process};
 
@@ -157,48 +155,13 @@ impl ObjectReader {
     }
 }
 
-/// Writes loose objects straight into a repository's object directory.
-pub struct LooseWriter {
-    objects: PathBuf,
-}
-
-impl LooseWriter {
-    pub fn new(git_dir: &Path) -> LooseWriter {
-        LooseWriter {
-            objects: git_dir.join("objects"),
-        }
-    }
-
-    /// The object id `body` would have as a `kind` object.
-    pub fn hash(kind: &str, body: &[u8]) -> String {
-        let mut hasher = Sha1::new();
-        hasher.update(format!("{kind} {}\0", body.len()).as_bytes());
-        hasher.update(body);
-        hex(&hasher.finalize())
-    }
-
-    /// Stores the object (unless it already exists) and returns its id.
-    pub fn write(&self, kind: &str, body: &[u8]) -> Result<String, GitError> {
-        let oid = Self::hash(kind, body);
-        let dir = self.objects.join(&oid[..2]);
-        let path = dir.join(&oid[2..]);
-        if path.exists() {
-            return Ok(oid);
-        }
-        fs::create_dir_all(&dir).map_err(|e| GitError::io(&dir, e))?;
-        let tmp = dir.join(format!("tmp_obj_{}_{}", std::process::id(), &oid[2..]));
-        let mut encoder =
-            ZlibEncoder::new(Vec::with_capacity(body.len() / 2 + 64), Compression::fast());
-        let io = |e| GitError::io(&tmp, e);
-        encoder
-            .write_all(format!("{kind} {}\0", body.len()).as_bytes())
-            .map_err(io)?;
-        encoder.write_all(body).map_err(io)?;
-        let compressed = encoder.finish().map_err(io)?;
-        fs::write(&tmp, compressed).map_err(io)?;
-        fs::rename(&tmp, &path).map_err(|e| GitError::io(&path, e))?;
-        Ok(oid)
-    }
+/// The object id `body` has as a `kind` object (new objects are written by
+/// [`super::pack::PackWriter`]).
+pub fn hash_object(kind: &str, body: &[u8]) -> String {
+    let mut hasher = Sha1::new();
+    hasher.update(format!("{kind} {}\0", body.len()).as_bytes());
+    hasher.update(body);
+    hex(&hasher.finalize())
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -210,13 +173,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loose_objects_match_git() {
+    fn ids_and_reads_match_git() {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = dir.path().join("r.git");
         crate::git::init_hosted(&repo).expect("init");
-        let writer = LooseWriter::new(&repo);
-        let oid = writer.write("blob", b"hello\n").expect("writes");
+        let cancel = srcimport_converters::Cancel::new();
+        let written = crate::git::run_git(
+            &repo,
+            &["hash-object", "-w", "--stdin"],
+            Some(b"hello\n".to_vec()),
+            &cancel,
+        )
+        .expect("git hash-object");
+        let oid = hash_object("blob", b"hello\n");
         assert_eq!(oid, "ce013625030ba8dba906f756967f9e9ca394464a");
+        assert_eq!(String::from_utf8_lossy(&written).trim(), oid);
         let mut reader = ObjectReader::start(&repo).expect("starts");
         let object = reader.read(&oid).expect("reads");
         assert_eq!(

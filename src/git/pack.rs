@@ -9,7 +9,7 @@ use flate2::{write::ZlibEncoder, Compression};
 use sha1::{Digest, Sha1};
 use srcimport_converters::Cancel;
 
-use super::objects::{hex, LooseWriter};
+use super::objects::{hash_object, hex};
 use super::{run_git, GitError};
 
 /// Git's pack type numbers.
@@ -64,7 +64,7 @@ impl PackWriter {
             oid: String::new(),
             detail: format!("unknown object type {kind}"),
         })?;
-        let oid = LooseWriter::hash(kind, body);
+        let oid = hash_object(kind, body);
         let mut header = Vec::with_capacity(10);
         let mut size = body.len();
         let mut byte = (code << 4) | (size & 0x0f) as u8;
