@@ -1,6 +1,6 @@
 //! Source detection: which VCS lives at a URL, and which projects it offers.
 
-use crate::{git, hg, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
+use crate::{git, hg, svn, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
 
 /// The version control systems srcimport reads, named as the API names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +57,9 @@ pub fn detect(
     let local = url.strip_prefix("file://").unwrap_or(url);
     if std::path::Path::new(local).join(".hg").is_dir() {
         return Ok(Detection::Found(Vcs::Mercurial));
+    }
+    if svn::probe::probe(url, policy)? {
+        return Ok(Detection::Found(Vcs::Subversion));
     }
     match git::probe(url, credentials, policy, cancel) {
         Ok(_) => return Ok(Detection::Found(Vcs::Git)),

@@ -7,10 +7,12 @@ pub mod cancel;
 pub mod credentials;
 pub mod detect;
 pub mod error;
+pub mod fast_export;
 pub mod git;
 pub mod hg;
 pub mod process;
 pub mod progress;
+pub mod refnames;
 pub mod svn;
 pub mod url_policy;
 

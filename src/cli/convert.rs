@@ -13,6 +13,7 @@ use super::session::Session;
 use super::{CliError, SourceArgs};
 use crate::api::wire;
 use crate::authors_file::{self, AuthorsFormat};
+use crate::git::publish;
 use crate::store::{LfsChoice, NewImport, Stage};
 
 #[derive(Args, Clone, Debug)]
@@ -192,14 +193,27 @@ fn write_report(args: &ConvertArgs, summary: &Value) -> Result<(), CliError> {
 
 /// Clones the published branches and tags into a new bare repository, with LFS objects.
 fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
-    let mut clone = srcimport_converters::git::command(None);
-    clone
-        .args(["clone", "--bare", "--quiet", "--no-local", "--"])
-        .arg(session.path())
-        .arg(dest);
-    srcimport_converters::process::run(clone, None, &Cancel::new(), |_| {})
-        .and_then(|done| done.success_or("git clone"))
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+    let git = |args: &[&str], dir: Option<&Path>| -> Result<Vec<u8>, CliError> {
+        let mut cmd = srcimport_converters::git::command(dir);
+        cmd.args(args);
+        srcimport_converters::process::run(cmd, None, &Cancel::new(), |_| {})
+            .and_then(|done| done.success_or("git"))
+            .map(|done| done.stdout)
+            .map_err(|e| CliError::Internal(e.to_string()))
+    };
+    let dest_text = dest.to_string_lossy();
+    git(&["init", "--quiet", "--bare", "--", &dest_text], None)?;
+    let source = session.path().to_string_lossy().into_owned();
+    let mut fetch = vec!["fetch", "--quiet", "--no-write-fetch-head", "--", &source];
+    let specs: Vec<String> = publish::PUBLISHED_NAMESPACES
+        .iter()
+        .map(|ns| format!("+{ns}*:{ns}*"))
+        .collect();
+    fetch.extend(specs.iter().map(String::as_str));
+    git(&fetch, Some(dest))?;
+    let head = git(&["symbolic-ref", "HEAD"], Some(session.path()))?;
+    let head = String::from_utf8_lossy(&head).trim().to_owned();
+    git(&["symbolic-ref", "HEAD", &head], Some(dest))?;
     let lfs = session.path().join("lfs/objects");
     if lfs.is_dir() {
         copy_tree(&lfs, &dest.join("lfs/objects"))
@@ -225,14 +239,12 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Pushes the published branches and tags to a remote.
 fn push(session: &Session, dest: &str) -> Result<(), CliError> {
     let mut push = srcimport_converters::git::command(Some(session.path()));
-    push.args([
-        "push",
-        "--quiet",
-        "--",
-        dest,
-        "refs/heads/*:refs/heads/*",
-        "refs/tags/*:refs/tags/*",
-    ]);
+    push.args(["push", "--quiet", "--", dest]);
+    push.args(
+        publish::PUBLISHED_NAMESPACES
+            .iter()
+            .map(|ns| format!("{ns}*:{ns}*")),
+    );
     srcimport_converters::process::run(push, None, &Cancel::new(), |_| {})
         .and_then(|done| done.success_or("git push"))
         .map_err(|e| {

@@ -1,44 +1,66 @@
-//! Feeding a converter's stream into `git fast-import` in a hosted repository.
+//! Feeding a converter's stream into `git fast-import` in a hosted repository: the raw refs
+//! are replaced by what the stream writes, and annotated tags are made from its marks.
 
 use std::collections::HashMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{ChildStdin, ChildStdout, Stdio};
 
+use srcimport_converters::fast_export::TagToWrite;
 use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportSummary};
 use srcimport_converters::hg::Repository;
+use srcimport_converters::svn::convert::FastImport;
+use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
-use super::{run_git, RAW_NOTES_NAMESPACE};
+use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
-const SCRATCH_REF: &str = "refs/srcimport/scratch";
+/// Refs commits are written through while a stream runs; deleted once it is done.
+const WORK_NAMESPACE: &str = "refs/srcimport/work/";
 
-/// Replaces the raw refs with the Mercurial repository's whole history.
-pub fn import_mercurial(
+/// The two ends of a running fast-import: its command stream and its cat-blob answers.
+pub type Commands = BufWriter<ChildStdin>;
+pub type Answers = BufReader<ChildStdout>;
+
+fn io_error(error: GitError) -> std::io::Error {
+    std::io::Error::other(error.to_string())
+}
+
+/// Deletes every ref under `prefixes`.
+fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(), GitError> {
+    let mut args = vec!["for-each-ref", "--format=delete %(refname)"];
+    args.extend_from_slice(prefixes);
+    let stale = run_git(git_dir, &args, None, cancel)?;
+    if !stale.is_empty() {
+        run_git(git_dir, &["update-ref", "--stdin"], Some(stale), cancel)?;
+    }
+    Ok(())
+}
+
+/// Runs `produce` against a fresh `git fast-import` in `git_dir`, after clearing the raw
+/// refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
+/// the work refs. Nothing is written to any ref unless the whole stream succeeds.
+fn run<T, E>(
     git_dir: &Path,
-    repo: &Repository,
-    default_branch: &str,
     cancel: &Cancel,
-    on_changeset: impl FnMut(u64),
-) -> Result<ExportSummary, ExportError> {
-    // The export recreates every raw ref; ones the source lost must not linger.
-    let stale = run_git(
+    produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
+    tags: impl FnOnce(&T) -> &[TagToWrite],
+) -> Result<T, E>
+where
+    E: From<std::io::Error> + From<SourceError>,
+{
+    // The stream recreates every raw ref; ones the source lost must not linger.
+    delete_refs(
         git_dir,
         &[
-            "for-each-ref",
-            "--format=delete %(refname)",
             git_source::RAW_NAMESPACE,
             RAW_NOTES_NAMESPACE,
+            WORK_NAMESPACE,
         ],
-        None,
         cancel,
     )
-    .map_err(|e| ExportError::Write(std::io::Error::other(e.to_string())))?;
-    if !stale.is_empty() {
-        run_git(git_dir, &["update-ref", "--stdin"], Some(stale), cancel)
-            .map_err(|e| ExportError::Write(std::io::Error::other(e.to_string())))?;
-    }
-    let marks = git_dir.join("srcimport-hg.marks");
+    .map_err(io_error)?;
+    let marks = git_dir.join("srcimport-fast-import.marks");
     let mut cmd = git_source::command(Some(git_dir));
     cmd.args([
         "-c",
@@ -47,17 +69,17 @@ pub fn import_mercurial(
         "--quiet",
         "--force",
         "--done",
+        "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
     .stdin(Stdio::piped())
-    .stdout(Stdio::null())
+    .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     process::contain(&mut cmd);
     let mut child = cmd.spawn()?;
-    let stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::BrokenPipe))?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
+    };
     let mut stderr = child.stderr.take();
     let stderr_reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -66,49 +88,49 @@ pub fn import_mercurial(
         }
         text
     });
-    let options = ExportOptions {
-        ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
-        notes_ref: format!("{RAW_NOTES_NAMESPACE}hg"),
-        default_branch: default_branch.to_owned(),
-        scratch_ref: SCRATCH_REF.to_owned(),
-    };
-    let mut out = BufWriter::with_capacity(1 << 20, stdin);
-    let exported =
-        export::export(repo, &mut out, &options, cancel, on_changeset).and_then(|summary| {
-            out.write_all(b"done\n")?;
-            out.flush()?;
-            Ok(summary)
-        });
-    drop(out);
-    if exported.is_err() {
+    let mut commands = BufWriter::with_capacity(1 << 20, stdin);
+    let mut answers = BufReader::with_capacity(1 << 16, stdout);
+    let produced = produce(&mut commands, &mut answers).and_then(|result| {
+        commands.write_all(b"done\n")?;
+        commands.flush()?;
+        Ok(result)
+    });
+    drop(commands);
+    drop(answers);
+    if produced.is_err() {
         process::kill_group(&mut child);
     }
     let status = child.wait()?;
     let errors = stderr_reader.join().unwrap_or_default();
-    let summary = exported?;
+    let result = produced?;
     if !status.success() {
-        return Err(ExportError::Source(SourceError::Command {
+        return Err(SourceError::Command {
             command: "git fast-import".into(),
             detail: process::last_lines(&errors),
-        }));
+        }
+        .into());
     }
-    let io = |e: super::GitError| ExportError::Write(std::io::Error::other(e.to_string()));
     let marks_text = std::fs::read_to_string(&marks)?;
     let _ = std::fs::remove_file(&marks);
     let commit_of: HashMap<&str, &str> = marks_text
         .lines()
         .filter_map(|l| l.split_once(' '))
         .collect();
-    let mut updates = format!("start\ndelete {SCRATCH_REF}\n");
-    for tag in &summary.tags {
+    let mut updates = String::from("start\n");
+    for tag in tags(&result) {
         let Some(commit) = commit_of.get(format!(":{}", tag.mark).as_str()) else {
             continue;
         };
+        let mut message = tag.message.clone();
+        if !message.is_empty() && !message.ends_with('\n') {
+            message.push('\n');
+        }
         let body = format!(
-            "object {commit}\ntype commit\ntag {}\ntagger {}\n\n{}",
-            tag.git_name, tag.tagger, tag.message
+            "object {commit}\ntype commit\ntag {}\ntagger {}\n\n{message}",
+            tag.git_name, tag.tagger
         );
-        let tag_id = run_git(git_dir, &["mktag"], Some(body.into_bytes()), cancel).map_err(io)?;
+        let tag_id =
+            run_git(git_dir, &["mktag"], Some(body.into_bytes()), cancel).map_err(io_error)?;
         let tag_id = String::from_utf8_lossy(&tag_id).trim().to_owned();
         updates.push_str(&format!(
             "update {}tags/{} {tag_id}\n",
@@ -123,6 +145,62 @@ pub fn import_mercurial(
         Some(updates.into_bytes()),
         cancel,
     )
-    .map_err(io)?;
-    Ok(summary)
+    .map_err(io_error)?;
+    delete_refs(git_dir, &[WORK_NAMESPACE], cancel).map_err(io_error)?;
+    Ok(result)
+}
+
+/// Replaces the raw refs with the Mercurial repository's whole history.
+pub fn import_mercurial(
+    git_dir: &Path,
+    repo: &Repository,
+    default_branch: &str,
+    cancel: &Cancel,
+    on_changeset: impl FnMut(u64),
+) -> Result<ExportSummary, ExportError> {
+    let options = ExportOptions {
+        ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
+        notes_ref: format!("{RAW_NOTES_NAMESPACE}hg"),
+        default_branch: default_branch.to_owned(),
+        scratch_ref: format!("{WORK_NAMESPACE}hg"),
+    };
+    run(
+        git_dir,
+        cancel,
+        |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
+        |summary| &summary.tags,
+    )
+}
+
+/// How a Subversion history reaches the converter: `read` drives it with every revision.
+pub fn import_subversion<F>(
+    git_dir: &Path,
+    options: ConvertOptions,
+    cancel: &Cancel,
+    on_revision: impl FnMut(u64),
+    read: F,
+) -> Result<ConvertSummary, ConvertError>
+where
+    F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
+{
+    run(
+        git_dir,
+        cancel,
+        |commands, answers| {
+            let session = FastImport::new(commands, answers);
+            let mut converter = Converter::new(session, options, cancel, on_revision);
+            read(&mut converter)?;
+            Ok(converter.finish()?.0)
+        },
+        |summary: &ConvertSummary| &summary.tags,
+    )
+}
+
+/// Where a Subversion conversion writes its refs.
+pub fn subversion_refs() -> (String, String, String) {
+    (
+        git_source::RAW_NAMESPACE.to_owned(),
+        format!("{WORK_NAMESPACE}svn/"),
+        format!("{RAW_NOTES_NAMESPACE}svn"),
+    )
 }

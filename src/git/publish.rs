@@ -22,6 +22,11 @@ fn refs_under(
         .collect())
 }
 
+/// The namespaces a hosted repository shows: branches, tags, notes (revision maps) and
+/// Subversion's extras (deleted branches, paths outside the layout).
+pub const PUBLISHED_NAMESPACES: [&str; 4] =
+    ["refs/heads/", "refs/tags/", "refs/notes/", "refs/svn/"];
+
 /// Replaces the visible `refs/heads/*` and `refs/tags/*` with the mapped ones and points
 /// HEAD at `preferred` (if it exists), else `main`, `master` or the first branch.
 /// Returns the default branch, if the repository has any branch.
@@ -31,11 +36,7 @@ pub fn publish(
     cancel: &Cancel,
 ) -> Result<Option<String>, GitError> {
     let mapped = refs_under(git_dir, &[MAPPED_NAMESPACE], cancel)?;
-    let visible = refs_under(
-        git_dir,
-        &["refs/heads/", "refs/tags/", "refs/notes/"],
-        cancel,
-    )?;
+    let visible = refs_under(git_dir, &PUBLISHED_NAMESPACES, cancel)?;
     let mut updates = String::from("start\n");
     let mut published = Vec::new();
     for (oid, name) in &mapped {

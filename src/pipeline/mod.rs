@@ -4,11 +4,13 @@
 //! restart, a crashed server) is resumed by running the current stage again.
 
 mod progress;
+mod subversion;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use srcimport_converters::svn::convert::ConvertError;
 use srcimport_converters::url_policy::UrlPolicy;
 use srcimport_converters::{detect, git as git_source, hg, Cancel, Detection, SourceError, Vcs};
 
@@ -35,6 +37,17 @@ pub enum PipelineError {
     Unsupported(Vcs),
     #[error("Mercurial: {0}")]
     Mercurial(hg::export::ExportError),
+    #[error("Subversion: {0}")]
+    Subversion(ConvertError),
+}
+
+impl From<ConvertError> for PipelineError {
+    fn from(error: ConvertError) -> Self {
+        match error {
+            ConvertError::Source(source) => PipelineError::Source(source),
+            other => PipelineError::Subversion(other),
+        }
+    }
 }
 
 impl From<hg::export::ExportError> for PipelineError {
@@ -50,8 +63,9 @@ impl From<hg::export::ExportError> for PipelineError {
 /// What a transfer brought besides the history itself.
 struct Transferred {
     report: Vec<ReportEntry>,
-    /// Git identity → the source's user string, where they differ (Mercurial).
-    source_users: BTreeMap<String, String>,
+    /// Git identity → the source's `remote_id` and `remote_name`, where they differ from
+    /// the identity (Mercurial, Subversion).
+    source_users: BTreeMap<String, (String, String)>,
 }
 
 /// Everything a run needs besides the import itself.
@@ -177,7 +191,7 @@ impl Run<'_> {
 
     fn import(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
         let vcs = import.vcs.unwrap_or(Vcs::Git);
-        if !matches!(vcs, Vcs::Git | Vcs::Mercurial) {
+        if vcs == Vcs::Tfvc {
             return Err(PipelineError::Unsupported(vcs));
         }
         git::init_hosted(&self.repo_path)?;
@@ -198,6 +212,8 @@ impl Run<'_> {
             });
             let fetched = if vcs == Vcs::Mercurial {
                 self.transfer_mercurial(import, &progress)
+            } else if vcs == Vcs::Subversion {
+                self.transfer_subversion(import, &progress)
             } else {
                 self.transfer(import, &progress).map(|report| Transferred {
                     report,
@@ -341,7 +357,14 @@ impl Run<'_> {
         }));
         Ok(Transferred {
             report,
-            source_users: summary.users,
+            source_users: summary
+                .users
+                .into_iter()
+                .map(|(identity, user)| {
+                    let name = ident::name_and_email(&user).0;
+                    (identity, (user, name))
+                })
+                .collect(),
         })
     }
 
@@ -351,7 +374,7 @@ impl Run<'_> {
         &self,
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
-        source_users: &BTreeMap<String, String>,
+        source_users: &BTreeMap<String, (String, String)>,
     ) -> Result<u64, PipelineError> {
         let store = self.env.store.as_ref();
         let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
@@ -376,8 +399,10 @@ impl Run<'_> {
             .map(|identity| {
                 let (name, email) = ident::name_and_email(identity);
                 // The source's own user string where it differs from the Git identity.
-                let remote_id = source_users.get(identity).unwrap_or(identity).clone();
-                let remote_name = ident::name_and_email(&remote_id).0;
+                let (remote_id, remote_name) = match source_users.get(identity) {
+                    Some((id, name)) => (id.clone(), name.clone()),
+                    None => (identity.clone(), name.clone()),
+                };
                 SeenAuthor {
                     remote_id,
                     remote_name,
@@ -407,6 +432,7 @@ impl Run<'_> {
             // Only authors someone changed are mapped: the source's own bytes stay as they are.
             let written = match import.vcs {
                 Some(Vcs::Mercurial) => hg::export::git_identity(author.remote_id.as_bytes()),
+                Some(Vcs::Subversion) => subversion::identity_of(&author.remote_id),
                 _ => author.remote_id.clone(),
             };
             let (name, email) = ident::name_and_email(&written);

@@ -24,6 +24,12 @@ impl<'a> StoreProgress<'a> {
         }
     }
 
+    /// `done` of `total` units read (never 100 %: the stage ends with that).
+    pub fn fraction(&self, done: u64, total: u64) {
+        let percent = (done.saturating_mul(100) / total.max(1)).min(99);
+        self.report(ProgressEvent::Percent(u8::try_from(percent).unwrap_or(99)));
+    }
+
     pub fn commits(&self, count: u64) {
         self.report(ProgressEvent::Commits(count));
     }

@@ -7,9 +7,9 @@ use std::io::Write;
 
 use super::error::{Result, RevlogError};
 use super::manifest::{FileFlag, Manifest};
-use super::refnames;
 use super::repo::Repository;
 use super::Node;
+use crate::refnames;
 use crate::{Cancel, SourceError};
 
 /// Where the stream puts things.
@@ -24,17 +24,7 @@ pub struct ExportOptions {
     pub scratch_ref: String,
 }
 
-/// An annotated tag for the caller to create once the commits exist (fast-import's own
-/// `tag` command would write straight into `refs/tags/`).
-#[derive(Debug, Clone)]
-pub struct TagToWrite {
-    pub git_name: String,
-    /// The fast-import mark of the tagged commit.
-    pub mark: u64,
-    /// `Name <email> seconds +hhmm`.
-    pub tagger: String,
-    pub message: String,
-}
+pub use crate::fast_export::TagToWrite;
 
 /// What the export did that a user should know about.
 #[derive(Debug, Default)]

@@ -17,7 +17,7 @@ mod sha1;
 mod store_path;
 
 pub mod export;
-pub mod refnames;
+
 pub mod transport;
 
 pub use changelog::{Changelog, Changeset};

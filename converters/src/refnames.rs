@@ -1,4 +1,4 @@
-//! Mercurial branch, bookmark and tag names made into valid, distinct Git ref names,
+//! Branch and tag names from other version control systems made into valid, distinct Git ref names,
 //! deterministically, with every rename recorded.
 
 use std::collections::BTreeMap;

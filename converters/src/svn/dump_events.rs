@@ -1,0 +1,92 @@
+//! Feeding a dump file to a [`RevisionSink`], and a quick first pass over a dump that finds
+//! its UUID, its youngest revision and the directories that reveal its layout.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, Read};
+
+use super::dump::{DumpError, DumpReader, NodeAction, NodeKind, Record};
+use super::events::{NodeChange, PropChange, RevisionSink, TextForm};
+
+/// Reads the whole dump into `sink`.
+pub fn replay<R: BufRead, S>(input: R, sink: &mut S) -> Result<(), S::Error>
+where
+    S: RevisionSink,
+    S::Error: From<DumpError>,
+{
+    let mut reader = DumpReader::new(input);
+    let mut in_revision = false;
+    while let Some(record) = reader.next_record()? {
+        match record {
+            Record::FormatVersion { .. } | Record::Uuid { .. } => {}
+            Record::Revision(revision) => {
+                if in_revision {
+                    sink.end_revision()?;
+                }
+                sink.begin_revision(revision.number, &revision.properties)?;
+                in_revision = true;
+            }
+            Record::Node(node) => {
+                let header = &node.header;
+                let props = match (node.properties, header.prop_delta) {
+                    (None, _) => PropChange::Unchanged,
+                    (Some(list), true) => PropChange::Delta(list),
+                    (Some(list), false) => PropChange::Replace(list),
+                };
+                let change = NodeChange {
+                    path: header.path.clone(),
+                    kind: header.kind,
+                    action: header.action,
+                    copy_from: header.copy_from.clone(),
+                    props,
+                    text: node.text.as_ref().map(|text| {
+                        if text.is_delta() {
+                            TextForm::Delta
+                        } else {
+                            TextForm::Full { length: text.len() }
+                        }
+                    }),
+                    offset: Some(header.offset),
+                };
+                match node.text {
+                    Some(mut text) => sink.node(&change, Some(&mut text as &mut dyn Read))?,
+                    None => sink.node(&change, None)?,
+                }
+            }
+        }
+    }
+    if in_revision {
+        sink.end_revision()?;
+    }
+    Ok(())
+}
+
+/// What a first pass over a dump learns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outline {
+    pub uuid: Option<String>,
+    pub youngest: u64,
+    /// Every directory ever added at depth one or two (`trunk`, `proj/trunk`).
+    pub top_dirs: BTreeSet<String>,
+}
+
+/// Reads a dump's headers, skipping its texts.
+pub fn outline<R: BufRead>(input: R) -> Result<Outline, DumpError> {
+    let mut reader = DumpReader::new(input);
+    let mut outline = Outline::default();
+    while let Some(record) = reader.next_record()? {
+        match record {
+            Record::Uuid { uuid, .. } => outline.uuid = Some(uuid),
+            Record::Revision(revision) => outline.youngest = revision.number,
+            Record::Node(node) => {
+                let header = &node.header;
+                let is_dir_add = header.kind == Some(NodeKind::Dir)
+                    && matches!(header.action, NodeAction::Add | NodeAction::Replace);
+                if is_dir_add && header.path.split('/').count() <= 2 {
+                    outline.top_dirs.insert(header.path.clone());
+                }
+            }
+            Record::FormatVersion { .. } => {}
+        }
+    }
+    Ok(outline)
+}

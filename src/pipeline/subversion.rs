@@ -1,0 +1,148 @@
+//! The importing stage for Subversion: a dump file (or, through libsvn, a repository URL)
+//! converted into the raw refs, with the layout detected from the history itself.
+
+use std::collections::BTreeMap;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use srcimport_converters::svn::convert::layout::Layout;
+use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
+use srcimport_converters::svn::{dump_events, layout_detect};
+use srcimport_converters::SourceError;
+
+use super::progress::StoreProgress;
+use super::{PipelineError, Run, Transferred};
+use crate::git;
+use crate::store::{ImportRecord, ReportEntry};
+
+/// Inside a hosted repository: scratch space for spooled texts.
+const SPOOL_DIR: &str = "srcimport-svn-spool";
+
+/// The Git name of trunk.
+pub const TRUNK_BRANCH: &str = "main";
+
+/// Whether a source URL names a dump file rather than a repository.
+pub fn is_dump(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    [".dump", ".svndump", ".svn-dump"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+/// The local path of a dump source (`file://` or a plain path).
+fn local_dump(url: &str) -> PathBuf {
+    PathBuf::from(url.strip_prefix("file://").unwrap_or(url))
+}
+
+impl Run<'_> {
+    pub(super) fn transfer_subversion(
+        &self,
+        import: &ImportRecord,
+        progress: &StoreProgress<'_>,
+    ) -> Result<Transferred, PipelineError> {
+        if !is_dump(&import.vcs_url) || self.env.url_policy.check_shape(&import.vcs_url)?.is_some()
+        {
+            return Err(PipelineError::Unsupported(
+                srcimport_converters::Vcs::Subversion,
+            ));
+        }
+        let dump = local_dump(&import.vcs_url);
+        let outline = dump_events::outline(BufReader::new(open(&dump)?))
+            .map_err(|e| PipelineError::Subversion(e.into()))?;
+        let uuid = outline
+            .uuid
+            .clone()
+            .unwrap_or_else(|| "unknown-uuid".into());
+        let layout = match layout_detect::from_top_dirs(&outline.top_dirs) {
+            layout_detect::Detected::One(layout) => layout,
+            layout_detect::Detected::Projects(projects) => Layout::standard(&projects[0]),
+        };
+        let options = self.svn_options(layout, uuid.clone());
+        let youngest = outline.youngest.max(1);
+        let summary = git::fast_import::import_subversion(
+            &self.repo_path,
+            options,
+            &self.cancel,
+            |revision| progress.fraction(revision, youngest),
+            |converter| dump_events::replay(BufReader::new(open(&dump)?), converter),
+        )?;
+        let _ = std::fs::remove_dir_all(self.repo_path.join(SPOOL_DIR));
+        Ok(transferred(summary, &uuid))
+    }
+
+    fn svn_options(&self, layout: Layout, uuid: String) -> ConvertOptions {
+        let (ref_prefix, work_ref_prefix, notes_ref) = git::fast_import::subversion_refs();
+        ConvertOptions {
+            layout,
+            uuid,
+            trunk_branch: TRUNK_BRANCH.into(),
+            ref_prefix,
+            work_ref_prefix,
+            notes_ref,
+            empty_dirs: true,
+            spool_dir: self.repo_path.join(SPOOL_DIR),
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<std::fs::File, ConvertError> {
+    std::fs::File::open(path).map_err(|e| {
+        ConvertError::Source(SourceError::NotFound {
+            url: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    })
+}
+
+/// The report and author names a conversion gives the rest of the pipeline.
+fn transferred(
+    summary: srcimport_converters::svn::convert::ConvertSummary,
+    uuid: &str,
+) -> Transferred {
+    let report = summary
+        .report
+        .into_iter()
+        .map(|item| ReportEntry {
+            kind: item.kind,
+            revision: item.revision.map(|r| r.to_string()),
+            path: item.path,
+            detail: item.detail,
+        })
+        .collect();
+    let source_users: BTreeMap<String, (String, String)> = summary
+        .users
+        .into_iter()
+        .map(|(identity, remote_id)| {
+            let user = remote_id
+                .strip_suffix(&format!("@{uuid}"))
+                .unwrap_or(&remote_id)
+                .to_owned();
+            (identity, (remote_id, user))
+        })
+        .collect();
+    Transferred {
+        report,
+        source_users,
+    }
+}
+
+/// The Git identity the raw history holds for an author listed as `remote_id` (`user@UUID`).
+pub fn identity_of(remote_id: &str) -> String {
+    match remote_id.rsplit_once('@') {
+        Some((user, uuid)) => revprops::git_identity(user, uuid),
+        None => remote_id.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_urls_are_recognised() {
+        assert!(is_dump("/tmp/x.dump"));
+        assert!(is_dump("https://example.com/repo.svndump?x=1"));
+        assert!(!is_dump("svn://example.com/repo"));
+        assert_eq!(identity_of("alice@U"), "alice <alice@U>");
+    }
+}
