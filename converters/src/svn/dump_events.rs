@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, Read};
 
-use super::dump::{DumpError, DumpReader, NodeAction, NodeKind, Record};
+use super::dump::{DumpError, DumpReader, DumpValidator, NodeAction, NodeKind, Record};
 use super::events::{NodeChange, PropChange, RevisionSink, TextForm};
 
 /// Reads the whole dump into `sink`.
@@ -69,11 +69,14 @@ pub struct Outline {
     pub top_dirs: BTreeSet<String>,
 }
 
-/// Reads a dump's headers, skipping its texts.
+/// Reads a dump's headers, skipping its texts, and checks it the way `svnadmin load` would:
+/// a dump that fails here is refused before anything is converted.
 pub fn outline<R: BufRead>(input: R) -> Result<Outline, DumpError> {
     let mut reader = DumpReader::new(input);
+    let mut validator = DumpValidator::new();
     let mut outline = Outline::default();
     while let Some(record) = reader.next_record()? {
+        validator.check(&record)?;
         match record {
             Record::Uuid { uuid, .. } => outline.uuid = Some(uuid),
             Record::Revision(revision) => outline.youngest = revision.number,

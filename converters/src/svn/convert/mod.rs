@@ -307,9 +307,17 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     }
 
     /// Which tracked directory `path` belongs to, and where in it.
-    fn place(&mut self, path: &str, kind: Option<NodeKind>) -> Option<(Key, String)> {
-        match self.options.layout.locate(path) {
+    fn place(
+        &mut self,
+        path: &str,
+        kind: Option<NodeKind>,
+    ) -> Result<Option<(Key, String)>, ConvertError> {
+        Ok(match self.options.layout.locate(path) {
             Location::Root { root, sub, .. } => {
+                // The repository root exists from revision 0 on, without ever being added.
+                if root.is_empty() && self.entities.get(&root).and_then(Entity::alive).is_none() {
+                    self.start_life("", None)?;
+                }
                 let is_root_file = sub.is_empty()
                     && (kind == Some(NodeKind::File)
                         || (kind.is_none()
@@ -326,7 +334,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 self.ensure_outside();
                 Some((Key::Outside, path.to_owned()))
             }
-        }
+        })
     }
 
     /// The commit showing repository path `path` at `revision`, and the path inside it.
@@ -411,7 +419,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         if ended.iter().any(|root| root == path) {
             return Ok(());
         }
-        let Some((key, sub)) = self.place(path, None) else {
+        let Some((key, sub)) = self.place(path, None)? else {
             // A container: whatever the outside held below it goes too.
             if self.outside.alive().is_some() {
                 let pending = self.pending(&Key::Outside);
@@ -436,7 +444,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         let kind = node
             .kind
             .ok_or_else(|| self.invalid(&node.path, "added without a node kind"))?;
-        let Some((key, sub)) = self.place(&node.path, Some(kind)) else {
+        let Some((key, sub)) = self.place(&node.path, Some(kind))? else {
             if let Some(copy) = &node.copy_from {
                 self.copy_container(&copy.path, copy.revision, &node.path)?;
             }
@@ -511,7 +519,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         node: &NodeChange,
         text: Option<&mut dyn Read>,
     ) -> Result<(), ConvertError> {
-        let Some((key, sub)) = self.place(&node.path, node.kind) else {
+        let Some((key, sub)) = self.place(&node.path, node.kind)? else {
             self.report_props(&node.path, &node.props, &[]);
             return Ok(());
         };
