@@ -1,8 +1,10 @@
 //! Exercises the Subversion fixture oracle (`common::svn_oracle`) before the converter
 //! exists: expect.tsv parsing, trees from `svn export` and from Git, and the expectation
-//! checks against a trunk-only conversion made here with the svn and git CLIs.
+//! checks against a trunk-only conversion made here with the svn and git CLIs; and the
+//! fixtures' dumps replayed by the dump reader against `svn export`.
 
 mod common;
+mod svn_dump_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -456,4 +458,50 @@ fn check_report_matches_kind_revision_and_path() {
     reported[0].revision = Some("1".into());
     reported.pop();
     assert_eq!(check_report(&expect, &reported).len(), 2);
+}
+
+#[test]
+fn fixture_dumps_replay_to_what_svn_exports() {
+    for script in ["features.sh", "multi-project.sh", "flat.sh"] {
+        let fixture = build_fixture(script);
+        let full = svn_dump_support::replay(
+            svn_dump_support::open_dump(&fixture.join("repo.dump")),
+            true,
+        )
+        .unwrap_or_else(|error| panic!("{script}: repo.dump: {error}"));
+        let deltas = svn_dump_support::replay(
+            svn_dump_support::open_dump(&fixture.join("repo.deltas.dump")),
+            true,
+        )
+        .unwrap_or_else(|error| panic!("{script}: repo.deltas.dump: {error}"));
+        assert!(deltas.delta_texts > 0, "{script}: no deltas");
+        assert_eq!(full.nodes, deltas.nodes, "{script}: nodes");
+        assert_eq!(
+            full.final_files, deltas.final_files,
+            "{script}: final files"
+        );
+        let head = *full.revisions.last().expect("revisions");
+        let exported = svn_tree(&svn_url(
+            &fixture.join("repo"),
+            &at("", u32::try_from(head).expect("small")),
+        ));
+        // The dump holds a symlink as `link TARGET`; export makes the link.
+        let replayed: Vec<(&str, Vec<u8>)> = full
+            .final_files
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.to_vec()))
+            .collect();
+        let wanted: Vec<(&str, Vec<u8>)> = exported
+            .iter()
+            .map(|(path, (mode, content))| {
+                let content = if *mode == MODE_SYMLINK {
+                    [b"link ".as_slice(), content].concat()
+                } else {
+                    content.clone()
+                };
+                (path.as_str(), content)
+            })
+            .collect();
+        assert_eq!(replayed, wanted, "{script}: final files");
+    }
 }
