@@ -67,10 +67,11 @@ fn features_expectations_parse_and_cover_every_kind() {
             Expectation::Gitignore { .. } => "gitignore",
             Expectation::AuthorAt { .. } => "author-at",
             Expectation::MessageAt { .. } => "message-at",
+            Expectation::Ancestor { .. } => "ancestor",
             Expectation::Report { .. } => "report",
         })
         .collect();
-    assert_eq!(kinds.len(), 13, "kinds used: {kinds:?}");
+    assert_eq!(kinds.len(), 14, "kinds used: {kinds:?}");
     let merges: Vec<usize> = lines
         .iter()
         .filter_map(|line| match &line.expectation {
@@ -370,7 +371,9 @@ fn check_expectations_on_a_trunk_only_conversion() {
     let revisions: Vec<u32> = lines
         .iter()
         .filter_map(|line| match &line.expectation {
-            Expectation::TreeAt { revision, .. } => Some(*revision),
+            Expectation::TreeAt {
+                branch, revision, ..
+            } if branch == "main" => Some(*revision),
             _ => None,
         })
         .collect();
@@ -382,18 +385,24 @@ fn check_expectations_on_a_trunk_only_conversion() {
     // What this conversion does right passes.
     let trunk_only: Vec<Line> = lines
         .iter()
-        .filter(|line| {
-            matches!(
-                line.expectation,
-                Expectation::TreeAt { .. }
-                    | Expectation::AuthorAt { .. }
-                    | Expectation::MessageAt { .. }
-                    | Expectation::ModeAt { .. }
-            ) || matches!(&line.expectation, Expectation::ParentsAt { count: 1, .. })
-                || matches!(&line.expectation, Expectation::Mode { git_ref, .. } if git_ref == "refs/heads/main")
-                || matches!(&line.expectation, Expectation::Tree { git_ref, .. } if git_ref == "refs/heads/main")
-                || matches!(&line.expectation, Expectation::Ref { name, .. }
-                    if name == "refs/heads/main" || name == "refs/notes/svn" || name == "refs/heads/trunk")
+        .filter(|line| match &line.expectation {
+            Expectation::TreeAt { branch, .. }
+            | Expectation::AuthorAt { branch, .. }
+            | Expectation::MessageAt { branch, .. }
+            | Expectation::ModeAt { branch, .. }
+            | Expectation::ParentsAt {
+                branch, count: 1, ..
+            } => branch == "main",
+            Expectation::Mode { git_ref, .. } | Expectation::Tree { git_ref, .. } => {
+                git_ref == "refs/heads/main"
+            }
+            Expectation::Ancestor { git_ref, svn, .. } => {
+                git_ref == "refs/heads/main" && svn.path == "trunk"
+            }
+            Expectation::Ref { name, .. } => {
+                ["refs/heads/main", "refs/notes/svn", "refs/heads/trunk"].contains(&name.as_str())
+            }
+            _ => false,
         })
         .cloned()
         .collect();
@@ -415,19 +424,21 @@ fn check_expectations_on_a_trunk_only_conversion() {
     // A wrong tree, author or mode is caught.
     let wrong = parse_expectations(&format!(
         "tree-at\tmain\t{r}\ttrunk@{p}\nauthor-at\tmain\t{r}\tmallory <mallory@UUID>\n\
-         mode\trefs/heads/main\trun.sh\t100644\ntree-at\tmain\t1000\ttrunk@1\n",
+         mode\trefs/heads/main\trun.sh\t100644\ntree-at\tmain\t1000\ttrunk@1\n\
+         ancestor\trefs/heads/main\ttrunk@{r}\tno\n",
         r = revisions[2],
         p = revisions[1]
     ))
     .expect("parses");
     let failures = check_lines(&repo, &git_dir, &wrong);
-    assert_eq!(failures.len(), 4, "{failures:#?}");
+    assert_eq!(failures.len(), 5, "{failures:#?}");
     assert!(failures[0].contains("tree differs"), "{}", failures[0]);
     assert!(
         failures[3].contains("svn-revision: 1000"),
         "{}",
         failures[3]
     );
+    assert!(failures[4].contains("is in the history"), "{}", failures[4]);
     let _ = std::fs::remove_dir_all(&work);
 }
 

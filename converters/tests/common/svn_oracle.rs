@@ -105,6 +105,13 @@ pub enum Expectation {
         revision: u32,
         message: String,
     },
+    /// `ancestor GIT_REF SVN_PATH@REV yes|no`: the commit made for SVN_PATH at (or last
+    /// before) REV is (or is not) GIT_REF's tip or one of its ancestors.
+    Ancestor {
+        git_ref: String,
+        svn: SvnAt,
+        expected: bool,
+    },
     /// `report KIND REV PATH`: checked by [`check_report`], not by [`check_expectations`].
     Report {
         kind: String,
@@ -615,6 +622,19 @@ fn parse_line(fields: &[&str]) -> Result<Expectation, String> {
                 message: String::from_utf8(message).expect("unescaped UTF-8 stays UTF-8"),
             }
         }
+        "ancestor" => {
+            want(4)?;
+            let expected = match fields[3] {
+                "yes" => true,
+                "no" => false,
+                other => return Err(format!("ancestor wants yes or no, not {other:?}")),
+            };
+            Expectation::Ancestor {
+                git_ref: owned(1),
+                svn: parse_svn_at(fields[2])?,
+                expected,
+            }
+        }
         "report" => {
             want(4)?;
             Expectation::Report {
@@ -922,6 +942,42 @@ impl Checker<'_> {
                     Err(format!(
                         "message of {commit} is {actual:?}, not {message:?}"
                     ))
+                }
+            }
+            Expectation::Ancestor {
+                git_ref,
+                svn,
+                expected,
+            } => {
+                self.require_ref(git_ref)?;
+                let commit = self.commit_at_or_before(svn)?;
+                let status = Command::new("git")
+                    .arg("--git-dir")
+                    .arg(self.git_dir)
+                    .args(["merge-base", "--is-ancestor", &commit, git_ref])
+                    .env("GIT_CONFIG_NOSYSTEM", "1")
+                    .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                    .status()
+                    .map_err(|error| format!("run git merge-base: {error}"))?;
+                let actual = match status.code() {
+                    Some(0) => true,
+                    Some(1) => false,
+                    _ => {
+                        return Err(format!(
+                            "git merge-base --is-ancestor {commit} {git_ref} failed"
+                        ))
+                    }
+                };
+                match (actual, expected) {
+                    (false, true) => Err(format!(
+                        "{commit} ({}@{}) is not in the history of {git_ref}",
+                        svn.path, svn.revision
+                    )),
+                    (true, false) => Err(format!(
+                        "{commit} ({}@{}) is in the history of {git_ref}",
+                        svn.path, svn.revision
+                    )),
+                    _ => Ok(()),
                 }
             }
             Expectation::Report { .. } => Ok(()),
