@@ -1,7 +1,10 @@
 //! Shared helpers for the integration tests: fixture repositories built
-//! once with the real `hg` CLI and cached under `fixtures/.cache/`.
+//! once with the real `hg` (here) and `svn` ([`svn_oracle`]) CLIs and cached
+//! under `fixtures/.cache/`.
 
 #![allow(dead_code)]
+
+pub mod svn_oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
