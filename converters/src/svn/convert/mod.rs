@@ -131,6 +131,8 @@ struct Pending {
     merges: Vec<u64>,
     /// A life began in this revision.
     new_life: bool,
+    /// A node changed something here, even if only what Git cannot show (a property).
+    touched: bool,
 }
 
 /// How much of a branch a mergeinfo change merged.
@@ -523,6 +525,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             self.report_props(&node.path, &node.props, &[]);
             return Ok(());
         };
+        self.pending(&key).touched = true;
         if self.entity(&key).and_then(Entity::alive).is_none() {
             return Err(self.invalid(&node.path, "changed, but its branch does not exist"));
         }
@@ -796,6 +799,15 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     /// Turns grown mergeinfo on `root` into merge parents where a branch was merged whole.
     fn merges(&mut self, root: &str, old: &str, new: &str) {
         let revision = self.revision();
+        let born_now = self
+            .entities
+            .get(root)
+            .and_then(Entity::alive)
+            .is_some_and(|life| life.created == revision);
+        if born_now {
+            // A new branch inherits its source's mergeinfo; that merges nothing.
+            return;
+        }
         for (source, ranges) in mergeinfo::grown(old, new) {
             let Some(max) = ranges.max() else { continue };
             let merged_root = match self.options.layout.locate(&source) {
@@ -989,7 +1001,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             if clean_copy && is_tag && life.origin.is_some() {
                 continue;
             }
-            if !work.new_life && work.ops.is_empty() && work.merges.is_empty() {
+            if !work.new_life && !work.touched && work.ops.is_empty() && work.merges.is_empty() {
                 continue;
             }
             let work_ref = life.work_ref.clone();
