@@ -13,7 +13,10 @@ use srcimport_converters::svn::{dump_events, layout_detect};
 use srcimport_converters::Cancel;
 
 use common::scratch_dir;
-use common::svn_oracle::{build_fixture, check_expectations, check_report, Reported};
+use common::svn_oracle::{
+    build_fixture, check_expectations, check_report, compare_trees, svn_url, try_git_tree,
+    try_svn_tree, Reported, SvnAt,
+};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -104,6 +107,10 @@ fn convert(dump: &Path, work: &Path) -> (PathBuf, ConvertSummary) {
     (repo, summary)
 }
 
+fn layout_join(root: &str, sub: &str) -> String {
+    srcimport_converters::svn::convert::layout::join(root, sub)
+}
+
 fn peers_fixture(work: &Path) -> PathBuf {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/make-svn-fixture.sh");
@@ -178,4 +185,142 @@ fn delta_and_full_dumps_give_identical_history() {
     let refs = |repo: &Path| git(repo, &["for-each-ref", "--format=%(objectname) %(refname)"]);
     assert_eq!(refs(&full), refs(&deltas));
     assert!(refs(&full).contains("refs/heads/main"));
+}
+
+/// Every commit's tree equals `svn export` of the path and revision its note names (commits
+/// holding what lies outside the branch layout are skipped: svn shows them with the
+/// branches inside). Returns the differences.
+///
+/// `shift` maps the dump's revision numbers to the loaded repository's (`svnadmin load`
+/// numbers a partial dump from 1).
+///
+/// Files the conversion reported as keeping CR line endings svn would rewrite
+/// (`crlf_kept`, repository paths) are compared with those line endings made LF.
+fn oracle_by_notes(
+    svn_repo: &Path,
+    git_dir: &Path,
+    shift: i64,
+    crlf_kept: &[String],
+) -> Vec<String> {
+    let listing = git(git_dir, &["notes", "--ref=refs/notes/svn", "list"]);
+    let mut failures = Vec::new();
+    for line in listing.lines() {
+        let Some((_, commit)) = line.split_once(' ') else {
+            continue;
+        };
+        let note = git(git_dir, &["notes", "--ref=refs/notes/svn", "show", commit]);
+        if note.contains("svn-scope:") {
+            continue;
+        }
+        let field = |name: &str| {
+            note.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let at = SvnAt {
+            path: field("svn-path:").trim_matches('/').to_owned(),
+            revision: u32::try_from(field("svn-revision:").parse::<i64>().unwrap_or(0) + shift)
+                .unwrap_or(0),
+        };
+        let url = svn_url(svn_repo, &at);
+        let mut git_tree = try_git_tree(git_dir, commit);
+        if let Ok(tree) = &mut git_tree {
+            for (path, (_, content)) in tree.iter_mut() {
+                let full = format!("/{}", layout_join(&at.path, path));
+                if crlf_kept.contains(&full) {
+                    *content = String::from_utf8_lossy(content)
+                        .replace("\r\n", "\n")
+                        .into_bytes();
+                }
+            }
+        }
+        let compared = try_svn_tree(&url)
+            .and_then(|svn| Ok((svn, git_tree?)))
+            .map(|(svn, git)| compare_trees(&svn, &git));
+        match compared {
+            Ok(differences) if differences.is_empty() => {}
+            Ok(differences) => failures.push(format!("{url} vs {commit}: {differences:?}")),
+            Err(error) => failures.push(format!("{url} vs {commit}: {error}")),
+        }
+    }
+    failures
+}
+
+/// Every public dump in ../shared/fixtures/svn-dumps either converts with every commit
+/// matching `svn export`, or (those `svnadmin load` refuses) fails with an error naming a
+/// byte offset.
+#[test]
+fn every_shared_dump_converts_faithfully_or_fails_clearly() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/svn-dumps");
+    let index = std::fs::read_to_string(root.join("INDEX.tsv")).unwrap();
+    let work = scratch_dir("svn-convert-shared-dumps");
+    let mut failures = Vec::new();
+    let mut converted = 0;
+    for (n, line) in index.lines().skip(1).enumerate() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (name, load) = (fields[0], fields[3]);
+        let dir = work.join(n.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let dump = dir.join("input.dump");
+        let bytes = std::fs::read(root.join(name)).unwrap();
+        let bytes = if name.ends_with(".gz") {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+                .unwrap();
+            plain
+        } else {
+            bytes
+        };
+        std::fs::write(&dump, &bytes).unwrap();
+        let outline = dump_events::outline(BufReader::new(std::fs::File::open(&dump).unwrap()));
+        if load.starts_with("FAIL") {
+            match outline {
+                Err(error) => assert!(error.to_string().starts_with("byte "), "{name}: {error}"),
+                Ok(_) => failures.push(format!("{name}: svnadmin refuses it, we accepted it")),
+            }
+            continue;
+        }
+        let outline = match outline {
+            Ok(outline) => outline,
+            Err(error) => {
+                failures.push(format!("{name}: refused: {error}"));
+                continue;
+            }
+        };
+        let shift = match outline.first {
+            Some(first) if first > 0 => 1 - i64::try_from(first).unwrap(),
+            _ => 0,
+        };
+        let (git_dir, summary) = convert(&dump, &dir);
+        let crlf_kept: Vec<String> = summary
+            .report
+            .iter()
+            .filter(|item| item.kind == "svn_eol_style")
+            .filter_map(|item| item.path.clone())
+            .collect();
+        let svn_repo = dir.join("svn");
+        let created = Command::new("svnadmin")
+            .arg("create")
+            .arg(&svn_repo)
+            .status()
+            .unwrap();
+        assert!(created.success());
+        let loaded = Command::new("svnadmin")
+            .args(["load", "-q", "--no-flush-to-disk"])
+            .arg(&svn_repo)
+            .stdin(std::fs::File::open(&dump).unwrap())
+            .status()
+            .unwrap();
+        assert!(loaded.success(), "{name}: svnadmin load");
+        failures.extend(
+            oracle_by_notes(&svn_repo, &git_dir, shift, &crlf_kept)
+                .into_iter()
+                .map(|f| format!("{name}: {f}")),
+        );
+        converted += 1;
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(converted > 80, "only {converted} dumps converted");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

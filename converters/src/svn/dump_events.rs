@@ -64,6 +64,8 @@ where
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outline {
     pub uuid: Option<String>,
+    /// The first and last revision numbers (a partial dump starts after 0).
+    pub first: Option<u64>,
     pub youngest: u64,
     /// Every directory ever added at depth one or two (`trunk`, `proj/trunk`).
     pub top_dirs: BTreeSet<String>,
@@ -79,7 +81,10 @@ pub fn outline<R: BufRead>(input: R) -> Result<Outline, DumpError> {
         validator.check(&record)?;
         match record {
             Record::Uuid { uuid, .. } => outline.uuid = Some(uuid),
-            Record::Revision(revision) => outline.youngest = revision.number,
+            Record::Revision(revision) => {
+                outline.first.get_or_insert(revision.number);
+                outline.youngest = revision.number;
+            }
             Record::Node(node) => {
                 let header = &node.header;
                 let is_dir_add = header.kind == Some(NodeKind::Dir)

@@ -199,6 +199,8 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     entities: BTreeMap<String, Entity>,
     outside: Entity,
     modes: PathFacts<u32>,
+    /// `svn:eol-style` of files that have one.
+    eols: PathFacts<Vec<u8>>,
     ignores: PathFacts<Ignores>,
     mergeinfo: PathFacts<String>,
     current: Option<Current>,
@@ -226,6 +228,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             entities: BTreeMap::new(),
             outside: Entity::new(EntityKind::Outside, ""),
             modes: PathFacts::default(),
+            eols: PathFacts::default(),
             ignores: PathFacts::default(),
             mergeinfo: PathFacts::default(),
             current: None,
@@ -416,6 +419,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             pending.merges.clear();
         }
         self.modes.clear_under(path, revision);
+        self.eols.clear_under(path, revision);
         self.ignores.clear_under(path, revision);
         self.mergeinfo.clear_under(path, revision);
         if ended.iter().any(|root| root == path) {
@@ -478,6 +482,8 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 );
             }
             self.modes
+                .copy_under(&copy.path, copy.revision, &node.path, revision);
+            self.eols
                 .copy_under(&copy.path, copy.revision, &node.path, revision);
             self.ignores
                 .copy_under(&copy.path, copy.revision, &node.path, revision);
@@ -556,15 +562,16 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             (None, false) => self.modes.current(path).copied().unwrap_or(MODE_FILE),
         };
         let (mut exec, mut special) = (old_mode == MODE_EXEC, old_mode == MODE_LINK);
-        let changes = prop_changes(&node.props, &[b"svn:executable", b"svn:special"]);
+        const HANDLED: [&[u8]; 3] = [b"svn:executable", b"svn:special", b"svn:eol-style"];
+        let changes = prop_changes(&node.props, &HANDLED);
         for (name, value) in &changes {
             match name.as_slice() {
                 b"svn:executable" => exec = value.is_some(),
                 b"svn:special" => special = value.is_some(),
-                _ => {}
+                _ => self.eol_style(path, value.as_deref()),
             }
         }
-        self.report_props(path, &node.props, &[b"svn:executable", b"svn:special"]);
+        self.report_props(path, &node.props, &HANDLED);
         let mut mode = if special {
             MODE_LINK
         } else if exec {
@@ -638,7 +645,10 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             source,
         };
         if let (TextForm::Full { length }, false) = (form, special) {
-            let mark = self.fi.blob(length, text)?;
+            let mut watched = CarriageReturns::watch(text);
+            let mark = self.fi.blob(length, &mut watched)?;
+            let seen = watched.seen;
+            self.check_line_endings(path, seen);
             return Ok((format!(":{mark}"), false));
         }
         let mut full = Spool::new(&self.options.spool_dir);
@@ -687,7 +697,10 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             );
             reader.seek(io::SeekFrom::Start(0))?;
         }
-        let mark = self.fi.blob(length, &mut reader)?;
+        let mut watched = CarriageReturns::watch(&mut reader);
+        let mark = self.fi.blob(length, &mut watched)?;
+        let seen = watched.seen;
+        self.check_line_endings(path, seen);
         Ok((format!(":{mark}"), false))
     }
 
@@ -767,6 +780,34 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             self.pending(key).ops.push(op);
         }
         Ok(())
+    }
+
+    /// Records a file's `svn:eol-style`. Texts are kept as stored; a style that makes
+    /// `svn export` rewrite line endings is reported.
+    fn eol_style(&mut self, path: &str, value: Option<&[u8]>) {
+        let revision = self.revision();
+        self.eols.set(path, revision, value.map(<[u8]>::to_vec));
+        if let Some(style) = value.filter(|v| !is_lf_style(v)) {
+            let style = String::from_utf8_lossy(style).into_owned();
+            self.report(
+                "svn_eol_style",
+                Some(path),
+                format!("svn:eol-style {style}: kept with the line endings stored in Subversion"),
+            );
+        }
+    }
+
+    /// A text with carriage returns in a file whose eol style says LF.
+    fn check_line_endings(&mut self, path: &str, carriage_returns: bool) {
+        let lf_style = self.eols.current(path).is_some_and(|v| is_lf_style(v));
+        if carriage_returns && lf_style {
+            self.report(
+                "svn_eol_style",
+                Some(path),
+                "text holds CR line endings although svn:eol-style asks for LF; kept as stored"
+                    .into(),
+            );
+        }
     }
 
     /// Reports properties Git cannot hold.
@@ -920,6 +961,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 ),
             }
             self.modes.copy_under(src, src_rev, root, revision);
+            self.eols.copy_under(src, src_rev, root, revision);
             self.ignores.copy_under(src, src_rev, root, revision);
             self.mergeinfo.copy_under(src, src_rev, root, revision);
             let current = self.current.as_mut().expect("inside a revision");
@@ -1067,8 +1109,13 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             self.notes.push((
                 mark,
                 format!(
-                    "svn-revision: {number}\nsvn-path: /{root_path}\nsvn-uuid: {}\n",
-                    self.options.uuid
+                    "svn-revision: {number}\nsvn-path: /{root_path}\nsvn-uuid: {}\n{}",
+                    self.options.uuid,
+                    if key == Key::Outside {
+                        "svn-scope: outside the branch layout\n"
+                    } else {
+                        ""
+                    }
                 ),
             ));
             self.summary
@@ -1234,6 +1281,31 @@ fn prop_changes(props: &PropChange, names: &[&[u8]]) -> Vec<(Vec<u8>, Option<Vec
                 (name.to_vec(), value)
             })
             .collect(),
+    }
+}
+
+/// `native` and `LF` ask for LF line endings (on this platform).
+fn is_lf_style(style: &[u8]) -> bool {
+    matches!(style.trim_ascii(), b"native" | b"LF")
+}
+
+/// Passes a text through, noting whether it holds a carriage return.
+struct CarriageReturns<'r, R: ?Sized> {
+    inner: &'r mut R,
+    seen: bool,
+}
+
+impl<'r, R: Read + ?Sized> CarriageReturns<'r, R> {
+    fn watch(inner: &'r mut R) -> Self {
+        CarriageReturns { inner, seen: false }
+    }
+}
+
+impl<R: Read + ?Sized> Read for CarriageReturns<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen |= buf[..n].contains(&b'\r');
+        Ok(n)
     }
 }
 
