@@ -1,0 +1,235 @@
+//! Writing commits, notes and refs once a revision (or the whole history) is read.
+
+use std::io::{BufRead, Write};
+
+use super::*;
+
+impl<W: Write, R: BufRead> Converter<'_, W, R> {
+    pub(super) fn commit_pending(&mut self) -> Result<(), ConvertError> {
+        let current = self.current.as_mut().expect("inside a revision");
+        let (number, info) = (current.number, current.info.clone());
+        let pending = std::mem::take(&mut current.pending);
+        for (key, work) in pending {
+            let Some(life) = self.entity(&key).and_then(Entity::alive) else {
+                continue;
+            };
+            let is_tag = matches!(
+                self.entity(&key).map(|e| e.kind),
+                Some(EntityKind::Root(RootKind::Tag))
+            );
+            let clean_copy = work.new_life && work.ops.is_empty() && work.merges.is_empty();
+            if clean_copy && is_tag && life.origin.is_some() {
+                continue;
+            }
+            if !work.new_life && !work.touched && work.ops.is_empty() && work.merges.is_empty() {
+                continue;
+            }
+            let work_ref = life.work_ref.clone();
+            let first = life.commits.is_empty();
+            let origin = life.origin;
+            let root_path = match &key {
+                Key::Root(root) => root.clone(),
+                Key::Outside => String::new(),
+            };
+            let mark = self.fi.mark();
+            let signature = info.signature();
+            let out = self.fi.out();
+            if first && origin.is_none() {
+                writeln!(out, "reset {work_ref}")?;
+            }
+            write!(
+                out,
+                "commit {work_ref}\nmark :{mark}\nauthor {signature}\ncommitter {signature}\ndata {}\n",
+                info.message.len()
+            )?;
+            out.write_all(&info.message)?;
+            out.write_all(b"\n")?;
+            if first {
+                if let Some(origin) = origin {
+                    writeln!(out, "from :{origin}")?;
+                }
+            }
+            for merge in &work.merges {
+                writeln!(out, "merge :{merge}")?;
+            }
+            for op in &work.ops {
+                match op {
+                    Op::Modify {
+                        mode,
+                        dataref,
+                        path,
+                    } => writeln!(out, "M {mode:06o} {dataref} {}", quote(path))?,
+                    Op::Delete(path) if path.is_empty() => writeln!(out, "deleteall")?,
+                    Op::Delete(path) => writeln!(out, "D {}", quote(path))?,
+                }
+            }
+            if self.options.empty_dirs {
+                for dir in &work.emptied {
+                    let deleted = work.gone.iter().any(|g| history_is_under(dir, g));
+                    if dir.is_empty() || deleted {
+                        continue;
+                    }
+                    if self.fi.ls(None, dir)?.is_none() {
+                        let keep = self.empty_blob()?;
+                        writeln!(
+                            self.fi.out(),
+                            "M 100644 {keep} {}",
+                            quote(&join(dir, PLACEHOLDER))
+                        )?;
+                    }
+                }
+            }
+            self.fi.out().write_all(b"\n")?;
+            if let Some(life) = self.entity_mut(&key).and_then(Entity::alive_mut) {
+                life.commits.push((number, mark));
+            }
+            self.summary.commits += 1;
+            self.notes.push((
+                mark,
+                format!(
+                    "svn-revision: {number}\nsvn-path: /{root_path}\nsvn-uuid: {}\n{}",
+                    self.options.uuid,
+                    if key == Key::Outside {
+                        "svn-scope: outside the branch layout\n"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            self.summary
+                .users
+                .entry(info.identity.clone())
+                .or_insert_with(|| revprops::remote_id(&info.user, &self.options.uuid));
+        }
+        if self.notes.len() >= NOTES_BATCH {
+            self.flush_notes()?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn flush_notes(&mut self) -> Result<(), ConvertError> {
+        if self.notes.is_empty() {
+            return Ok(());
+        }
+        let message = b"Subversion revisions\n";
+        let out = self.fi.out();
+        write!(
+            out,
+            "commit {}\ncommitter srcimport <srcimport@localhost> {} +0000\ndata {}\n",
+            self.options.notes_ref,
+            self.last_time,
+            message.len()
+        )?;
+        out.write_all(message)?;
+        for (mark, text) in std::mem::take(&mut self.notes) {
+            let out = self.fi.out();
+            write!(out, "N inline :{mark}\ndata {}\n{text}\n", text.len())?;
+        }
+        self.fi.out().write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Ends the stream: the final notes, and every branch ref. Returns what was done; the
+    /// annotated tags are the caller's to write.
+    pub fn finish(mut self) -> Result<(ConvertSummary, W), ConvertError> {
+        self.flush_notes()?;
+        let prefix = self.options.ref_prefix.clone();
+        let mut heads: Vec<(String, u64)> = Vec::new();
+        let mut tags: Vec<(String, u64, RevisionInfo)> = Vec::new();
+        let mut hidden: Vec<(String, u64)> = Vec::new();
+        for entity in self.entities.values() {
+            let EntityKind::Root(kind) = entity.kind else {
+                continue;
+            };
+            for life in &entity.lives {
+                let Some(tip) = life.tip() else { continue };
+                let name = match kind {
+                    RootKind::Trunk => self.options.trunk_branch.clone(),
+                    _ => entity.name.clone(),
+                };
+                match (kind, life.deleted) {
+                    (RootKind::Tag, None) => {
+                        if let Some(root) = life.root() {
+                            tags.push((name.clone(), root, life.creation.clone()));
+                        }
+                        if life.changed_after_creation() {
+                            heads.push((format!("tags/{name}"), tip));
+                        }
+                    }
+                    (RootKind::Tag, Some(deleted)) => hidden.push((
+                        format!(
+                            "svn/deleted/tags/{}@{}",
+                            refnames::sanitize(&name),
+                            deleted - 1
+                        ),
+                        tip,
+                    )),
+                    (_, None) => heads.push((name, tip)),
+                    (_, Some(deleted)) => hidden.push((
+                        format!(
+                            "svn/deleted/branches/{}@{}",
+                            refnames::sanitize(&name),
+                            deleted - 1
+                        ),
+                        tip,
+                    )),
+                }
+            }
+        }
+        if let Some(tip) = self.outside.lives.last().and_then(Life::tip) {
+            hidden.push(("svn/unbranched".into(), tip));
+        }
+        let (head_names, head_renames) =
+            refnames::assign(&heads.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+        let (tag_names, tag_renames) =
+            refnames::assign(&tags.iter().map(|(n, _, _)| n.clone()).collect::<Vec<_>>());
+        for (from, to) in head_renames {
+            self.report_final(
+                "branch_renamed",
+                format!("branch {from:?} is {to:?} in Git"),
+            );
+        }
+        for (from, to) in tag_renames {
+            self.report_final("tag_renamed", format!("tag {from:?} is {to:?} in Git"));
+        }
+        let out = self.fi.out();
+        for (name, mark) in &heads {
+            writeln!(
+                out,
+                "reset {prefix}heads/{}\nfrom :{mark}\n",
+                head_names[name]
+            )?;
+        }
+        for (name, mark) in &hidden {
+            writeln!(out, "reset {prefix}{name}\nfrom :{mark}\n")?;
+        }
+        for (name, mark, info) in tags {
+            self.summary.tags.push(TagToWrite {
+                git_name: tag_names[&name].clone(),
+                mark,
+                tagger: info.signature(),
+                message: String::from_utf8_lossy(&info.message).into_owned(),
+            });
+        }
+        for (kind, count) in &self.report_counts {
+            if *count > REPORT_CAP {
+                self.summary.report.push(ReportItem {
+                    kind: kind.clone(),
+                    revision: None,
+                    path: None,
+                    detail: format!("{} more not listed", count - REPORT_CAP),
+                });
+            }
+        }
+        Ok((self.summary, self.fi.into_inner()))
+    }
+
+    pub(super) fn report_final(&mut self, kind: &str, detail: String) {
+        self.summary.report.push(ReportItem {
+            kind: kind.to_owned(),
+            revision: None,
+            path: None,
+            detail,
+        });
+    }
+}
