@@ -9,4 +9,5 @@ mod hardening;
 mod lfs;
 mod mercurial;
 mod python_client;
+mod subversion;
 mod support;

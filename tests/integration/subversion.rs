@@ -1,0 +1,127 @@
+//! Subversion sources through the API: a dump file imported with its branches, tags, notes,
+//! authors (`user@UUID`) and conversion report; a malformed dump refused with the byte
+//! offset of the problem and nothing published.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::support::{fixture, git, try_clone, Server};
+
+const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
+
+/// Builds `fixtures/svn/features.sh` into `dest`; returns the directory.
+fn features(dest: &Path) -> PathBuf {
+    fixture("svn/features.sh", dest);
+    dest.to_owned()
+}
+
+fn uuid_of(svn_repo: &Path) -> String {
+    std::fs::read_to_string(svn_repo.join("db/uuid"))
+        .expect("repository uuid")
+        .lines()
+        .next()
+        .expect("uuid line")
+        .to_owned()
+}
+
+#[test]
+fn dump_file_imports_with_branches_tags_authors_and_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let uuid = uuid_of(&built.join("repo"));
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+    let repo = "octo/from-svn";
+    let dump = built.join("repo.dump");
+    server.put_import(
+        repo,
+        &json!({"vcs_url": dump.to_str().expect("utf-8 path")}),
+    );
+    let done = server.wait_status(repo, "complete");
+    assert_eq!(done["vcs"], "subversion", "detected from the dump's header");
+
+    let clone = dir.path().join("clone.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    let refs = git(
+        &clone,
+        &["for-each-ref", "--format=%(refname) %(objecttype)"],
+    );
+    for wanted in [
+        "refs/heads/main commit",
+        "refs/heads/feature commit",
+        "refs/heads/bad_name commit",
+        "refs/heads/tags/1.1 commit",
+        "refs/tags/1.0 tag",
+        "refs/tags/src-only tag",
+    ] {
+        assert!(refs.contains(wanted), "{wanted} missing from\n{refs}");
+    }
+    // Deleted branches and the revision notes are published beside the branches.
+    let remote = git(&clone, &["ls-remote", &server.authed_git_url(repo)]);
+    assert!(
+        remote.contains("refs/svn/deleted/branches/sub-feature@"),
+        "{remote}"
+    );
+    assert!(remote.contains("refs/notes/svn"), "{remote}");
+    let (_, authors) = server.get(&format!("/repos/{repo}/import/authors"));
+    let authors = authors.as_array().expect("authors").clone();
+    let alice = authors
+        .iter()
+        .find(|a| a["remote_name"] == "alice")
+        .unwrap_or_else(|| panic!("alice in {authors:?}"));
+    assert_eq!(alice["remote_id"], format!("alice@{uuid}"));
+    assert_eq!(alice["email"], format!("alice@{uuid}"));
+    assert!(
+        authors.iter().any(|a| a["remote_name"] == "no-author"),
+        "a revision without svn:author has a placeholder: {authors:?}"
+    );
+    let (status, report) = server.get(&format!("/repos/{repo}/import/report"));
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = report
+        .as_array()
+        .expect("report list")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"svn_externals"), "{report}");
+    assert!(kinds.contains(&"partial_merge"), "{report}");
+
+    // Remapping rewrites identities only: the trees stay, the raw import is not redone.
+    server.map_author(repo, "alice", "Alice Example", "alice@example.com");
+    server.wait_status(repo, "complete");
+    let remapped = dir.path().join("remapped.git");
+    assert!(try_clone(&server.authed_git_url(repo), &remapped));
+    let emails = git(&remapped, &["log", "--all", "--format=%ae"]);
+    assert!(emails.contains("alice@example.com"), "{emails}");
+    assert!(!emails.contains(&format!("alice@{uuid}")), "{emails}");
+    assert_eq!(
+        git(&clone, &["rev-parse", "main^{tree}"]),
+        git(&remapped, &["rev-parse", "main^{tree}"])
+    );
+}
+
+#[test]
+fn malformed_dump_fails_with_its_byte_offset_and_publishes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("bad.dump");
+    std::fs::write(
+        &dump,
+        "SVN-fs-dump-format-version: 2\n\nRevision-number: 0\nProp-content-length: 56\n\
+         Content-length: 56\n\nK 8\nsvn:date\nV 8\nbad date\nPROPS-END\n\n",
+    )
+    .expect("dump");
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+    let repo = "octo/bad-svn";
+    server.put_import(
+        repo,
+        &json!({"vcs": "subversion", "vcs_url": dump.to_str().expect("utf-8 path")}),
+    );
+    let failed = server.wait_status(repo, "error");
+    let message = failed["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("byte "), "{failed}");
+    assert!(message.contains("svn:date"), "{failed}");
+    let clone = dir.path().join("clone.git");
+    if try_clone(&server.authed_git_url(repo), &clone) {
+        assert_eq!(git(&clone, &["for-each-ref"]), "", "nothing published");
+    }
+}
