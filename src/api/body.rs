@@ -87,6 +87,27 @@ impl Fields<'_> {
         }
     }
 
+    /// An optional list of strings; `null` counts as absent.
+    pub fn string_list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let invalid = || {
+            ApiError::invalid(
+                self.resource,
+                name,
+                "invalid",
+                format!("{name} must be an array of strings"),
+            )
+        };
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned).ok_or_else(invalid))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(invalid()),
+        }
+    }
+
     pub fn required_string(&self, name: &str) -> Result<String, ApiError> {
         match self.string(name)? {
             Some(s) if !s.trim().is_empty() => Ok(s),

@@ -11,7 +11,7 @@ use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, authors, repos, wire, SharedState};
 use crate::git;
-use crate::store::{LfsChoice, NewImport, RepoRecord, Stage};
+use crate::store::{LfsChoice, NewImport, RepoRecord, Stage, SvnLayout};
 
 /// Loads the repository and its import, answering 404 for either missing.
 fn import_of(
@@ -35,6 +35,24 @@ pub fn import_json(
         &wire::Urls { base: &base, repo },
         &import,
     )))
+}
+
+/// The Subversion layout extension fields over `base`: `svn_project`, `svn_trunk`,
+/// `svn_branches`, `svn_tags`. GitHub's clients ignore unknown fields, so they are safe.
+fn svn_layout(fields: &Fields<'_>, base: SvnLayout) -> Result<SvnLayout, ApiError> {
+    Ok(SvnLayout {
+        project: fields.string("svn_project")?.or(base.project),
+        trunk: fields.string("svn_trunk")?.or(base.trunk),
+        branches: fields.string_list("svn_branches")?.or(base.branches),
+        tags: fields.string_list("svn_tags")?.or(base.tags),
+    })
+}
+
+/// The project a Subversion choice names: `human_name` is `NAME (/NAME)`.
+fn svn_project_of(human_name: &str) -> Option<String> {
+    let open = human_name.rfind("(/")?;
+    let path = human_name[open + 2..].strip_suffix(')')?;
+    Some(path.trim_matches('/').to_owned()).filter(|p| !p.is_empty())
 }
 
 fn credentials(fields: &Fields<'_>) -> Result<Option<Credentials>, ApiError> {
@@ -72,6 +90,7 @@ pub async fn start(
             .positive_integer("lfs_threshold")?
             .unwrap_or(state.default_large_file_threshold),
         credentials: credentials(&fields)?,
+        svn_layout: svn_layout(&fields, SvnLayout::default())?,
         vcs_url,
     };
     state
@@ -123,7 +142,7 @@ pub async fn update(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     auth::authorize(&state, &headers, &owner, &name)?;
     let map = read_object(body, state.max_body_bytes, "Import", None).await?;
-    let (repo, _) = import_of(&state, &owner, &name)?;
+    let (repo, before) = import_of(&state, &owner, &name)?;
     let fields = Fields {
         resource: "Import",
         map: &map,
@@ -132,7 +151,17 @@ pub async fn update(
     let vcs = fields.choice("vcs", Vcs::parse)?;
     let tfvc_project = fields.string("tfvc_project")?;
     let use_lfs = fields.choice("use_lfs", LfsChoice::parse)?;
-    let choosing = vcs.is_some() || tfvc_project.is_some();
+    let mut layout = svn_layout(&fields, before.svn_layout.clone())?;
+    let is_svn = vcs.or(before.vcs) == Some(Vcs::Subversion);
+    if let Some(project) = fields
+        .string("human_name")?
+        .filter(|_| is_svn)
+        .and_then(|h| svn_project_of(&h))
+    {
+        layout.project = Some(project);
+    }
+    let layout_changed = layout != before.svn_layout;
+    let choosing = vcs.is_some() || tfvc_project.is_some() || layout_changed;
     if let Some(choice) = use_lfs {
         state.store.set_lfs_choice(repo.id, choice)?;
         if credentials.is_none() && !choosing {
@@ -153,6 +182,9 @@ pub async fn update(
     }
     if choosing {
         state.store.set_project(repo.id, vcs, tfvc_project)?;
+    }
+    if layout_changed {
+        state.store.set_svn_layout(repo.id, &layout)?;
     }
     if import.status.is_failure() {
         let stage = match (choosing, import.failed_step) {

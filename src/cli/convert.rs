@@ -14,7 +14,7 @@ use super::{CliError, SourceArgs};
 use crate::api::wire;
 use crate::authors_file::{self, AuthorsFormat};
 use crate::git::publish;
-use crate::store::{LfsChoice, NewImport, Stage};
+use crate::store::{LfsChoice, NewImport, Stage, SvnLayout};
 
 #[derive(Args, Clone, Debug)]
 pub struct ConvertArgs {
@@ -41,6 +41,20 @@ pub struct ConvertArgs {
     /// Write the conversion report (JSON) here.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Subversion: the project directory to convert, in a repository holding several.
+    #[arg(long, help_heading = "Subversion layout")]
+    pub project: Option<String>,
+    /// Subversion: trunk's path (relative to the project); "" makes the whole project one
+    /// branch. Default: detected.
+    #[arg(long, help_heading = "Subversion layout")]
+    pub trunk: Option<String>,
+    /// Subversion: where branches live, repeatable; `*` matches one path segment, and a
+    /// directory without one holds branches (`branches` = `branches/*`).
+    #[arg(long = "branches", help_heading = "Subversion layout")]
+    pub branches: Vec<String>,
+    /// Subversion: where tags live, repeatable, as for --branches.
+    #[arg(long = "tags", help_heading = "Subversion layout")]
+    pub tags: Vec<String>,
     /// Detect, read and report, writing nothing at DEST.
     #[arg(long)]
     pub dry_run: bool,
@@ -71,6 +85,12 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
             .unwrap_or(LfsChoice::OptOut),
         credentials: args.source.credentials()?,
         large_file_threshold: args.lfs_threshold,
+        svn_layout: SvnLayout {
+            project: args.project.clone(),
+            trunk: args.trunk.clone(),
+            branches: (!args.branches.is_empty()).then(|| args.branches.clone()),
+            tags: (!args.tags.is_empty()).then(|| args.tags.clone()),
+        },
     })?;
     if let Some((format, text)) = &authors {
         session
@@ -337,6 +357,7 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
         use_lfs: LfsChoice::OptOut,
         credentials: args.source.credentials()?,
         large_file_threshold: i64::MAX,
+        svn_layout: SvnLayout::default(),
     })?;
     session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
     let counts =

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
 use srcimport_converters::svn::{dump_events, layout_detect};
-use srcimport_converters::SourceError;
+use srcimport_converters::{ProjectChoice, SourceError, Vcs};
 
 use super::progress::StoreProgress;
 use super::{PipelineError, Run, Transferred};
 use crate::git;
-use crate::store::{ImportRecord, ReportEntry};
+use crate::store::{ImportRecord, ReportEntry, StoreError};
 
 /// Inside a hosted repository: scratch space for spooled texts.
 const SPOOL_DIR: &str = "srcimport-svn-spool";
@@ -53,9 +53,12 @@ impl Run<'_> {
             .uuid
             .clone()
             .unwrap_or_else(|| "unknown-uuid".into());
-        let layout = match layout_detect::from_top_dirs(&outline.top_dirs) {
-            layout_detect::Detected::One(layout) => layout,
-            layout_detect::Detected::Projects(projects) => Layout::standard(&projects[0]),
+        let Some(layout) = self.svn_layout(import, &outline.top_dirs)? else {
+            return Err(StoreError::Conflict {
+                actual: "detection_found_multiple",
+                wanted: "a project choice".into(),
+            }
+            .into());
         };
         let options = self.svn_options(layout, uuid.clone());
         let youngest = outline.youngest.max(1);
@@ -68,6 +71,45 @@ impl Run<'_> {
         )?;
         let _ = std::fs::remove_dir_all(self.repo_path.join(SPOOL_DIR));
         Ok(transferred(summary, &uuid))
+    }
+
+    /// The layout: explicit fields first, then detection. `None` when the repository holds
+    /// several projects and none was chosen (the choices are then offered).
+    fn svn_layout(
+        &self,
+        import: &ImportRecord,
+        top_dirs: &std::collections::BTreeSet<String>,
+    ) -> Result<Option<Layout>, PipelineError> {
+        let fields = &import.svn_layout;
+        let detected = match &fields.project {
+            Some(project) => layout_detect::Detected::One(Layout::standard(project)),
+            None => layout_detect::from_top_dirs(top_dirs),
+        };
+        let mut layout = match detected {
+            layout_detect::Detected::One(layout) => layout,
+            layout_detect::Detected::Projects(_) if fields.has_patterns() => Layout::standard(""),
+            layout_detect::Detected::Projects(projects) => {
+                let choices = projects
+                    .iter()
+                    .map(|name| ProjectChoice {
+                        vcs: Vcs::Subversion,
+                        tfvc_project: None,
+                        human_name: format!("{name} (/{name})"),
+                    })
+                    .collect();
+                self.env
+                    .store
+                    .offer_choices(self.repo_id, import.generation, choices)?;
+                return Ok(None);
+            }
+        };
+        if fields.has_patterns() {
+            let standard = Layout::standard(&layout.project);
+            layout.trunk = fields.trunk.clone().or(standard.trunk);
+            layout.branches = fields.branches.clone().unwrap_or(standard.branches);
+            layout.tags = fields.tags.clone().unwrap_or(standard.tags);
+        }
+        Ok(Some(layout))
     }
 
     fn svn_options(&self, layout: Layout, uuid: String) -> ConvertOptions {

@@ -87,7 +87,8 @@ impl Status {
                 Detecting,
                 Importing | DetectionNeedsAuth | DetectionFoundNothing
             ) | (Detecting, DetectionFoundMultiple | AuthFailed | Error)
-                | (Importing, Mapping | AuthFailed | Error)
+                // A Subversion root holding several projects is found while reading it.
+                | (Importing, Mapping | DetectionFoundMultiple | AuthFailed | Error)
                 | (Mapping, Pushing | Error)
                 | (Pushing, Complete | AuthFailed | Error)
         )
@@ -192,9 +193,56 @@ pub struct ImportRecord {
     pub credentials: Option<Credentials>,
     /// Blobs larger than this many bytes are large files.
     pub large_file_threshold: i64,
+    pub svn_layout: SvnLayout,
     /// Bumped by every restart, resume or remap; a worker's writes carry the generation it
     /// was started with, so a superseded worker can never overwrite newer state.
     pub generation: i64,
+}
+
+/// Where a Subversion source keeps its branches and tags, as the API extension fields
+/// `svn_project`, `svn_trunk`, `svn_branches` and `svn_tags` say. Unset parts are detected.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SvnLayout {
+    pub project: Option<String>,
+    pub trunk: Option<String>,
+    pub branches: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+}
+
+impl SvnLayout {
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "svn_project": self.project,
+            "svn_trunk": self.trunk,
+            "svn_branches": self.branches,
+            "svn_tags": self.tags,
+        })
+        .to_string()
+    }
+
+    pub fn from_json(text: &str) -> SvnLayout {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        let text = |name: &str| value[name].as_str().map(str::to_owned);
+        let list = |name: &str| {
+            value[name].as_array().map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+            })
+        };
+        SvnLayout {
+            project: text("svn_project"),
+            trunk: text("svn_trunk"),
+            branches: list("svn_branches"),
+            tags: list("svn_tags"),
+        }
+    }
+
+    /// Whether anything besides the project was set.
+    pub fn has_patterns(&self) -> bool {
+        self.trunk.is_some() || self.branches.is_some() || self.tags.is_some()
+    }
 }
 
 /// What a client supplies to start an import.
@@ -206,6 +254,7 @@ pub struct NewImport {
     pub use_lfs: LfsChoice,
     pub credentials: Option<Credentials>,
     pub large_file_threshold: i64,
+    pub svn_layout: SvnLayout,
 }
 
 /// A commit author as the API lists it.

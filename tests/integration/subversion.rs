@@ -125,3 +125,86 @@ fn malformed_dump_fails_with_its_byte_offset_and_publishes_nothing() {
         assert_eq!(git(&clone, &["for-each-ref"]), "", "nothing published");
     }
 }
+
+#[test]
+fn several_projects_offer_choices_and_a_patch_picks_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = dir.path().join("svn");
+    fixture("svn/multi-project.sh", &built);
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+    let repo = "octo/multi";
+    let dump = built.join("repo.dump");
+    server.put_import(
+        repo,
+        &json!({"vcs_url": dump.to_str().expect("utf-8 path")}),
+    );
+    let offered = server.wait_status(repo, "detection_found_multiple");
+    let choices = offered["project_choices"]
+        .as_array()
+        .expect("choices")
+        .clone();
+    assert_eq!(
+        choices,
+        vec![
+            json!({"vcs": "subversion", "tfvc_project": null, "human_name": "alpha (/alpha)"}),
+            json!({"vcs": "subversion", "tfvc_project": null, "human_name": "beta (/beta)"}),
+        ]
+    );
+    // A client sends one of the choices back, as GitHub documented.
+    let (status, _) = server.request(
+        "PATCH",
+        &format!("/repos/{repo}/import"),
+        Some(crate::support::TOKEN),
+        Some(&choices[1].to_string()),
+    );
+    assert_eq!(status, 200);
+    server.wait_status(repo, "complete");
+    let clone = dir.path().join("clone.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    let files = git(&clone, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!files.is_empty());
+    let notes = git(&clone, &["log", "--notes=svn", "--format=%N", "--all"]);
+    assert!(notes.contains("svn-path: /beta/trunk"), "{notes}");
+    assert!(
+        !notes.contains("/alpha/"),
+        "only the chosen project: {notes}"
+    );
+}
+
+#[test]
+fn explicit_layout_fields_override_detection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+    let repo = "octo/whole";
+    let dump = built.join("repo.dump");
+    // trunk "" with no branch or tag patterns: the whole repository is one branch.
+    server.put_import(
+        repo,
+        &json!({
+            "vcs": "subversion",
+            "vcs_url": dump.to_str().expect("utf-8 path"),
+            "svn_trunk": "",
+            "svn_branches": [],
+            "svn_tags": [],
+        }),
+    );
+    server.wait_status(repo, "complete");
+    let clone = dir.path().join("clone.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    let top = git(&clone, &["ls-tree", "--name-only", "main"]);
+    assert_eq!(
+        top.lines().collect::<Vec<_>>(),
+        ["branches", "tags", "trunk"]
+    );
+    assert_eq!(git(&clone, &["for-each-ref", "refs/tags"]), "");
+    // A wrong type is a 422 naming the field, not a silent default.
+    let (status, body) = server.request(
+        "PUT",
+        "/repos/octo/typo/import",
+        Some(crate::support::TOKEN),
+        Some(&json!({"vcs_url": "x.dump", "svn_branches": "branches"}).to_string()),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "svn_branches", "{body}");
+}
