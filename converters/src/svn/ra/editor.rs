@@ -24,8 +24,8 @@ struct DirState {
     action: NodeAction,
     copy_from: Option<CopyFrom>,
     props: Properties,
-    /// The node is not written yet: it waits for its prop changes until the next node of
-    /// the drive (or its close).
+    /// An added directory's node is not written yet: it waits for its properties until its
+    /// first child (or its close).
     pending: bool,
 }
 
@@ -103,19 +103,16 @@ impl ReplayState {
         unsafe { *out = self.baton(id, pool) };
     }
 
-    /// Writes directory `id`'s node if it is still pending: always for an added directory,
-    /// for an opened one only when its properties changed.
+    /// Writes an added directory's node before its first child (with the properties set so
+    /// far). An opened directory waits for its close, as svnrdump does.
     fn flush_dir(&mut self, id: usize) -> Result<(), SourceError> {
         let Some(dir) = self.dirs.get_mut(&id) else {
             return Ok(());
         };
-        if !dir.pending {
+        if !dir.pending || dir.action != NodeAction::Add {
             return Ok(());
         }
         dir.pending = false;
-        if dir.action == NodeAction::Change && dir.props.is_empty() {
-            return Ok(());
-        }
         let node = dir_node(
             dir.path.clone(),
             dir.action,
@@ -125,10 +122,11 @@ impl ReplayState {
         self.emit(node)
     }
 
+    /// Writes what is left of a directory: a pending added directory, or the property
+    /// changes of an opened one (or of an added one, after its children).
     fn close_dir(&mut self, id: usize) -> Result<(), SourceError> {
         self.flush_dir(id)?;
         if let Some(dir) = self.dirs.remove(&id) {
-            // Property changes that came after the node was written (after its children).
             if !dir.props.is_empty() {
                 self.emit(dir_node(dir.path, NodeAction::Change, None, dir.props))?;
             }
