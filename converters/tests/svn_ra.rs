@@ -355,3 +355,24 @@ fn a_range_starting_after_zero() {
     assert_eq!(revisions, vec![3, 4]);
     assert_eq!(sink.tree, full.snapshots[&4]);
 }
+
+#[test]
+fn readers_on_several_threads_at_once() {
+    let server = Svnserve::start();
+    let expected = read(&file_url(), None).expect("read over file://").tree;
+    let right = credentials(PASSWORD);
+    let urls = [file_url(), server.url(), file_url(), server.url()];
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = urls
+            .iter()
+            .map(|url| {
+                let credentials = url.starts_with("svn://").then_some(&right);
+                scope.spawn(move || read(url, credentials).map(|sink| sink.tree))
+            })
+            .collect();
+        for (reader, url) in readers.into_iter().zip(&urls) {
+            let tree = reader.join().expect("reader thread").expect(url);
+            assert_eq!(tree, expected, "{url}");
+        }
+    });
+}

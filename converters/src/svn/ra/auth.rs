@@ -9,7 +9,7 @@ use std::ptr;
 use super::error::new_error;
 use super::ffi;
 use super::pool::Pool;
-use crate::{Credentials, SourceError};
+use crate::Credentials;
 
 /// The username and password handed to libsvn's prompt providers; boxed and owned by the
 /// session, whose pool holds the providers pointing at it.
@@ -19,11 +19,8 @@ pub(super) struct AuthData {
 }
 
 impl AuthData {
-    pub(super) fn new(credentials: &Credentials) -> Result<Self, SourceError> {
-        let invalid = || SourceError::Refused {
-            url: String::new(),
-            reason: "credentials must not contain NUL bytes".into(),
-        };
+    pub(super) fn new(credentials: &Credentials) -> Result<Self, &'static str> {
+        let invalid = || "credentials must not contain NUL bytes";
         Ok(AuthData {
             username: CString::new(credentials.username.as_str()).map_err(|_| invalid())?,
             password: CString::new(credentials.password.as_str()).map_err(|_| invalid())?,

@@ -351,8 +351,9 @@ unsafe extern "C" fn add_directory(
     guard(state, |state| {
         state.flush_dir(parent)?;
         let dir = DirState {
-            // SAFETY: libsvn passes a live path and a null or live copy source.
+            // SAFETY: libsvn passes a live path.
             path: unsafe { relpath(path) },
+            // SAFETY: libsvn passes a null or live copy source path.
             copy_from: unsafe { state.copy_source(copyfrom_path, copyfrom_revision) }?,
             action: NodeAction::Add,
             props: Properties::new(),
@@ -445,8 +446,9 @@ unsafe extern "C" fn add_file(
     guard(state, |state| {
         state.flush_dir(parent)?;
         let file = FileState {
-            // SAFETY: libsvn passes a live path and a null or live copy source.
+            // SAFETY: libsvn passes a live path.
             path: unsafe { relpath(path) },
+            // SAFETY: libsvn passes a null or live copy source path.
             copy_from: unsafe { state.copy_source(copyfrom_path, copyfrom_revision) }?,
             action: NodeAction::Add,
             props: Properties::new(),

@@ -6,6 +6,8 @@
 //! owned events to the calling thread over a bounded channel. All unsafe code of the
 //! Subversion reader lives in this module.
 
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
 mod auth;
 mod editor;
 mod error;

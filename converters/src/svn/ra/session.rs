@@ -123,7 +123,14 @@ impl RaSession {
             url: url.to_owned(),
             reason: "the URL contains a NUL byte".into(),
         })?;
-        let auth = credentials.map(AuthData::new).transpose()?.map(Box::new);
+        let auth = credentials
+            .map(AuthData::new)
+            .transpose()
+            .map_err(|reason| SourceError::Refused {
+                url: url.to_owned(),
+                reason: reason.into(),
+            })?
+            .map(Box::new);
         let cancel = Box::new(cancel);
         let pool = Pool::root();
         let mut session = RaSession {
