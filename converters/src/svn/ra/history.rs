@@ -168,10 +168,8 @@ fn drive<S: RevisionSink>(
             Event::Node(node) => {
                 if node.text.is_some() {
                     let mut text = ChunkReader::new(receiver);
-                    let result = sink.node(&node, Some(&mut text));
-                    let finished = text.finish();
-                    result.map_err(Stopped::Sink)?;
-                    if !finished {
+                    sink.node(&node, Some(&mut text)).map_err(Stopped::Sink)?;
+                    if !text.finish() {
                         // The reader stopped mid-text; its error comes from the join.
                         return Ok(());
                     }

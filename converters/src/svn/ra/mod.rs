@@ -5,6 +5,14 @@
 //! and [`read_history`] runs its own reader thread with its own session and pools, handing
 //! owned events to the calling thread over a bounded channel. All unsafe code of the
 //! Subversion reader lives in this module.
+//!
+//! Nodes come in the order libsvn's replay drives its editor, written the way `svnrdump dump`
+//! writes them: an added directory before its children, an opened directory (only when its
+//! properties changed, `""` for the root) after them, a file once it is closed with its
+//! property delta and svndiff text delta, a replaced path as a `Delete` then an `Add`.
+//! Deletions come where the drive makes them (svnrdump defers them to the end of their
+//! directory; the resulting trees are the same). `svn:entry:*` and `svn:wc:*` properties are
+//! dropped.
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
