@@ -11,8 +11,8 @@ use srcimport_converters::svn::events::{NodeChange, NodeKind, Properties, Revisi
 use srcimport_converters::svn::ra::{self, HistoryError, RaSession};
 use srcimport_converters::{Cancel, Credentials, SourceError};
 use svn_ra_support::{
-    assert_same_nodes, dump_into_sink, file_url, repository, run, svn_cat_all, svn_log, ModelSink,
-    Svnserve, PASSWORD, USER,
+    assert_same_nodes, dump_into_sink, file_url, repository, run, svn_cat_all, svn_log, Apache,
+    ModelSink, Svnserve, PASSWORD, USER,
 };
 
 const YOUNGEST: u64 = 8;
@@ -233,6 +233,11 @@ fn svnserve_with_passwords() {
         Err(HistoryError::Source(SourceError::AuthRequired { .. })) => {}
         other => panic!("no password: expected AuthRequired, got {other:?}"),
     }
+    let missing = url.replace("/repo", "/missing");
+    match RaSession::open(&missing, Some(&right), &Cancel::new()) {
+        Err(SourceError::NotFound { .. }) => {}
+        other => panic!("missing repository: expected NotFound, got {other:?}"),
+    }
     match RaSession::open(&url, Some(&credentials("wrong")), &Cancel::new()) {
         Err(error) => {
             assert!(error.is_auth(), "{error:?}");
@@ -375,4 +380,35 @@ fn readers_on_several_threads_at_once() {
             assert_eq!(tree, expected, "{url}");
         }
     });
+}
+
+#[test]
+fn http_dav_with_passwords() {
+    let Some(server) = Apache::start() else {
+        eprintln!("SKIPPED: apache2 with mod_dav_svn (libapache2-mod-svn) is not installed");
+        return;
+    };
+    let url = server.url();
+    let right = credentials(PASSWORD);
+    let ours = read(&url, Some(&right)).expect("read over http:// with the right password");
+    let local = read(&file_url(), None).expect("read over file://");
+    assert_same_nodes(&ours, &local, "http:// against file://");
+    assert_eq!(ours.tree, local.tree, "http:// tree");
+    assert_eq!(
+        ours.revisions, local.revisions,
+        "http:// revision properties"
+    );
+    match read(&url, Some(&credentials("wrong"))) {
+        Err(HistoryError::Source(SourceError::AuthRejected { .. })) => {}
+        other => panic!("wrong password: expected AuthRejected, got {other:?}"),
+    }
+    match read(&url, None) {
+        Err(HistoryError::Source(SourceError::AuthRequired { .. })) => {}
+        other => panic!("no password: expected AuthRequired, got {other:?}"),
+    }
+    let missing = url.replace("/repo", "/missing");
+    match RaSession::open(&missing, Some(&right), &Cancel::new()) {
+        Err(SourceError::NotFound { .. }) => {}
+        other => panic!("missing repository: expected NotFound, got {other:?}"),
+    }
 }

@@ -421,28 +421,12 @@ impl Svnserve {
                 port,
                 _config: config_dir,
             };
-            if server.wait_until_listening() {
+            if wait_until_listening(&mut server.child, port) {
                 return server;
             }
             config_dir = std::mem::replace(&mut server._config, tempfile::tempdir().unwrap());
         }
         panic!("svnserve did not start on any port");
-    }
-
-    /// Polls until the server accepts connections; false if it exited (port taken).
-    fn wait_until_listening(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            // A readiness poll, not a timing assumption: retried until the port answers.
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("svnserve did not listen within 20 s");
     }
 
     pub fn url(&self) -> String {
@@ -455,4 +439,107 @@ impl Drop for Svnserve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Apache httpd with mod_dav_svn serving the test repository's directory over http with
+/// Basic authentication (single process, `-X`), killed on drop. `None` when Apache or
+/// mod_dav_svn is not installed.
+pub struct Apache {
+    child: Child,
+    pub port: u16,
+    _config: tempfile::TempDir,
+}
+
+const APACHE: &str = "/usr/sbin/apache2";
+const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
+
+impl Apache {
+    pub fn start() -> Option<Apache> {
+        if !Path::new(APACHE).exists() || !Path::new(APACHE_MODULES).join("mod_dav_svn.so").exists()
+        {
+            return None;
+        }
+        let root = work_dir().to_path_buf();
+        for _attempt in 0..10 {
+            let config_dir = tempfile::tempdir().unwrap();
+            let dir = config_dir.path();
+            let passwd = dir.join("passwd");
+            let hash = run("htpasswd", &["-nbB", USER, PASSWORD]);
+            std::fs::write(&passwd, hash).unwrap();
+            let port = {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                listener.local_addr().unwrap().port()
+            };
+            let modules = [
+                ("mpm_event_module", "mod_mpm_event.so"),
+                ("authn_core_module", "mod_authn_core.so"),
+                ("authn_file_module", "mod_authn_file.so"),
+                ("authz_core_module", "mod_authz_core.so"),
+                ("authz_user_module", "mod_authz_user.so"),
+                ("auth_basic_module", "mod_auth_basic.so"),
+                ("dav_module", "mod_dav.so"),
+                ("dav_svn_module", "mod_dav_svn.so"),
+            ]
+            .iter()
+            .map(|(name, file)| format!("LoadModule {name} {APACHE_MODULES}/{file}\n"))
+            .collect::<String>();
+            let config = format!(
+                "ServerRoot {dir}\nDefaultRuntimeDir {dir}\nPidFile {dir}/httpd.pid\n\
+                 Listen 127.0.0.1:{port}\nServerName 127.0.0.1\nErrorLog {dir}/error.log\n\
+                 Mutex file:{dir}\n{modules}\
+                 <Location /svn>\n  DAV svn\n  SVNParentPath {root}\n  AuthType Basic\n\
+                 AuthName \"srcimport test\"\n  AuthUserFile {passwd}\n  Require valid-user\n\
+                 </Location>\n",
+                dir = dir.display(),
+                root = root.display(),
+                passwd = passwd.display(),
+            );
+            let config_file = dir.join("httpd.conf");
+            std::fs::write(&config_file, config).unwrap();
+            let child = Command::new(APACHE)
+                .arg("-X")
+                .arg("-f")
+                .arg(&config_file)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start apache2");
+            let mut server = Apache {
+                child,
+                port,
+                _config: config_dir,
+            };
+            if wait_until_listening(&mut server.child, port) {
+                return Some(server);
+            }
+        }
+        panic!("apache2 did not start on any port");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/svn/repo", self.port)
+    }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls until a server accepts connections on `port`; false if it exited (port taken).
+fn wait_until_listening(child: &mut Child, port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        // A readiness poll, not a timing assumption: retried until the port answers.
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the server did not listen on port {port} within 20 s");
 }

@@ -79,13 +79,18 @@ impl SvnFailure {
     }
 
     pub(super) fn is_not_found(&self) -> bool {
-        self.has(&[
-            ffi::SVN_ERR_RA_LOCAL_REPOS_NOT_FOUND,
-            ffi::SVN_ERR_RA_LOCAL_REPOS_OPEN_FAILED,
-            ffi::SVN_ERR_RA_SVN_REPOS_NOT_FOUND,
-            ffi::SVN_ERR_RA_DAV_PATH_NOT_FOUND,
-            ffi::SVN_ERR_RA_ILLEGAL_URL,
-        ])
+        // mod_dav_svn answers a missing repository with ENOENT (APR error 2) under
+        // "Unable to connect to a repository".
+        let missing_over_dav = self.has(&[ffi::SVN_ERR_RA_CANNOT_CREATE_SESSION])
+            && self.codes.contains(&libc::ENOENT);
+        missing_over_dav
+            || self.has(&[
+                ffi::SVN_ERR_RA_LOCAL_REPOS_NOT_FOUND,
+                ffi::SVN_ERR_RA_LOCAL_REPOS_OPEN_FAILED,
+                ffi::SVN_ERR_RA_SVN_REPOS_NOT_FOUND,
+                ffi::SVN_ERR_RA_DAV_PATH_NOT_FOUND,
+                ffi::SVN_ERR_RA_ILLEGAL_URL,
+            ])
     }
 
     /// The [`SourceError`] for this failure of `operation` on `url`.
