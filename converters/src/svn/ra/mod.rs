@@ -21,6 +21,7 @@ mod editor;
 mod error;
 mod ffi;
 mod history;
+mod nodes;
 mod pool;
 mod props;
 mod session;

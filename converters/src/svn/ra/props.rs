@@ -70,3 +70,16 @@ pub(super) unsafe fn hash_to_properties(
     properties.sort();
     properties
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_dropped;
+
+    #[test]
+    fn entry_and_wc_props_are_dropped() {
+        assert!(is_dropped(b"svn:entry:committed-rev"));
+        assert!(is_dropped(b"svn:wc:ra_dav:version-url"));
+        assert!(!is_dropped(b"svn:executable"));
+        assert!(!is_dropped(b"user:svn:entry"));
+    }
+}
