@@ -25,6 +25,7 @@ fn read(url: &str, credentials: Option<&Credentials>) -> Result<ModelSink, Histo
 
 fn svnrdump_model() -> ModelSink {
     let output = Command::new("svnrdump")
+        .env("LC_ALL", "C.UTF-8")
         .args(["dump", "-q", &file_url()])
         .output()
         .expect("run svnrdump");
@@ -80,6 +81,10 @@ fn file_url_history_matches_svn_cat_and_svn_log() {
 
     assert_eq!(ours.tree.files, svn_cat_all(&file_url()), "texts at HEAD");
     assert!(ours.delta_texts >= 10, "only {} deltas", ours.delta_texts);
+    assert_eq!(
+        ours.tree.files["tags/v1/copy of é%20.txt"],
+        b"spaces and accents\n"
+    );
     assert!(
         ours.tree.files["trunk/big.txt"].len() > 4 << 20,
         "big enough to spool"
@@ -168,6 +173,12 @@ fn session_metadata_and_listings() {
         ]
     );
     let trunk = session.list_dir("trunk", 1).unwrap();
+    assert_eq!(
+        session
+            .check_path("trunk/copy of é%20.txt", YOUNGEST)
+            .unwrap(),
+        Some(NodeKind::File)
+    );
     assert_eq!(
         trunk,
         vec![

@@ -19,6 +19,7 @@ use srcimport_converters::svn::events::{
 /// Runs a svn CLI tool (never touching `~/.subversion`) and returns its stdout.
 pub fn run(tool: &str, args: &[&str]) -> Vec<u8> {
     let mut command = Command::new(tool);
+    command.env("LC_ALL", "C.UTF-8");
     if tool == "svn" {
         command.arg("--config-dir").arg(work_dir().join("config"));
         command.arg("--non-interactive");
@@ -338,10 +339,21 @@ pub fn svn_cat_all(url: &str) -> BTreeMap<String, Vec<u8>> {
         .lines()
         .filter(|line| !line.ends_with('/'))
         .map(|path| {
-            (
-                path.to_owned(),
-                run("svn", &["cat", &format!("{url}/{path}")]),
-            )
+            let text = run("svn", &["cat", &format!("{url}/{}", uri_encode(path))]);
+            (path.to_owned(), text)
+        })
+        .collect()
+}
+
+/// Escapes a repository path for a URL (everything but unreserved characters and `/`).
+fn uri_encode(path: &str) -> String {
+    path.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
         })
         .collect()
 }

@@ -8,6 +8,7 @@ cd "$work"
 svnadmin create repo
 url="file://$(pwd)/repo"
 export SVN_EDITOR=false
+export LC_ALL=C.UTF-8
 svn checkout -q --config-dir "$work/config" "$url" wc
 cd wc
 ci() { svn commit -q --config-dir "$work/config" --username "$1" -m "$2"; }
@@ -36,7 +37,9 @@ svn copy -q trunk/hello.txt trunk/hello-copy.txt
 echo "copied and changed" >> trunk/hello-copy.txt
 svn rm -q trunk/src/main.rs
 awk 'BEGIN { for (i = 0; i < 20000; i++) printf "%c", (i * 7919 + int(i / 251) + (i > 9000 ? 1 : 0)) % 256 }' > trunk/blob.bin
-ci carol "r4: copy with edit, delete, binary change"
+printf 'spaces and accents\n' > "trunk/with space é.txt"
+svn add -q "trunk/with space é.txt"
+ci carol "r4: copy with edit, delete, binary change, a name with a space and an accent"
 # r5: replace a file by a copy of another path
 svn rm -q trunk/hello.txt
 svn copy -q branches/feature/src/main.rs trunk/hello.txt
@@ -46,6 +49,7 @@ up
 svn rm -q branches/feature/src
 svn copy -q trunk/src branches/feature/src
 svn propdel -q svn:executable trunk/src/run.sh
+svn copy -q "trunk/with space é.txt" "trunk/copy of é%20.txt"
 seq 1 700000 > trunk/big.txt
 svn add -q trunk/big.txt
 ci bob "r6: replace a directory, drop svn:executable, big file"
