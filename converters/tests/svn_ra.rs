@@ -26,7 +26,9 @@ fn read(url: &str, credentials: Option<&Credentials>) -> Result<ModelSink, Histo
 fn svnrdump_model() -> ModelSink {
     let output = Command::new("svnrdump")
         .env("LC_ALL", "C.UTF-8")
-        .args(["dump", "-q", &file_url()])
+        .args(["dump", "-q", "--non-interactive", "--config-dir"])
+        .arg(repository().with_file_name("config"))
+        .arg(file_url())
         .output()
         .expect("run svnrdump");
     assert!(output.status.success(), "svnrdump failed");

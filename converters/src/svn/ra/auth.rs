@@ -1,5 +1,6 @@
-//! Non-interactive authentication: credentials come only from [`Credentials`], nothing is read
-//! from or written to `~/.subversion`, and a rejected password fails instead of retrying.
+//! Non-interactive authentication: our own auth providers hand out the given [`Credentials`]
+//! once (a rejected password fails instead of being retried), and nothing is read from or
+//! written to `~/.subversion` (no disk-cache or prompt providers, which look there).
 
 use std::ffi::{c_char, c_void, CString};
 use std::mem::size_of;
@@ -11,8 +12,8 @@ use super::ffi;
 use super::pool::Pool;
 use crate::Credentials;
 
-/// The username and password handed to libsvn's prompt providers; boxed and owned by the
-/// session, whose pool holds the providers pointing at it.
+/// The username and password the providers hand out; boxed and owned by the session, whose
+/// pool holds the providers pointing at it.
 pub(super) struct AuthData {
     username: CString,
     password: CString,
@@ -29,8 +30,8 @@ impl AuthData {
 }
 
 /// Builds the auth baton in `pool`: a simple (username/password) provider when credentials
-/// are given, a username provider, and the parameters that keep libsvn non-interactive and
-/// away from the disk cache.
+/// are given, a username provider (which gives nothing without credentials), and the
+/// parameters that keep libsvn non-interactive and away from the disk cache.
 ///
 /// # Safety
 /// `data` (when given) must outlive `pool`.
@@ -41,8 +42,9 @@ pub(super) unsafe fn open_auth_baton(
     let baton = data.map_or(ptr::null_mut(), |data| {
         ptr::from_ref(data).cast_mut().cast::<c_void>()
     });
-    // SAFETY: every pointer handed to libsvn lives in `pool` or (for `baton`) outlives it,
-    // and the parameter names and values are static strings (libsvn keeps the pointers).
+    // SAFETY: every pointer handed to libsvn lives in `pool` or (for `baton`) outlives it;
+    // the credential kinds, parameter names and values are static strings (libsvn keeps the
+    // pointers).
     unsafe {
         let providers = ffi::apr_array_make(
             pool.as_ptr(),
@@ -50,26 +52,11 @@ pub(super) unsafe fn open_auth_baton(
             size_of::<*mut ffi::svn_auth_provider_object_t>() as i32,
         );
         if data.is_some() {
-            let mut provider: *mut ffi::svn_auth_provider_object_t = ptr::null_mut();
-            // Retry limit 0: a rejected password is not asked for again.
-            ffi::svn_auth_get_simple_prompt_provider(
-                &mut provider,
-                Some(simple_prompt),
-                baton,
-                0,
-                pool.as_ptr(),
-            );
+            let provider = new_provider(pool, c"svn.simple", Some(simple_first), baton);
             *ffi::apr_array_push(providers).cast::<*mut ffi::svn_auth_provider_object_t>() =
                 provider;
         }
-        let mut provider: *mut ffi::svn_auth_provider_object_t = ptr::null_mut();
-        ffi::svn_auth_get_username_prompt_provider(
-            &mut provider,
-            Some(username_prompt),
-            baton,
-            0,
-            pool.as_ptr(),
-        );
+        let provider = new_provider(pool, c"svn.username", Some(username_first), baton);
         *ffi::apr_array_push(providers).cast::<*mut ffi::svn_auth_provider_object_t>() = provider;
 
         let mut auth_baton: *mut ffi::svn_auth_baton_t = ptr::null_mut();
@@ -86,6 +73,46 @@ pub(super) unsafe fn open_auth_baton(
     }
 }
 
+type FirstCredentials = unsafe extern "C" fn(
+    *mut *mut c_void,
+    *mut *mut c_void,
+    *mut c_void,
+    *mut ffi::apr_hash_t,
+    *const c_char,
+    *mut ffi::apr_pool_t,
+) -> *mut ffi::svn_error_t;
+
+/// A provider object (and its vtable) in `pool` for credentials of `kind`.
+///
+/// # Safety
+/// `pool` is live; `baton` is null or an `AuthData` outliving `pool`.
+unsafe fn new_provider(
+    pool: &Pool<'_>,
+    kind: &'static std::ffi::CStr,
+    first: Option<FirstCredentials>,
+    baton: *mut c_void,
+) -> *mut ffi::svn_auth_provider_object_t {
+    // SAFETY: apr_palloc returns pool memory aligned for any type; both structs are plain
+    // C data, fully written before libsvn sees them.
+    unsafe {
+        let vtable = ffi::apr_palloc(pool.as_ptr(), size_of::<ffi::svn_auth_provider_t>())
+            .cast::<ffi::svn_auth_provider_t>();
+        vtable.write(ffi::svn_auth_provider_t {
+            cred_kind: kind.as_ptr(),
+            first_credentials: first,
+            next_credentials: Some(no_more_credentials),
+            save_credentials: Some(never_save),
+        });
+        let object = ffi::apr_palloc(pool.as_ptr(), size_of::<ffi::svn_auth_provider_object_t>())
+            .cast::<ffi::svn_auth_provider_object_t>();
+        object.write(ffi::svn_auth_provider_object_t {
+            vtable,
+            provider_baton: baton,
+        });
+        object
+    }
+}
+
 /// Copies `value` into `pool`.
 ///
 /// # Safety
@@ -95,25 +122,34 @@ unsafe fn pool_string(pool: *mut ffi::apr_pool_t, value: &CString) -> *const c_c
     unsafe { ffi::apr_pstrdup(pool, value.as_ptr()) }
 }
 
-/// The simple prompt: hands out the configured username and password once.
-unsafe extern "C" fn simple_prompt(
-    cred: *mut *mut ffi::svn_auth_cred_simple_t,
-    baton: *mut c_void,
+/// Runs a provider body without letting a panic unwind into libsvn.
+fn guarded(body: impl FnOnce()) -> *mut ffi::svn_error_t {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(()) => ptr::null_mut(),
+        Err(_) => new_error(ffi::SVN_ERR_AUTHN_FAILED, c"credential provider panicked"),
+    }
+}
+
+/// The simple provider's first (and only) credentials: the configured username and password.
+unsafe extern "C" fn simple_first(
+    credentials: *mut *mut c_void,
+    iter_baton: *mut *mut c_void,
+    provider_baton: *mut c_void,
+    _parameters: *mut ffi::apr_hash_t,
     _realm: *const c_char,
-    _username: *const c_char,
-    _may_save: ffi::svn_boolean_t,
     pool: *mut ffi::apr_pool_t,
 ) -> *mut ffi::svn_error_t {
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        if baton.is_null() {
-            // SAFETY: libsvn passes a valid out pointer.
-            unsafe { *cred = ptr::null_mut() };
-            return;
-        }
-        // SAFETY: the baton is the session's `AuthData`, alive as long as the session pool;
-        // the credential is allocated in (and owned by) `pool` as libsvn expects.
+    guarded(|| {
+        // SAFETY: libsvn passes valid out pointers and a live pool; the baton is null or the
+        // session's `AuthData`, alive as long as the session pool; the credentials are
+        // allocated in `pool` as libsvn expects.
         unsafe {
-            let data = &*baton.cast::<AuthData>();
+            *iter_baton = ptr::null_mut();
+            *credentials = ptr::null_mut();
+            if provider_baton.is_null() {
+                return;
+            }
+            let data = &*provider_baton.cast::<AuthData>();
             let out = ffi::apr_palloc(pool, size_of::<ffi::svn_auth_cred_simple_t>())
                 .cast::<ffi::svn_auth_cred_simple_t>();
             out.write(ffi::svn_auth_cred_simple_t {
@@ -121,43 +157,62 @@ unsafe extern "C" fn simple_prompt(
                 password: pool_string(pool, &data.password),
                 may_save: 0,
             });
-            *cred = out;
+            *credentials = out.cast();
         }
-    }));
-    match result {
-        Ok(()) => ptr::null_mut(),
-        Err(_) => new_error(ffi::SVN_ERR_AUTHN_FAILED, c"credential callback panicked"),
-    }
+    })
 }
 
-/// The username prompt: the configured username, or none.
-unsafe extern "C" fn username_prompt(
-    cred: *mut *mut ffi::svn_auth_cred_username_t,
-    baton: *mut c_void,
+/// The username provider's only credentials: the configured username, or none.
+unsafe extern "C" fn username_first(
+    credentials: *mut *mut c_void,
+    iter_baton: *mut *mut c_void,
+    provider_baton: *mut c_void,
+    _parameters: *mut ffi::apr_hash_t,
     _realm: *const c_char,
-    _may_save: ffi::svn_boolean_t,
     pool: *mut ffi::apr_pool_t,
 ) -> *mut ffi::svn_error_t {
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        if baton.is_null() {
-            // SAFETY: libsvn passes a valid out pointer.
-            unsafe { *cred = ptr::null_mut() };
-            return;
-        }
-        // SAFETY: as in `simple_prompt`.
+    guarded(|| {
+        // SAFETY: as in `simple_first`.
         unsafe {
-            let data = &*baton.cast::<AuthData>();
+            *iter_baton = ptr::null_mut();
+            *credentials = ptr::null_mut();
+            if provider_baton.is_null() {
+                return;
+            }
+            let data = &*provider_baton.cast::<AuthData>();
             let out = ffi::apr_palloc(pool, size_of::<ffi::svn_auth_cred_username_t>())
                 .cast::<ffi::svn_auth_cred_username_t>();
             out.write(ffi::svn_auth_cred_username_t {
                 username: pool_string(pool, &data.username),
                 may_save: 0,
             });
-            *cred = out;
+            *credentials = out.cast();
         }
-    }));
-    match result {
-        Ok(()) => ptr::null_mut(),
-        Err(_) => new_error(ffi::SVN_ERR_AUTHN_FAILED, c"credential callback panicked"),
-    }
+    })
+}
+
+/// After a rejection there is nothing else to try: the attempt fails instead of looping.
+unsafe extern "C" fn no_more_credentials(
+    credentials: *mut *mut c_void,
+    _iter_baton: *mut c_void,
+    _provider_baton: *mut c_void,
+    _parameters: *mut ffi::apr_hash_t,
+    _realm: *const c_char,
+    _pool: *mut ffi::apr_pool_t,
+) -> *mut ffi::svn_error_t {
+    // SAFETY: libsvn passes a valid out pointer.
+    guarded(|| unsafe { *credentials = ptr::null_mut() })
+}
+
+/// Credentials are never stored.
+unsafe extern "C" fn never_save(
+    saved: *mut ffi::svn_boolean_t,
+    _credentials: *mut c_void,
+    _provider_baton: *mut c_void,
+    _parameters: *mut ffi::apr_hash_t,
+    _realm: *const c_char,
+    _pool: *mut ffi::apr_pool_t,
+) -> *mut ffi::svn_error_t {
+    // SAFETY: libsvn passes a valid out pointer.
+    guarded(|| unsafe { *saved = 0 })
 }
