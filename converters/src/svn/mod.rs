@@ -1,5 +1,5 @@
-//! Subversion sources: the dump-file reader, the event model both readers produce, and the
-//! converter from events to a `git fast-import` stream.
+//! Subversion sources: the dump-file reader, the libsvn RA reader, the event model both
+//! produce, and the converter from events to a `git fast-import` stream.
 
 pub mod convert;
 pub mod dump;
@@ -7,3 +7,4 @@ pub mod dump_events;
 pub mod events;
 pub mod layout_detect;
 pub mod probe;
+pub mod ra;
