@@ -58,8 +58,14 @@ pub fn detect(
     if std::path::Path::new(local).join(".hg").is_dir() {
         return Ok(Detection::Found(Vcs::Mercurial));
     }
-    if svn::probe::probe(url, policy)? {
+    if svn::probe::is_local_source(url, policy)? {
         return Ok(Detection::Found(Vcs::Subversion));
+    }
+    if url.starts_with("svn://") {
+        return match svn::probe::is_server(url, credentials, cancel)? {
+            true => Ok(Detection::Found(Vcs::Subversion)),
+            false => Err(nothing_found(url)),
+        };
     }
     match git::probe(url, credentials, policy, cancel) {
         Ok(_) => return Ok(Detection::Found(Vcs::Git)),
@@ -67,12 +73,22 @@ pub fn detect(
         Err(other) => return Err(other),
     }
     match hg::transport::probe(url, &std::env::temp_dir(), credentials, policy, cancel) {
-        Ok(()) => Ok(Detection::Found(Vcs::Mercurial)),
-        Err(SourceError::NotFound { .. }) => Err(SourceError::NotFound {
-            url: url.to_owned(),
-            reason: "no supported version control system answered at this URL".into(),
-        }),
-        Err(other) => Err(other),
+        Ok(()) => return Ok(Detection::Found(Vcs::Mercurial)),
+        Err(SourceError::NotFound { .. }) => {}
+        Err(other) => return Err(other),
+    }
+    // Subversion over HTTP (mod_dav_svn) answers neither Git nor Mercurial.
+    let is_http = url.starts_with("http://") || url.starts_with("https://");
+    if is_http && svn::probe::is_server(url, credentials, cancel)? {
+        return Ok(Detection::Found(Vcs::Subversion));
+    }
+    Err(nothing_found(url))
+}
+
+fn nothing_found(url: &str) -> SourceError {
+    SourceError::NotFound {
+        url: url.to_owned(),
+        reason: "no supported version control system answered at this URL".into(),
     }
 }
 

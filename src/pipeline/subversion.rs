@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
+use srcimport_converters::svn::ra::{self, RaSession};
 use srcimport_converters::svn::{dump_events, layout_detect};
 use srcimport_converters::{ProjectChoice, SourceError, Vcs};
 
@@ -40,20 +41,30 @@ impl Run<'_> {
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
     ) -> Result<Transferred, PipelineError> {
-        if !is_dump(&import.vcs_url) || self.env.url_policy.check_shape(&import.vcs_url)?.is_some()
-        {
-            return Err(PipelineError::Unsupported(
-                srcimport_converters::Vcs::Subversion,
-            ));
-        }
-        let dump = local_dump(&import.vcs_url);
-        let outline = dump_events::outline(BufReader::new(open(&dump)?))
-            .map_err(|e| PipelineError::Subversion(e.into()))?;
-        let uuid = outline
-            .uuid
-            .clone()
-            .unwrap_or_else(|| "unknown-uuid".into());
-        let Some(layout) = self.svn_layout(import, &outline.top_dirs)? else {
+        let url = import.vcs_url.as_str();
+        let credentials = import.credentials.as_ref();
+        let local = self.env.url_policy.check(url)?.is_none();
+        // libsvn takes local repositories as file:// URLs.
+        let ra_url = match local && !url.starts_with("file://") {
+            true => format!("file://{url}"),
+            false => url.to_owned(),
+        };
+        let (uuid, youngest, top_dirs, dump) = if is_dump(url) {
+            if !local {
+                return Err(PipelineError::Unsupported(Vcs::Subversion));
+            }
+            let dump = local_dump(url);
+            let outline = dump_events::outline(BufReader::new(open(&dump)?))
+                .map_err(|e| PipelineError::Subversion(e.into()))?;
+            let uuid = outline.uuid.unwrap_or_else(|| "unknown-uuid".into());
+            (uuid, outline.youngest, outline.top_dirs, Some(dump))
+        } else {
+            let session = RaSession::open(&ra_url, credentials, &self.cancel)?;
+            let youngest = session.latest_revision()?;
+            let top_dirs = layout_detect::top_dirs(&session, youngest)?;
+            (session.uuid(), youngest, top_dirs, None)
+        };
+        let Some(layout) = self.svn_layout(import, &top_dirs)? else {
             return Err(StoreError::Conflict {
                 actual: "detection_found_multiple",
                 wanted: "a project choice".into(),
@@ -61,13 +72,21 @@ impl Run<'_> {
             .into());
         };
         let options = self.svn_options(layout, uuid.clone());
-        let youngest = outline.youngest.max(1);
         let summary = git::fast_import::import_subversion(
             &self.repo_path,
             options,
             &self.cancel,
-            |revision| progress.fraction(revision, youngest),
-            |converter| dump_events::replay(BufReader::new(open(&dump)?), converter),
+            |revision| progress.fraction(revision, youngest.max(1)),
+            |converter| match &dump {
+                Some(dump) => dump_events::replay(BufReader::new(open(dump)?), converter),
+                None => {
+                    ra::read_history(&ra_url, credentials, 0, youngest, converter, &self.cancel)
+                        .map_err(|error| match error {
+                            ra::HistoryError::Source(source) => ConvertError::Source(source),
+                            ra::HistoryError::Sink(error) => error,
+                        })
+                }
+            },
         )?;
         let _ = std::fs::remove_dir_all(self.repo_path.join(SPOOL_DIR));
         Ok(transferred(summary, &uuid))

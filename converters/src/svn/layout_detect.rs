@@ -4,6 +4,12 @@
 use std::collections::BTreeSet;
 
 use super::convert::layout::Layout;
+use super::dump::NodeKind;
+use super::ra::RaSession;
+use crate::SourceError;
+
+/// At most this many top-level directories are looked into for a `trunk`.
+const PROJECTS_LOOKED_AT: usize = 500;
 
 /// What the directories say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +35,30 @@ pub fn from_top_dirs(dirs: &BTreeSet<String>) -> Detected {
         1 => Detected::One(Layout::standard(&projects[0])),
         _ => Detected::Projects(projects),
     }
+}
+
+/// The directories of depth one, and the `trunk`s of depth two, at `revision`: what
+/// [`from_top_dirs`] needs, read from a live repository.
+pub fn top_dirs(session: &RaSession, revision: u64) -> Result<BTreeSet<String>, SourceError> {
+    let top: Vec<String> = session
+        .list_dir("", revision)?
+        .into_iter()
+        .filter(|(_, kind)| *kind == NodeKind::Dir)
+        .map(|(name, _)| name)
+        .collect();
+    let mut dirs: BTreeSet<String> = top.iter().cloned().collect();
+    if dirs.contains("trunk") {
+        return Ok(dirs);
+    }
+    for name in top.iter().take(PROJECTS_LOOKED_AT) {
+        let has_trunk = session
+            .check_path(&format!("{name}/trunk"), revision)?
+            .is_some_and(|kind| kind == NodeKind::Dir);
+        if has_trunk {
+            dirs.insert(format!("{name}/trunk"));
+        }
+    }
+    Ok(dirs)
 }
 
 #[cfg(test)]

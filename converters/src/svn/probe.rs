@@ -1,30 +1,36 @@
-//! Recognising Subversion sources: dump files, local repositories and `svn://` servers.
+//! Recognising Subversion sources: dump files and local repositories by their shape, and
+//! servers (`svn://`, `http(s)://` with mod_dav_svn) by opening an RA session.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
 use std::path::Path;
-use std::time::Duration;
 
+use super::ra::RaSession;
 use crate::url_policy::UrlPolicy;
-use crate::SourceError;
+use crate::{Cancel, Credentials, SourceError};
 
 const DUMP_MAGIC: &[u8] = b"SVN-fs-dump-format-version:";
-const GREETING_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Whether `url` is a Subversion source this build can recognise without libsvn.
-pub fn probe(url: &str, policy: &UrlPolicy) -> Result<bool, SourceError> {
-    if let Some(rest) = url.strip_prefix("svn://") {
-        let Some(pinned) = policy.check(url)? else {
-            return Ok(false);
-        };
-        let host_port = rest.split('/').next().unwrap_or(rest);
-        return svn_greeting(host_port, SocketAddr::new(pinned.ip, pinned.port));
-    }
+/// Whether `url` is a local dump file or repository (where local paths are allowed).
+pub fn is_local_source(url: &str, policy: &UrlPolicy) -> Result<bool, SourceError> {
     if policy.check_shape(url)?.is_some() {
         return Ok(false);
     }
     let local = Path::new(url.strip_prefix("file://").unwrap_or(url));
     Ok(is_dump_file(local) || is_repository(local))
+}
+
+/// Whether a Subversion server answers at `url`. Authentication failures are errors (the
+/// caller asks for credentials); anything else that is not Subversion is `false`.
+pub fn is_server(
+    url: &str,
+    credentials: Option<&Credentials>,
+    cancel: &Cancel,
+) -> Result<bool, SourceError> {
+    match RaSession::open(url, credentials, cancel) {
+        Ok(_) => Ok(true),
+        Err(error) if error.is_auth() || matches!(error, SourceError::Cancelled) => Err(error),
+        Err(_) => Ok(false),
+    }
 }
 
 /// A file that starts like a dump.
@@ -39,19 +45,4 @@ pub fn is_dump_file(path: &Path) -> bool {
 /// A directory laid out like an `svnadmin create` repository.
 pub fn is_repository(path: &Path) -> bool {
     path.join("format").is_file() && path.join("db").is_dir() && path.join("hooks").is_dir()
-}
-
-/// Connects and reads the svn protocol greeting: `( success ( MIN MAX ...`.
-fn svn_greeting(host_port: &str, address: SocketAddr) -> Result<bool, SourceError> {
-    let Ok(stream) = TcpStream::connect_timeout(&address, GREETING_TIMEOUT) else {
-        return Err(SourceError::NotFound {
-            url: format!("svn://{host_port}"),
-            reason: "nothing answers at this address".into(),
-        });
-    };
-    stream.set_read_timeout(Some(GREETING_TIMEOUT)).ok();
-    let mut first = Vec::new();
-    let _ = BufReader::new(stream.take(256)).read_until(b')', &mut first);
-    let text = String::from_utf8_lossy(&first);
-    Ok(text.trim_start().starts_with("( success ( "))
 }

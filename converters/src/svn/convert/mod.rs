@@ -165,6 +165,7 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     next_work_ref: u64,
     empty_blob: Option<u64>,
     notes: Vec<(u64, String)>,
+    /// The newest date of a revision that made a commit: the notes commits' date.
     last_time: i64,
     reported: HashSet<(String, String)>,
     report_counts: BTreeMap<String, usize>,
@@ -396,7 +397,6 @@ impl<W: Write, R: BufRead> RevisionSink for Converter<'_, W, R> {
     ) -> Result<(), ConvertError> {
         self.cancel.check()?;
         let info = RevisionInfo::from_properties(properties, &self.options.uuid);
-        self.last_time = self.last_time.max(info.time);
         self.current = Some(Current {
             number,
             info,

@@ -84,6 +84,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 life.commits.push((number, mark));
             }
             self.summary.commits += 1;
+            self.last_time = self.last_time.max(info.time);
             self.notes.push((
                 mark,
                 format!(
