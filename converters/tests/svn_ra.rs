@@ -397,10 +397,8 @@ fn readers_on_several_threads_at_once() {
 
 #[test]
 fn http_dav_with_passwords() {
-    let Some(server) = Apache::start() else {
-        eprintln!("SKIPPED: apache2 with mod_dav_svn (libapache2-mod-svn) is not installed");
-        return;
-    };
+    let server = Apache::start()
+        .expect("apache2 with mod_dav_svn: scripts/test installs apache2 and libapache2-mod-svn");
     let url = server.url();
     let right = credentials(PASSWORD);
     let ours = read(&url, Some(&right)).expect("read over http:// with the right password");

@@ -208,3 +208,120 @@ fn explicit_layout_fields_override_detection() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"][0]["field"], "svn_branches", "{body}");
 }
+
+/// `svnserve` on 127.0.0.1 with an OS-chosen port, anonymous access off, killed on drop.
+struct SvnServe {
+    url: String,
+    child: std::process::Child,
+}
+
+impl SvnServe {
+    fn start(repo: &Path, user: &str, password: &str) -> SvnServe {
+        std::fs::write(
+            repo.join("conf/svnserve.conf"),
+            "[general]\nanon-access = none\nauth-access = read\npassword-db = passwd\n",
+        )
+        .expect("svnserve.conf");
+        std::fs::write(
+            repo.join("conf/passwd"),
+            format!("[users]\n{user} = {password}\n"),
+        )
+        .expect("passwd");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = std::process::Command::new("svnserve")
+            .args(["-d", "--foreground", "--listen-host", "127.0.0.1"])
+            .args(["--listen-port", &port.to_string(), "-r"])
+            .arg(repo)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("svnserve starts (install subversion)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "svnserve never listened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        SvnServe {
+            url: format!("svn://127.0.0.1:{port}/"),
+            child,
+        }
+    }
+}
+
+impl Drop for SvnServe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Over svnserve with a password: detection asks for credentials, a PATCH supplies them,
+/// and the result is the same history the dump gives (and file:// too).
+#[test]
+fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let served = dir.path().join("served");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(built.join("repo"))
+        .arg(&served)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let svnserve = SvnServe::start(&served, "alice", "s3cret-pass");
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+
+    server.put_import("octo/served", &json!({"vcs_url": svnserve.url}));
+    let asked = server.wait_status("octo/served", "detection_needs_auth");
+    assert!(asked["vcs"].is_null(), "{asked}");
+    let wrong = json!({"vcs_username": "alice", "vcs_password": "wrong-pass"});
+    server.request(
+        "PATCH",
+        "/repos/octo/served/import",
+        Some(crate::support::TOKEN),
+        Some(&wrong.to_string()),
+    );
+    server.wait_status("octo/served", "detection_needs_auth");
+    let right = json!({"vcs_username": "alice", "vcs_password": "s3cret-pass"});
+    let (status, _) = server.request(
+        "PATCH",
+        "/repos/octo/served/import",
+        Some(crate::support::TOKEN),
+        Some(&right.to_string()),
+    );
+    assert_eq!(status, 200);
+    let done = server.wait_status("octo/served", "complete");
+    assert_eq!(done["vcs"], "subversion");
+
+    let file_url = format!("file://{}", built.join("repo").display());
+    server.put_import("octo/file", &json!({"vcs_url": file_url}));
+    server.wait_status("octo/file", "complete");
+    let dump = built.join("repo.dump");
+    server.put_import(
+        "octo/dump",
+        &json!({"vcs_url": dump.to_str().expect("utf-8")}),
+    );
+    server.wait_status("octo/dump", "complete");
+
+    let refs = |repo: &str| {
+        let clone = dir.path().join(repo.replace('/', "-"));
+        assert!(try_clone(&server.authed_git_url(repo), &clone));
+        git(&clone, &["ls-remote", &server.authed_git_url(repo)])
+    };
+    let from_dump = refs("octo/dump");
+    assert!(from_dump.contains("refs/heads/main"));
+    assert_eq!(refs("octo/served"), from_dump);
+    assert_eq!(refs("octo/file"), from_dump);
+    let log = server.log();
+    assert!(
+        !log.contains("s3cret-pass") && !log.contains("wrong-pass"),
+        "{log}"
+    );
+}
