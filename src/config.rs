@@ -48,6 +48,9 @@ pub struct ServeConfig {
     /// The Git branch that Mercurial's `default` branch becomes.
     #[arg(long, env = "SRCIMPORT_HG_DEFAULT_BRANCH", default_value = "main")]
     pub hg_default_branch: String,
+    /// The Git branch that Subversion's trunk becomes.
+    #[arg(long, env = "SRCIMPORT_SVN_TRUNK_BRANCH", default_value = "main")]
+    pub svn_trunk_branch: String,
     /// File with one API token per line: `TOKEN LOGIN [OWNER,OWNER|*]`.
     /// Defaults to `DATA_DIR/tokens`; created with a fresh admin token on first start.
     #[arg(long, env = "SRCIMPORT_TOKENS_FILE")]

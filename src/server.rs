@@ -76,6 +76,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             forbidden_local_roots: vec![data.clone()],
         },
         hg_default_branch: config.hg_default_branch.clone(),
+        svn_trunk_branch: config.svn_trunk_branch.clone(),
         hold_stage,
     };
     let scheduler = Scheduler::start(env, config.workers)?;

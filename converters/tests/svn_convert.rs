@@ -78,7 +78,6 @@ fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
         work_ref_prefix: "refs/work/".into(),
         notes_ref: "refs/notes/svn".into(),
         empty_dirs: true,
-        spool_dir: work.join("spool"),
     };
     let cancel = Cancel::new();
     let session = FastImport::new(&mut commands, &mut answers);

@@ -11,7 +11,7 @@ use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, authors, repos, wire, SharedState};
 use crate::git;
-use crate::store::{LfsChoice, NewImport, RepoRecord, Stage, SvnLayout};
+use crate::store::{LfsChoice, NewImport, RepoRecord, Stage, SvnOptions};
 
 /// Loads the repository and its import, answering 404 for either missing.
 fn import_of(
@@ -37,14 +37,15 @@ pub fn import_json(
     )))
 }
 
-/// The Subversion layout extension fields over `base`: `svn_project`, `svn_trunk`,
-/// `svn_branches`, `svn_tags`. GitHub's clients ignore unknown fields, so they are safe.
-fn svn_layout(fields: &Fields<'_>, base: SvnLayout) -> Result<SvnLayout, ApiError> {
-    Ok(SvnLayout {
+/// The Subversion extension fields over `base`: `svn_project`, `svn_trunk`, `svn_branches`,
+/// `svn_tags`, `svn_empty_dirs`. GitHub's clients ignore unknown fields, so they are safe.
+fn svn_options(fields: &Fields<'_>, base: SvnOptions) -> Result<SvnOptions, ApiError> {
+    Ok(SvnOptions {
         project: fields.string("svn_project")?.or(base.project),
         trunk: fields.string("svn_trunk")?.or(base.trunk),
         branches: fields.string_list("svn_branches")?.or(base.branches),
         tags: fields.string_list("svn_tags")?.or(base.tags),
+        empty_dirs: fields.boolean("svn_empty_dirs")?.or(base.empty_dirs),
     })
 }
 
@@ -90,7 +91,7 @@ pub async fn start(
             .positive_integer("lfs_threshold")?
             .unwrap_or(state.default_large_file_threshold),
         credentials: credentials(&fields)?,
-        svn_layout: svn_layout(&fields, SvnLayout::default())?,
+        svn_options: svn_options(&fields, SvnOptions::default())?,
         vcs_url,
     };
     state
@@ -151,7 +152,7 @@ pub async fn update(
     let vcs = fields.choice("vcs", Vcs::parse)?;
     let tfvc_project = fields.string("tfvc_project")?;
     let use_lfs = fields.choice("use_lfs", LfsChoice::parse)?;
-    let mut layout = svn_layout(&fields, before.svn_layout.clone())?;
+    let mut layout = svn_options(&fields, before.svn_options.clone())?;
     let is_svn = vcs.or(before.vcs) == Some(Vcs::Subversion);
     if let Some(project) = fields
         .string("human_name")?
@@ -160,7 +161,7 @@ pub async fn update(
     {
         layout.project = Some(project);
     }
-    let layout_changed = layout != before.svn_layout;
+    let layout_changed = layout != before.svn_options;
     let choosing = vcs.is_some() || tfvc_project.is_some() || layout_changed;
     if let Some(choice) = use_lfs {
         state.store.set_lfs_choice(repo.id, choice)?;
@@ -184,7 +185,7 @@ pub async fn update(
         state.store.set_project(repo.id, vcs, tfvc_project)?;
     }
     if layout_changed {
-        state.store.set_svn_layout(repo.id, &layout)?;
+        state.store.set_svn_options(repo.id, &layout)?;
     }
     if import.status.is_failure() {
         let stage = match (choosing, import.failed_step) {

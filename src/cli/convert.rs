@@ -14,7 +14,7 @@ use super::{CliError, SourceArgs};
 use crate::api::wire;
 use crate::authors_file::{self, AuthorsFormat};
 use crate::git::publish;
-use crate::store::{LfsChoice, NewImport, Stage, SvnLayout};
+use crate::store::{LfsChoice, NewImport, Stage, SvnOptions};
 
 #[derive(Args, Clone, Debug)]
 pub struct ConvertArgs {
@@ -55,6 +55,9 @@ pub struct ConvertArgs {
     /// Subversion: where tags live, repeatable, as for --branches.
     #[arg(long = "tags", help_heading = "Subversion layout")]
     pub tags: Vec<String>,
+    /// Subversion: leave empty directories out instead of keeping them with a `.gitkeep`.
+    #[arg(long, help_heading = "Subversion layout")]
+    pub no_empty_dirs: bool,
     /// Detect, read and report, writing nothing at DEST.
     #[arg(long)]
     pub dry_run: bool,
@@ -85,11 +88,12 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
             .unwrap_or(LfsChoice::OptOut),
         credentials: args.source.credentials()?,
         large_file_threshold: args.lfs_threshold,
-        svn_layout: SvnLayout {
+        svn_options: SvnOptions {
             project: args.project.clone(),
             trunk: args.trunk.clone(),
             branches: (!args.branches.is_empty()).then(|| args.branches.clone()),
             tags: (!args.tags.is_empty()).then(|| args.tags.clone()),
+            empty_dirs: args.no_empty_dirs.then_some(false),
         },
     })?;
     if let Some((format, text)) = &authors {
@@ -357,7 +361,7 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
         use_lfs: LfsChoice::OptOut,
         credentials: args.source.credentials()?,
         large_file_threshold: i64::MAX,
-        svn_layout: SvnLayout::default(),
+        svn_options: SvnOptions::default(),
     })?;
     session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
     let counts =

@@ -49,6 +49,7 @@ impl Session {
                 forbidden_local_roots: vec![dir.0.clone()],
             },
             hg_default_branch: "main".to_owned(),
+            svn_trunk_branch: "main".to_owned(),
             hold_stage: None,
         };
         let repo_path = crate::jobs::repo_path(&env, &repo);
@@ -98,9 +99,19 @@ impl Session {
         };
         match import.status {
             Status::AuthFailed | Status::DetectionNeedsAuth => Err(CliError::Auth(message())),
-            Status::Error | Status::DetectionFoundNothing | Status::DetectionFoundMultiple => {
-                Err(CliError::Source(message()))
+            Status::DetectionFoundMultiple => {
+                let url = srcimport_converters::url_policy::redact(&import.vcs_url);
+                let choices: Vec<&str> = import
+                    .project_choices
+                    .iter()
+                    .map(|c| c.human_name.as_str())
+                    .collect();
+                Err(CliError::Source(format!(
+                    "{url}: holds several projects, pick one with --project: {}",
+                    choices.join(", ")
+                )))
             }
+            Status::Error | Status::DetectionFoundNothing => Err(CliError::Source(message())),
             _ => Ok(import),
         }
     }

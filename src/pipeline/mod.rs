@@ -76,6 +76,8 @@ pub struct Environment {
     pub url_policy: UrlPolicy,
     /// The Git branch name of Mercurial's `default` branch.
     pub hg_default_branch: String,
+    /// The Git branch name of Subversion's trunk.
+    pub svn_trunk_branch: String,
     /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.
     pub hold_stage: Option<Stage>,
 }

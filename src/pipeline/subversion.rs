@@ -16,12 +16,6 @@ use super::{PipelineError, Run, Transferred};
 use crate::git;
 use crate::store::{ImportRecord, ReportEntry, StoreError};
 
-/// Inside a hosted repository: scratch space for spooled texts.
-const SPOOL_DIR: &str = "srcimport-svn-spool";
-
-/// The Git name of trunk.
-pub const TRUNK_BRANCH: &str = "main";
-
 /// Whether a source URL names a dump file rather than a repository.
 pub fn is_dump(url: &str) -> bool {
     let path = url.split(['?', '#']).next().unwrap_or(url);
@@ -64,14 +58,14 @@ impl Run<'_> {
             let top_dirs = layout_detect::top_dirs(&session, youngest)?;
             (session.uuid(), youngest, top_dirs, None)
         };
-        let Some(layout) = self.svn_layout(import, &top_dirs)? else {
+        let Some(layout) = self.svn_options(import, &top_dirs)? else {
             return Err(StoreError::Conflict {
                 actual: "detection_found_multiple",
                 wanted: "a project choice".into(),
             }
             .into());
         };
-        let options = self.svn_options(layout, uuid.clone());
+        let options = self.svn_convert_options(layout, uuid.clone(), import);
         let summary = git::fast_import::import_subversion(
             &self.repo_path,
             options,
@@ -88,18 +82,17 @@ impl Run<'_> {
                 }
             },
         )?;
-        let _ = std::fs::remove_dir_all(self.repo_path.join(SPOOL_DIR));
         Ok(transferred(summary, &uuid))
     }
 
     /// The layout: explicit fields first, then detection. `None` when the repository holds
     /// several projects and none was chosen (the choices are then offered).
-    fn svn_layout(
+    fn svn_options(
         &self,
         import: &ImportRecord,
         top_dirs: &std::collections::BTreeSet<String>,
     ) -> Result<Option<Layout>, PipelineError> {
-        let fields = &import.svn_layout;
+        let fields = &import.svn_options;
         let detected = match &fields.project {
             Some(project) => layout_detect::Detected::One(Layout::standard(project)),
             None => layout_detect::from_top_dirs(top_dirs),
@@ -131,17 +124,21 @@ impl Run<'_> {
         Ok(Some(layout))
     }
 
-    fn svn_options(&self, layout: Layout, uuid: String) -> ConvertOptions {
+    fn svn_convert_options(
+        &self,
+        layout: Layout,
+        uuid: String,
+        import: &ImportRecord,
+    ) -> ConvertOptions {
         let (ref_prefix, work_ref_prefix, notes_ref) = git::fast_import::subversion_refs();
         ConvertOptions {
             layout,
             uuid,
-            trunk_branch: TRUNK_BRANCH.into(),
+            trunk_branch: self.env.svn_trunk_branch.clone(),
             ref_prefix,
             work_ref_prefix,
             notes_ref,
-            empty_dirs: true,
-            spool_dir: self.repo_path.join(SPOOL_DIR),
+            empty_dirs: import.svn_options.empty_dirs.unwrap_or(true),
         }
     }
 }

@@ -10,7 +10,7 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 pub use records::{
     AuthorRecord, ImportRecord, LargeFileRecord, LfsChoice, NewImport, ProgressUpdate, RepoRecord,
-    ReportEntry, SeenAuthor, Stage, Status, SvnLayout,
+    ReportEntry, SeenAuthor, Stage, Status, SvnOptions,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +111,7 @@ pub trait JobStore: Send + Sync {
     ) -> Result<(), StoreError>;
     fn set_lfs_choice(&self, repo_id: i64, choice: LfsChoice) -> Result<(), StoreError>;
     /// Replaces the Subversion layout fields (a project choice or explicit patterns).
-    fn set_svn_layout(&self, repo_id: i64, layout: &SvnLayout) -> Result<(), StoreError>;
+    fn set_svn_options(&self, repo_id: i64, layout: &SvnOptions) -> Result<(), StoreError>;
 
     /// Adds authors not seen before (keyed by `remote_id`), keeps existing ids and mappings,
     /// and updates the import's `authors_count`.

@@ -193,34 +193,37 @@ pub struct ImportRecord {
     pub credentials: Option<Credentials>,
     /// Blobs larger than this many bytes are large files.
     pub large_file_threshold: i64,
-    pub svn_layout: SvnLayout,
+    pub svn_options: SvnOptions,
     /// Bumped by every restart, resume or remap; a worker's writes carry the generation it
     /// was started with, so a superseded worker can never overwrite newer state.
     pub generation: i64,
 }
 
-/// Where a Subversion source keeps its branches and tags, as the API extension fields
-/// `svn_project`, `svn_trunk`, `svn_branches` and `svn_tags` say. Unset parts are detected.
+/// How to read a Subversion source, as the API extension fields say: where branches and
+/// tags live (`svn_project`, `svn_trunk`, `svn_branches`, `svn_tags`; unset parts are
+/// detected) and whether empty directories get a placeholder (`svn_empty_dirs`, default on).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SvnLayout {
+pub struct SvnOptions {
     pub project: Option<String>,
     pub trunk: Option<String>,
     pub branches: Option<Vec<String>>,
     pub tags: Option<Vec<String>>,
+    pub empty_dirs: Option<bool>,
 }
 
-impl SvnLayout {
+impl SvnOptions {
     pub fn to_json(&self) -> String {
         serde_json::json!({
             "svn_project": self.project,
             "svn_trunk": self.trunk,
             "svn_branches": self.branches,
             "svn_tags": self.tags,
+            "svn_empty_dirs": self.empty_dirs,
         })
         .to_string()
     }
 
-    pub fn from_json(text: &str) -> SvnLayout {
+    pub fn from_json(text: &str) -> SvnOptions {
         let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
         let text = |name: &str| value[name].as_str().map(str::to_owned);
         let list = |name: &str| {
@@ -231,11 +234,12 @@ impl SvnLayout {
                     .collect()
             })
         };
-        SvnLayout {
+        SvnOptions {
             project: text("svn_project"),
             trunk: text("svn_trunk"),
             branches: list("svn_branches"),
             tags: list("svn_tags"),
+            empty_dirs: value["svn_empty_dirs"].as_bool(),
         }
     }
 
@@ -254,7 +258,7 @@ pub struct NewImport {
     pub use_lfs: LfsChoice,
     pub credentials: Option<Credentials>,
     pub large_file_threshold: i64,
-    pub svn_layout: SvnLayout,
+    pub svn_options: SvnOptions,
 }
 
 /// A commit author as the API lists it.

@@ -10,13 +10,13 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 use super::{
     AuthorRecord, Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewImport,
-    ProgressUpdate, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError, SvnLayout,
+    ProgressUpdate, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError, SvnOptions,
 };
 
 const SCHEMA_VERSION: i64 = 2;
 
 /// Version 2: the Subversion layout extension fields.
-const SCHEMA_V2: &str = "ALTER TABLE imports ADD COLUMN svn_layout TEXT NOT NULL DEFAULT '{}';";
+const SCHEMA_V2: &str = "ALTER TABLE imports ADD COLUMN svn_options TEXT NOT NULL DEFAULT '{}';";
 
 const SCHEMA_V1: &str = "
 CREATE TABLE repos (
@@ -138,7 +138,7 @@ impl SqliteStore {
 const IMPORT_COLUMNS: &str = "repo_id, vcs, vcs_url, tfvc_project, use_lfs, status, failed_step, \
     error_message, commit_count, import_percent, push_percent, authors_count, large_files_count, \
     large_files_size, project_choices, source_username, source_password, generation, \
-    large_file_threshold, svn_layout";
+    large_file_threshold, svn_options";
 
 fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
     let vcs: Option<String> = row.get(1)?;
@@ -178,7 +178,7 @@ fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, Store
             },
             generation: row.get(17)?,
             large_file_threshold: row.get(18)?,
-            svn_layout: SvnLayout::from_json(&row.get::<_, String>(19)?),
+            svn_options: SvnOptions::from_json(&row.get::<_, String>(19)?),
         })
     })();
     Ok(record)
@@ -378,7 +378,7 @@ impl JobStore for SqliteStore {
             tx.execute(
                 "INSERT INTO imports (repo_id, vcs, vcs_url, tfvc_project, use_lfs, status,
                      source_username, source_password, generation, large_file_threshold,
-                     svn_layout)
+                     svn_options)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     repo_id,
@@ -391,7 +391,7 @@ impl JobStore for SqliteStore {
                     new.credentials.as_ref().map(|c| c.password.as_str()),
                     generation,
                     new.large_file_threshold,
-                    new.svn_layout.to_json()
+                    new.svn_options.to_json()
                 ],
             )?;
             require_import(tx, repo_id)
@@ -614,9 +614,9 @@ impl JobStore for SqliteStore {
         Ok(())
     }
 
-    fn set_svn_layout(&self, repo_id: i64, layout: &SvnLayout) -> Result<(), StoreError> {
+    fn set_svn_options(&self, repo_id: i64, layout: &SvnOptions) -> Result<(), StoreError> {
         self.lock().execute(
-            "UPDATE imports SET svn_layout = ?2 WHERE repo_id = ?1",
+            "UPDATE imports SET svn_options = ?2 WHERE repo_id = ?1",
             params![repo_id, layout.to_json()],
         )?;
         Ok(())
@@ -833,7 +833,7 @@ mod tests {
             use_lfs: LfsChoice::Undecided,
             credentials: None,
             large_file_threshold: 100,
-            svn_layout: SvnLayout::default(),
+            svn_options: SvnOptions::default(),
         }
     }
 

@@ -256,3 +256,45 @@ fn detect_and_authors_describe_a_source() {
     let parsed = srcimport::authors_file::parse(&listing, None).expect("parses");
     assert_eq!(parsed.entries.len(), 5);
 }
+
+#[test]
+fn subversion_layout_flags_pick_a_project_and_drop_empty_dirs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let multi = dir.path().join("multi");
+    fixture("svn/multi-project.sh", &multi);
+    let dump = multi.join("repo.dump");
+    let out = dir.path().join("beta.git");
+    let run = srcimport(
+        &[
+            "convert",
+            "--project",
+            "beta",
+            "--no-empty-dirs",
+            dump.to_str().expect("utf-8"),
+            out.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let notes = git(&out, &["log", "--notes=svn", "--format=%N", "--all"]);
+    assert!(notes.contains("svn-path: /beta/trunk"), "{notes}");
+    assert!(!notes.contains("/alpha/"), "{notes}");
+    let files = git(&out, &["log", "--all", "--format=", "--name-only"]);
+    assert!(!files.contains(".gitkeep"), "{files}");
+
+    // Without a project, a repository holding several cannot be converted as one.
+    let refused = srcimport(
+        &[
+            "convert",
+            dump.to_str().expect("utf-8"),
+            dir.path().join("x.git").to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(!refused.status.success());
+    let said = text(&refused.stderr);
+    assert!(
+        said.contains("alpha (/alpha)") && said.contains("beta (/beta)"),
+        "{said}"
+    );
+}

@@ -8,3 +8,4 @@ pub mod events;
 pub mod layout_detect;
 pub mod probe;
 pub mod ra;
+pub mod spool;

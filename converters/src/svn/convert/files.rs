@@ -139,13 +139,13 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             self.check_line_endings(path, seen);
             return Ok((format!(":{mark}"), false));
         }
-        let mut full = Spool::new(&self.options.spool_dir);
+        let mut full = Spool::default();
         match form {
             TextForm::Full { .. } => {
                 io::copy(text, &mut full)?;
             }
             TextForm::Delta => {
-                let mut base_text = Spool::new(&self.options.spool_dir);
+                let mut base_text = Spool::default();
                 if let Some(entry) = &base {
                     if entry.mode == MODE_LINK {
                         base_text.write_all(b"link ")?;
@@ -200,7 +200,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         old_mode: u32,
         special: bool,
     ) -> Result<(String, bool), ConvertError> {
-        let mut full = Spool::new(&self.options.spool_dir);
+        let mut full = Spool::default();
         if old_mode == MODE_LINK {
             full.write_all(b"link ")?;
         }

@@ -11,25 +11,23 @@ mod mergeinfo;
 mod output;
 mod properties;
 pub mod revprops;
-mod spool;
 mod stream;
 mod tree_changes;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, BufRead, Read, Write};
-use std::path::PathBuf;
 
 use crate::fast_export::TagToWrite;
 use crate::svn::dump::{apply_svndiff, DumpError, NodeAction, NodeKind};
 use crate::svn::events::{NodeChange, PropChange, RevisionSink, TextForm};
 use crate::{refnames, Cancel, SourceError};
 
+use crate::svn::spool::Spool;
 use entities::{Entity, EntityKind, Life};
 use history::PathFacts;
 use layout::{join, parent, Layout, Location, RootKind};
 use properties::Ignores;
 use revprops::RevisionInfo;
-use spool::Spool;
 pub use stream::FastImport;
 use stream::{quote, Entry};
 
@@ -60,8 +58,6 @@ pub struct ConvertOptions {
     pub notes_ref: String,
     /// Keep empty directories with a [`PLACEHOLDER`] file.
     pub empty_dirs: bool,
-    /// Where large texts are spooled.
-    pub spool_dir: PathBuf,
 }
 
 /// Something the conversion could not represent, or repaired.
@@ -410,6 +406,8 @@ impl<W: Write, R: BufRead> RevisionSink for Converter<'_, W, R> {
         if self.current.is_none() {
             return Err(self.invalid(&node.path, "node outside any revision"));
         }
+        // A revision can hold many nodes: a DELETE must not wait for its end.
+        self.cancel.check()?;
         match node.action {
             NodeAction::Delete => self.delete(&node.path),
             NodeAction::Add => self.add(node, text),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
+use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::mpsc::SyncSender;
@@ -270,7 +271,7 @@ unsafe extern "C" fn write_delta(
         };
         if let Some(spool) = state.files.get_mut(&id).and_then(|file| file.text.as_mut()) {
             spool
-                .write(bytes)
+                .write_all(bytes)
                 .map_err(|source| SourceError::io(std::env::temp_dir(), source))?;
         }
         Ok(())

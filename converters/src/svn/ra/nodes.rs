@@ -9,7 +9,7 @@ use std::sync::mpsc::SyncSender;
 
 use super::ffi;
 use super::session::CancelCheck;
-use super::spool::{send, Event, Spool, SpoolError};
+use super::spool::{send, send_spool, Event, Spool, SpoolError};
 use crate::svn::events::{
     CopyFrom, NodeAction, NodeChange, NodeKind, PropChange, Properties, TextForm,
 };
@@ -156,7 +156,7 @@ impl ReplayState {
         };
         self.emit(node)?;
         if let Some(text) = file.text {
-            text.send(&self.out).map_err(|error| match error {
+            send_spool(text, &self.out).map_err(|error| match error {
                 SpoolError::Disconnected => SourceError::Cancelled,
                 SpoolError::Io(source) => SourceError::io(std::env::temp_dir(), source),
             })?;

@@ -1,14 +1,10 @@
-//! What the reader thread sends the caller, and the per-file delta spool (memory, then an
-//! unlinked temp file) that keeps a large text delta out of memory.
+//! What the reader thread sends the caller, and how a file's spooled delta is sent.
 
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read};
 use std::sync::mpsc::SyncSender;
 
 use crate::svn::events::{NodeChange, Properties};
-
-/// Deltas up to this size stay in memory; larger ones go to a temp file.
-const MEMORY_LIMIT: usize = 4 << 20;
+pub(super) use crate::svn::spool::Spool;
 
 /// Text is sent in chunks of at most this size.
 pub(super) const CHUNK: usize = 1 << 20;
@@ -36,59 +32,19 @@ pub(super) fn send(out: &SyncSender<Event>, event: Event) -> Result<(), Disconne
     out.send(event).map_err(|_| Disconnected)
 }
 
-/// A file's svndiff bytes as they are written.
-#[derive(Debug, Default)]
-pub(super) struct Spool {
-    memory: Vec<u8>,
-    file: Option<File>,
-}
-
-impl Spool {
-    pub(super) fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        if let Some(file) = &mut self.file {
-            return file.write_all(data);
+/// Sends a file's svndiff bytes as `Chunk`s, then `TextEnd`.
+pub(super) fn send_spool(mut spool: Spool, out: &SyncSender<Event>) -> Result<(), SpoolError> {
+    let mut reader = spool.reader()?;
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        (&mut reader).take(CHUNK as u64).read_to_end(&mut chunk)?;
+        if chunk.is_empty() {
+            break;
         }
-        if self.memory.len() + data.len() <= MEMORY_LIMIT {
-            self.memory.extend_from_slice(data);
-            return Ok(());
-        }
-        let mut file = tempfile::tempfile()?;
-        file.write_all(&self.memory)?;
-        file.write_all(data)?;
-        self.memory = Vec::new();
-        self.file = Some(file);
-        Ok(())
+        send(out, Event::Chunk(chunk))?;
     }
-
-    /// Sends the bytes as `Chunk`s, then `TextEnd`.
-    pub(super) fn send(self, out: &SyncSender<Event>) -> Result<(), SpoolError> {
-        match self.file {
-            None => {
-                let mut memory = self.memory;
-                while memory.len() > CHUNK {
-                    let rest = memory.split_off(CHUNK);
-                    send(out, Event::Chunk(memory))?;
-                    memory = rest;
-                }
-                if !memory.is_empty() {
-                    send(out, Event::Chunk(memory))?;
-                }
-            }
-            Some(mut file) => {
-                file.seek(SeekFrom::Start(0))?;
-                loop {
-                    let mut chunk = Vec::with_capacity(CHUNK);
-                    (&mut file).take(CHUNK as u64).read_to_end(&mut chunk)?;
-                    if chunk.is_empty() {
-                        break;
-                    }
-                    send(out, Event::Chunk(chunk))?;
-                }
-            }
-        }
-        send(out, Event::TextEnd)?;
-        Ok(())
-    }
+    send(out, Event::TextEnd)?;
+    Ok(())
 }
 
 /// Why a spool could not be sent.
