@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::Value;
+use srcimport_converters::svn::{layout_detect, source::SvnSource};
 use srcimport_converters::{
-    detect as probe, url_policy::UrlPolicy, Cancel, Detection, SourceError,
+    detect as probe, url_policy::UrlPolicy, Cancel, Detection, SourceError, Vcs,
 };
 
 use super::progress::Printer;
@@ -317,6 +318,30 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
     )
     .map_err(source_error)?;
     match found {
+        Detection::Found(Vcs::Subversion) => {
+            let credentials = args.credentials()?;
+            let local = policy.check(&args.source).map_err(source_error)?.is_none();
+            let source = SvnSource::from_url(&args.source, local).map_err(source_error)?;
+            let survey = source
+                .survey(credentials.as_ref(), &Cancel::new())
+                .map_err(|e| CliError::Source(e.to_string()))?;
+            let mut text = format!(
+                "vcs: subversion\nuuid: {}\nrevisions: {}",
+                survey.uuid, survey.youngest
+            );
+            match layout_detect::from_top_dirs(&survey.top_dirs) {
+                layout_detect::Detected::One(layout) => {
+                    text.push_str(&format!("\nlayout: {}", layout.describe()));
+                }
+                layout_detect::Detected::Projects(projects) => {
+                    text.push_str("\nlayout: several projects (pick one with --project)");
+                    for name in projects {
+                        text.push_str(&format!("\nproject: {name} (/{name})"));
+                    }
+                }
+            }
+            print_out(&text)
+        }
         Detection::Found(vcs) => print_out(&format!("vcs: {}", vcs.as_str())),
         Detection::Multiple(choices) => {
             let mut text = String::from("vcs: several projects");

@@ -2,32 +2,17 @@
 //! converted into the raw refs, with the layout detected from the history itself.
 
 use std::collections::BTreeMap;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
 
 use srcimport_converters::svn::convert::layout::Layout;
-use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
-use srcimport_converters::svn::ra::{self, RaSession};
-use srcimport_converters::svn::{dump_events, layout_detect};
-use srcimport_converters::{ProjectChoice, SourceError, Vcs};
+use srcimport_converters::svn::convert::{revprops, ConvertOptions};
+use srcimport_converters::svn::layout_detect;
+use srcimport_converters::svn::source::SvnSource;
+use srcimport_converters::{ProjectChoice, Vcs};
 
 use super::progress::StoreProgress;
 use super::{PipelineError, Run, Transferred};
 use crate::git;
 use crate::store::{ImportRecord, ReportEntry, StoreError};
-
-/// Whether a source URL names a dump file rather than a repository.
-pub fn is_dump(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    [".dump", ".svndump", ".svn-dump"]
-        .iter()
-        .any(|ext| path.ends_with(ext))
-}
-
-/// The local path of a dump source (`file://` or a plain path).
-fn local_dump(url: &str) -> PathBuf {
-    PathBuf::from(url.strip_prefix("file://").unwrap_or(url))
-}
 
 impl Run<'_> {
     pub(super) fn transfer_subversion(
@@ -35,59 +20,32 @@ impl Run<'_> {
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
     ) -> Result<Transferred, PipelineError> {
-        let url = import.vcs_url.as_str();
         let credentials = import.credentials.as_ref();
-        let local = self.env.url_policy.check(url)?.is_none();
-        // libsvn takes local repositories as file:// URLs.
-        let ra_url = match local && !url.starts_with("file://") {
-            true => format!("file://{url}"),
-            false => url.to_owned(),
-        };
-        let (uuid, youngest, top_dirs, dump) = if is_dump(url) {
-            if !local {
-                return Err(PipelineError::Unsupported(Vcs::Subversion));
-            }
-            let dump = local_dump(url);
-            let outline = dump_events::outline(BufReader::new(open(&dump)?))
-                .map_err(|e| PipelineError::Subversion(e.into()))?;
-            let uuid = outline.uuid.unwrap_or_else(|| "unknown-uuid".into());
-            (uuid, outline.youngest, outline.top_dirs, Some(dump))
-        } else {
-            let session = RaSession::open(&ra_url, credentials, &self.cancel)?;
-            let youngest = session.latest_revision()?;
-            let top_dirs = layout_detect::top_dirs(&session, youngest)?;
-            (session.uuid(), youngest, top_dirs, None)
-        };
-        let Some(layout) = self.svn_options(import, &top_dirs)? else {
+        let local = self.env.url_policy.check(&import.vcs_url)?.is_none();
+        let source = SvnSource::from_url(&import.vcs_url, local)?;
+        let survey = source.survey(credentials, &self.cancel)?;
+        let youngest = survey.youngest;
+        let Some(layout) = self.svn_layout(import, &survey.top_dirs)? else {
             return Err(StoreError::Conflict {
                 actual: "detection_found_multiple",
                 wanted: "a project choice".into(),
             }
             .into());
         };
-        let options = self.svn_convert_options(layout, uuid.clone(), import);
+        let options = self.svn_convert_options(layout, survey.uuid.clone(), import);
         let summary = git::fast_import::import_subversion(
             &self.repo_path,
             options,
             &self.cancel,
             |revision| progress.fraction(revision, youngest.max(1)),
-            |converter| match &dump {
-                Some(dump) => dump_events::replay(BufReader::new(open(dump)?), converter),
-                None => {
-                    ra::read_history(&ra_url, credentials, 0, youngest, converter, &self.cancel)
-                        .map_err(|error| match error {
-                            ra::HistoryError::Source(source) => ConvertError::Source(source),
-                            ra::HistoryError::Sink(error) => error,
-                        })
-                }
-            },
+            |converter| source.read_into(credentials, youngest, converter, &self.cancel),
         )?;
-        Ok(transferred(summary, &uuid))
+        Ok(transferred(summary, &survey.uuid))
     }
 
     /// The layout: explicit fields first, then detection. `None` when the repository holds
     /// several projects and none was chosen (the choices are then offered).
-    fn svn_options(
+    fn svn_layout(
         &self,
         import: &ImportRecord,
         top_dirs: &std::collections::BTreeSet<String>,
@@ -143,15 +101,6 @@ impl Run<'_> {
     }
 }
 
-fn open(path: &Path) -> Result<std::fs::File, ConvertError> {
-    std::fs::File::open(path).map_err(|e| {
-        ConvertError::Source(SourceError::NotFound {
-            url: path.display().to_string(),
-            reason: e.to_string(),
-        })
-    })
-}
-
 /// The report and author names a conversion gives the rest of the pipeline.
 fn transferred(
     summary: srcimport_converters::svn::convert::ConvertSummary,
@@ -197,10 +146,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dump_urls_are_recognised() {
-        assert!(is_dump("/tmp/x.dump"));
-        assert!(is_dump("https://example.com/repo.svndump?x=1"));
-        assert!(!is_dump("svn://example.com/repo"));
+    fn remote_ids_give_back_the_identity() {
         assert_eq!(identity_of("alice@U"), "alice <alice@U>");
     }
 }

@@ -282,6 +282,25 @@ fn subversion_layout_flags_pick_a_project_and_drop_empty_dirs() {
     let files = git(&out, &["log", "--all", "--format=", "--name-only"]);
     assert!(!files.contains(".gitkeep"), "{files}");
 
+    // `detect` describes the layout and lists the projects.
+    let detected = srcimport(&["detect", dump.to_str().expect("utf-8")], &[]);
+    assert!(detected.status.success(), "{}", text(&detected.stderr));
+    let said = text(&detected.stdout);
+    for line in [
+        "vcs: subversion",
+        "project: alpha (/alpha)",
+        "project: beta (/beta)",
+    ] {
+        assert!(said.lines().any(|l| l == line), "{line} in {said}");
+    }
+    let repo_url = format!("file://{}", multi.join("repo").display());
+    let detected = srcimport(&["detect", &repo_url], &[]);
+    assert_eq!(
+        text(&detected.stdout),
+        said,
+        "the repository and its dump look the same"
+    );
+
     // Without a project, a repository holding several cannot be converted as one.
     let refused = srcimport(
         &[

@@ -8,4 +8,5 @@ pub mod events;
 pub mod layout_detect;
 pub mod probe;
 pub mod ra;
+pub mod source;
 pub mod spool;

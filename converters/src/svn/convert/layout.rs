@@ -60,6 +60,27 @@ impl Layout {
         }
     }
 
+    /// One line for people: `trunk, branches/*, tags/*` (under the project, if any).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match self.trunk.as_deref() {
+            Some("") => parts.push("one branch".to_owned()),
+            Some(trunk) => parts.push(trunk.to_owned()),
+            None => {}
+        }
+        let star = |p: &String| match p.contains('*') {
+            true => p.clone(),
+            false => format!("{p}/*"),
+        };
+        parts.extend(self.branches.iter().map(star));
+        parts.extend(self.tags.iter().map(|t| format!("tags: {}", star(t))));
+        let text = parts.join(", ");
+        match self.project.as_str() {
+            "" => text,
+            project => format!("{text} under /{project}"),
+        }
+    }
+
     /// Every pattern as full segment lists (project prefix included, containers expanded).
     fn patterns(&self) -> Vec<(RootKind, Vec<String>)> {
         let full = |pattern: &str, container: bool| -> Vec<String> {
