@@ -13,7 +13,8 @@
 # and a split of srcimport's CPU and memory between itself and the `git` it runs.
 # Usage: bench/svn.sh [REVISIONS...]   (default: 3000 30000)
 # Environment: SRCIMPORT_BIN=path (skip the build), GITSVN_MAX (default 1000),
-#   SKIP_GITSVN=1, SRCIMPORT_SVN_URL_MODE=1 (also convert the live repositories).
+#   SKIP_GITSVN=1, SRCIMPORT_SVN_URL_MODE=1 (also convert the live repositories),
+#   SVN_BENCH_KEEP=1 (keep the work directory, named on stderr).
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -31,7 +32,8 @@ peers=${SVN_PEERS_DIR:-$PWD/../shared/peers}
 cache=$PWD/bench/.cache/svn
 mkdir -p "$cache"
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+[ -z "${SVN_BENCH_KEEP:-}" ] || echo "work directory: $work" >&2
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${SVN_BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 LC_ALL=C.UTF-8
 if [ -n "${SRCIMPORT_BIN:-}" ]; then
     bin=$(realpath "$SRCIMPORT_BIN")
@@ -103,6 +105,9 @@ for spec in "${inputs[@]}"; do
     echo "== $name ($revs revisions; load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     warm "$repo" "$dump"
     srcimport_run "$name" "srcimport#1" "$dump" "$authors" "$work/$name-srcimport.git" || true
+    # gc.autoDetach=false: git-svn's `git gc --auto` runs inside its own timing instead of
+    # in the background during the next tool's.
+    GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=gc.autoDetach GIT_CONFIG_VALUE_0=false \
     SKIP_GITSVN=$skip_gitsvn "$peers/run-svn-peers.sh" "$repo" "$authors" "$work/peers-$name" \
         "$dump" > "$work/peers-$name.log" 2>&1 || true
     warm "$repo" "$dump"
@@ -119,8 +124,10 @@ for spec in "${inputs[@]}"; do
             "$(counts "$work/peers-$name/$dir" master | tr ' ' '\t')" >> "$results"
     done < "$work/peers-$name/times.txt"
     echo "$name $revs $(cut -d' ' -f1-3 /proc/loadavg)" >> "$work/loads"
-    # Results of large inputs are not kept (disk); the logs are, until the end of the run.
-    rm -rf "$work/peers-$name/git-svn" "$work/peers-$name/safe" "$work/peers-$name/reposurgeon"
+    # git-svn leaves a detached `git gc --auto` behind: let it finish before measuring on.
+    for _ in $(seq 600); do [ -e "$work/peers-$name/git-svn/.git/gc.pid" ] || break; sleep 0.5; done
+    # Results are not kept (disk); the logs are, until the end of the run.
+    rm -rf "$work/peers-$name/git-svn" "$work/peers-$name/safe" "$work/peers-$name/reposurgeon" || true
 done
 
 # ---------- live repositories (file://, svn://): the reader is being added ----------
@@ -133,7 +140,11 @@ if [ -n "${SRCIMPORT_SVN_URL_MODE:-}" ]; then
         svnserve -d --foreground -r "$(dirname "$repo")" --listen-host 127.0.0.1 \
             --listen-port "$port" &
         served=$!
-        until svn info -q "svn://127.0.0.1:$port/repo" >/dev/null 2>&1; do sleep 0.05; done
+        tries=0
+        until svn info "svn://127.0.0.1:$port/repo" >/dev/null 2>&1; do
+            tries=$((tries + 1)); [ $tries -lt 200 ] || { echo "svnserve did not start" >&2; break; }
+            sleep 0.05
+        done
         for url in "file://$repo" "svn://127.0.0.1:$port/repo"; do
             tool="srcimport-${url%%:*}"
             warm "$repo" "$dump"
@@ -174,13 +185,17 @@ for spec in "${inputs[@]}"; do
     wait "$timer" || true
     read -r e u s m < "$work/t"
     awk -v name="$name" -v e="$e" -v u="$u" -v s="$s" -v own="$own" '
-        $1 ~ /^[0-9.]+$/ && NF >= 5 {
-            k = "other git"; for (i = 5; i <= NF; i++) if ($i == "fast-import") k = "git fast-import"
-            gu[k] += $1; gs[k] += $2; if ($3 > gm[k]) gm[k] = $3; n[k]++; tu += $1; ts += $2 }
+        $1 ~ /^[0-9.]+$/ && NF >= 6 {
+            k = ""
+            for (i = 6; i <= NF && k == ""; i++)
+                if ($i == "--git-dir" || $i == "-c" || $i == "-C") i++
+                else if ($i !~ /^-/) k = $i
+            gu[k] += $1; gs[k] += $2; if ($3 > gm[k]) gm[k] = $3; ge[k] += $4; n[k]++
+            tu += $1; ts += $2 }
         END {
-            printf "%s: wall %.2f s; user+sys: all %.2f s (user %.2f, sys %.2f)\n", name, e, u + s, u, s
-            printf "  srcimport itself:  user %.2f s, sys %.2f s, peak RSS %d MiB (sampled)\n", u - tu, s - ts, own / 1024
-            for (k in n) printf "  %-17s user %.2f s, sys %.2f s, peak RSS %d MiB (%d run%s)\n", k ":", gu[k], gs[k], gm[k] / 1024, n[k], n[k] > 1 ? "s" : ""
+            printf "%s: wall %.2f s; user+sys of everything %.2f s (user %.2f, sys %.2f)\n", name, e, u + s, u, s
+            printf "  %-22s user %5.2f s, sys %5.2f s, peak RSS %4d MiB (sampled)\n", "srcimport itself:", u - tu, s - ts, own / 1024
+            for (k in n) printf "  %-22s user %5.2f s, sys %5.2f s, peak RSS %4d MiB, wall %5.2f s, %d run(s)\n", "git " k ":", gu[k], gs[k], gm[k] / 1024, ge[k], n[k]
         }' "$work/git-times" >> "$work/profile.txt"
 done
 
@@ -225,9 +240,12 @@ for inp in dict.fromkeys(r[0] for r in rows):
         print("| %s | srcimport | FAILED | | | | | | |" % inp)
 synth = [("synth-" + n, n) for n in sizes if "synth-" + n in best]
 if len(synth) >= 2:
-    small = min(synth, key=lambda x: int(x[1])); large = max(synth, key=lambda x: int(x[1]))
-    a, b = num(best[small[0]][4]), num(best[large[0]][4])
-    print("\nsrcimport memory ratio RSS(%s)/RSS(%s) = %d/%d MiB = %.2f (goal <= 1.5)" % (large[1], small[1], b, a, b / a if a else 0))
+    large = max(synth, key=lambda x: int(x[1]))
+    b = num(best[large[0]][4])
+    print()
+    for small in sorted(synth, key=lambda x: int(x[1]))[:-1]:
+        a = num(best[small[0]][4])
+        print("srcimport memory ratio RSS(%s)/RSS(%s) = %d/%d MiB = %.2f (goal <= 1.5 for 30000/3000)" % (large[1], small[1], b, a, b / a if a else 0))
 EOF
 echo
 echo "where srcimport's time goes (separate runs, every git it starts timed):"

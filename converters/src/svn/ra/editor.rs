@@ -14,7 +14,7 @@ use super::nodes::{relpath, Baton, DirState, FileState, ReplayState};
 use super::props::{c_bytes, hash_to_properties, is_dropped, string_bytes};
 use super::session::RaSession;
 use super::spool::{send, Event, Spool};
-use crate::svn::events::{NodeAction, NodeChange, PropChange, Properties};
+use crate::svn::events::{NodeAction, NodeChange, NodeKind, PropChange, Properties};
 use crate::SourceError;
 
 /// Runs a callback body on the state: checks for cancellation first, turns a failure or a
@@ -107,6 +107,61 @@ unsafe extern "C" fn delete_entry(
     })
 }
 
+/// What adding or opening a directory or file has in common: the parent's pending node is
+/// written out, then the child starts (an add when `copy` is given, with its copy source
+/// if any; a change otherwise).
+///
+/// # Safety
+/// The arguments are those libsvn passes to the editor callbacks.
+unsafe fn begin_child(
+    parent_baton: *mut c_void,
+    path: *const c_char,
+    copy: Option<(*const c_char, ffi::svn_revnum_t)>,
+    kind: NodeKind,
+    result_pool: *mut ffi::apr_pool_t,
+    child_baton: *mut *mut c_void,
+) -> *mut ffi::svn_error_t {
+    // SAFETY: libsvn hands back the baton we made.
+    let (state, parent) = unsafe { parts(parent_baton) };
+    guard(state, |state| {
+        state.flush_dir(parent)?;
+        // SAFETY: libsvn passes a live path.
+        let path = unsafe { relpath(path) };
+        let (copy_from, action) = match copy {
+            // SAFETY: libsvn passes a null or live copy source path.
+            Some((from, revision)) => (
+                unsafe { state.copy_source(from, revision) }?,
+                NodeAction::Add,
+            ),
+            None => (None, NodeAction::Change),
+        };
+        let props = Properties::new();
+        match kind {
+            NodeKind::Dir => {
+                let dir = DirState {
+                    path,
+                    copy_from,
+                    action,
+                    props,
+                    pending: true,
+                };
+                state.add_dir(dir, result_pool, child_baton);
+            }
+            NodeKind::File => {
+                let file = FileState {
+                    path,
+                    copy_from,
+                    action,
+                    props,
+                    text: None,
+                };
+                state.add_file(file, result_pool, child_baton);
+            }
+        }
+        Ok(())
+    })
+}
+
 unsafe extern "C" fn add_directory(
     path: *const c_char,
     parent_baton: *mut c_void,
@@ -115,22 +170,17 @@ unsafe extern "C" fn add_directory(
     result_pool: *mut ffi::apr_pool_t,
     child_baton: *mut *mut c_void,
 ) -> *mut ffi::svn_error_t {
-    // SAFETY: libsvn hands back the baton we made.
-    let (state, parent) = unsafe { parts(parent_baton) };
-    guard(state, |state| {
-        state.flush_dir(parent)?;
-        let dir = DirState {
-            // SAFETY: libsvn passes a live path.
-            path: unsafe { relpath(path) },
-            // SAFETY: libsvn passes a null or live copy source path.
-            copy_from: unsafe { state.copy_source(copyfrom_path, copyfrom_revision) }?,
-            action: NodeAction::Add,
-            props: Properties::new(),
-            pending: true,
-        };
-        state.add_dir(dir, result_pool, child_baton);
-        Ok(())
-    })
+    // SAFETY: the arguments are libsvn's, passed through unchanged.
+    unsafe {
+        begin_child(
+            parent_baton,
+            path,
+            Some((copyfrom_path, copyfrom_revision)),
+            NodeKind::Dir,
+            result_pool,
+            child_baton,
+        )
+    }
 }
 
 unsafe extern "C" fn open_directory(
@@ -140,21 +190,17 @@ unsafe extern "C" fn open_directory(
     result_pool: *mut ffi::apr_pool_t,
     child_baton: *mut *mut c_void,
 ) -> *mut ffi::svn_error_t {
-    // SAFETY: libsvn hands back the baton we made.
-    let (state, parent) = unsafe { parts(parent_baton) };
-    guard(state, |state| {
-        state.flush_dir(parent)?;
-        let dir = DirState {
-            // SAFETY: libsvn passes a live path.
-            path: unsafe { relpath(path) },
-            copy_from: None,
-            action: NodeAction::Change,
-            props: Properties::new(),
-            pending: true,
-        };
-        state.add_dir(dir, result_pool, child_baton);
-        Ok(())
-    })
+    // SAFETY: the arguments are libsvn's, passed through unchanged.
+    unsafe {
+        begin_child(
+            parent_baton,
+            path,
+            None,
+            NodeKind::Dir,
+            result_pool,
+            child_baton,
+        )
+    }
 }
 
 /// A property change as a `(name, value)` entry, `None` for a dropped property.
@@ -210,22 +256,17 @@ unsafe extern "C" fn add_file(
     result_pool: *mut ffi::apr_pool_t,
     file_baton: *mut *mut c_void,
 ) -> *mut ffi::svn_error_t {
-    // SAFETY: libsvn hands back the baton we made.
-    let (state, parent) = unsafe { parts(parent_baton) };
-    guard(state, |state| {
-        state.flush_dir(parent)?;
-        let file = FileState {
-            // SAFETY: libsvn passes a live path.
-            path: unsafe { relpath(path) },
-            // SAFETY: libsvn passes a null or live copy source path.
-            copy_from: unsafe { state.copy_source(copyfrom_path, copyfrom_revision) }?,
-            action: NodeAction::Add,
-            props: Properties::new(),
-            text: None,
-        };
-        state.add_file(file, result_pool, file_baton);
-        Ok(())
-    })
+    // SAFETY: the arguments are libsvn's, passed through unchanged.
+    unsafe {
+        begin_child(
+            parent_baton,
+            path,
+            Some((copyfrom_path, copyfrom_revision)),
+            NodeKind::File,
+            result_pool,
+            file_baton,
+        )
+    }
 }
 
 unsafe extern "C" fn open_file(
@@ -235,21 +276,17 @@ unsafe extern "C" fn open_file(
     result_pool: *mut ffi::apr_pool_t,
     file_baton: *mut *mut c_void,
 ) -> *mut ffi::svn_error_t {
-    // SAFETY: libsvn hands back the baton we made.
-    let (state, parent) = unsafe { parts(parent_baton) };
-    guard(state, |state| {
-        state.flush_dir(parent)?;
-        let file = FileState {
-            // SAFETY: libsvn passes a live path.
-            path: unsafe { relpath(path) },
-            copy_from: None,
-            action: NodeAction::Change,
-            props: Properties::new(),
-            text: None,
-        };
-        state.add_file(file, result_pool, file_baton);
-        Ok(())
-    })
+    // SAFETY: the arguments are libsvn's, passed through unchanged.
+    unsafe {
+        begin_child(
+            parent_baton,
+            path,
+            None,
+            NodeKind::File,
+            result_pool,
+            file_baton,
+        )
+    }
 }
 
 /// The write function of a file's svndiff stream: appends to the file's spool.
