@@ -216,10 +216,12 @@ struct SvnServe {
 }
 
 impl SvnServe {
-    fn start(repo: &Path, user: &str, password: &str) -> SvnServe {
+    /// Serves `repo`; with `anonymous`, anyone may read, else only `user`.
+    fn start(repo: &Path, user: &str, password: &str, anonymous: bool) -> SvnServe {
+        let anon = if anonymous { "read" } else { "none" };
         std::fs::write(
             repo.join("conf/svnserve.conf"),
-            "[general]\nanon-access = none\nauth-access = read\npassword-db = passwd\n",
+            format!("[general]\nanon-access = {anon}\nauth-access = read\npassword-db = passwd\n"),
         )
         .expect("svnserve.conf");
         std::fs::write(
@@ -262,7 +264,8 @@ impl Drop for SvnServe {
 }
 
 /// Over svnserve with a password: detection asks for credentials, a PATCH supplies them,
-/// and the result is the same history the dump gives (and file:// too).
+/// and the result is the same history the dump gives (and anonymous svnserve and file://
+/// too).
 #[test]
 fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -275,7 +278,7 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
         .status()
         .expect("cp");
     assert!(copied.success());
-    let svnserve = SvnServe::start(&served, "alice", "s3cret-pass");
+    let svnserve = SvnServe::start(&served, "alice", "s3cret-pass", false);
     let server = Server::start_with(&dir.path().join("data"), LOCAL);
 
     server.put_import("octo/served", &json!({"vcs_url": svnserve.url}));
@@ -300,6 +303,18 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     let done = server.wait_status("octo/served", "complete");
     assert_eq!(done["vcs"], "subversion");
 
+    let open_served = dir.path().join("open-served");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(built.join("repo"))
+        .arg(&open_served)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let anonymous = SvnServe::start(&open_served, "nobody", "unused", true);
+    server.put_import("octo/anonymous", &json!({"vcs_url": anonymous.url}));
+    server.wait_status("octo/anonymous", "complete");
+
     let file_url = format!("file://{}", built.join("repo").display());
     server.put_import("octo/file", &json!({"vcs_url": file_url}));
     server.wait_status("octo/file", "complete");
@@ -318,6 +333,7 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     let from_dump = refs("octo/dump");
     assert!(from_dump.contains("refs/heads/main"));
     assert_eq!(refs("octo/served"), from_dump);
+    assert_eq!(refs("octo/anonymous"), from_dump);
     assert_eq!(refs("octo/file"), from_dump);
     let log = server.log();
     assert!(

@@ -52,6 +52,9 @@ impl Ignores {
     }
 }
 
+/// How many (property, path) pairs are remembered as already reported.
+const REPORTED_PATHS_REMEMBERED: usize = 100_000;
+
 impl<W: Write, R: BufRead> Converter<'_, W, R> {
     /// Directory properties: ignores become `.gitignore`, mergeinfo on a root may become
     /// merge parents, the rest is reported.
@@ -128,8 +131,14 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 continue;
             }
             let name = String::from_utf8_lossy(name).into_owned();
-            if !self.reported.insert((name.clone(), path.to_owned())) {
+            // Each property is reported once per path (the set stops growing at a bound;
+            // the report itself is capped per kind).
+            let key = (name.clone(), path.to_owned());
+            if self.reported.contains(&key) {
                 continue;
+            }
+            if self.reported.len() < REPORTED_PATHS_REMEMBERED {
+                self.reported.insert(key);
             }
             let kind = if name == "svn:externals" {
                 "svn_externals"
