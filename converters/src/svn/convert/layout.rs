@@ -81,8 +81,8 @@ impl Layout {
         }
     }
 
-    /// Every pattern as full segment lists (project prefix included, containers expanded).
-    fn patterns(&self) -> Vec<(RootKind, Vec<String>)> {
+    /// The patterns as segment lists, ready for many [`CompiledLayout::locate`] calls.
+    pub fn compile(&self) -> CompiledLayout {
         let full = |pattern: &str, container: bool| -> Vec<String> {
             let mut segments: Vec<String> = split(&self.project)
                 .chain(split(pattern))
@@ -93,31 +93,45 @@ impl Layout {
             }
             segments
         };
-        let mut all = Vec::new();
+        let mut patterns = Vec::new();
         if let Some(trunk) = &self.trunk {
-            all.push((RootKind::Trunk, full(trunk, false)));
+            patterns.push((RootKind::Trunk, full(trunk, false)));
         }
-        all.extend(
+        patterns.extend(
             self.branches
                 .iter()
                 .map(|p| (RootKind::Branch, full(p, true))),
         );
-        all.extend(self.tags.iter().map(|p| (RootKind::Tag, full(p, true))));
-        all
+        patterns.extend(self.tags.iter().map(|p| (RootKind::Tag, full(p, true))));
+        CompiledLayout { patterns }
     }
 
     /// Where `path` (repository-relative, no leading slash) falls.
     pub fn locate(&self, path: &str) -> Location {
+        self.compile().locate(path)
+    }
+}
+
+/// A [`Layout`] with its patterns split into segments once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledLayout {
+    patterns: Vec<(RootKind, Vec<String>)>,
+}
+
+impl CompiledLayout {
+    /// Where `path` (repository-relative, no leading slash) falls.
+    pub fn locate(&self, path: &str) -> Location {
         let segments: Vec<&str> = split(path).collect();
         let mut container = false;
-        for (kind, pattern) in self.patterns() {
+        for (kind, pattern) in &self.patterns {
+            let kind = *kind;
             if segments.len() < pattern.len() {
                 if matches(&pattern[..segments.len()], &segments) {
                     container = true;
                 }
                 continue;
             }
-            if !matches(&pattern, &segments[..pattern.len()]) {
+            if !matches(pattern, &segments[..pattern.len()]) {
                 continue;
             }
             let root = segments[..pattern.len()].join("/");

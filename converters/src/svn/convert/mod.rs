@@ -25,7 +25,7 @@ use crate::{refnames, Cancel, SourceError};
 use crate::svn::spool::Spool;
 use entities::{Entity, EntityKind, Life};
 use history::PathFacts;
-use layout::{join, parent, Layout, Location, RootKind};
+use layout::{join, parent, CompiledLayout, Layout, Location, RootKind};
 use properties::Ignores;
 use revprops::RevisionInfo;
 pub use stream::FastImport;
@@ -149,6 +149,7 @@ struct Current {
 pub struct Converter<'c, W: Write, R: BufRead> {
     fi: FastImport<W, R>,
     options: ConvertOptions,
+    layout: CompiledLayout,
     cancel: &'c Cancel,
     entities: BTreeMap<String, Entity>,
     outside: Entity,
@@ -178,6 +179,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     ) -> Self {
         Converter {
             fi,
+            layout: options.layout.compile(),
             options,
             cancel,
             entities: BTreeMap::new(),
@@ -272,7 +274,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         path: &str,
         kind: Option<NodeKind>,
     ) -> Result<Option<(Key, String)>, ConvertError> {
-        Ok(match self.options.layout.locate(path) {
+        Ok(match self.layout.locate(path) {
             Location::Root { root, sub, .. } => {
                 // The repository root exists from revision 0 on, without ever being added.
                 if root.is_empty() && self.entities.get(&root).and_then(Entity::alive).is_none() {
@@ -299,7 +301,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
 
     /// The commit showing repository path `path` at `revision`, and the path inside it.
     fn source(&self, path: &str, revision: u64) -> Option<(u64, String)> {
-        match self.options.layout.locate(path) {
+        match self.layout.locate(path) {
             Location::Root { root, sub, .. } => {
                 if let Some(mark) = self
                     .entities

@@ -165,7 +165,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         }
         for (source, ranges) in mergeinfo::grown(old, new) {
             let Some(max) = ranges.max() else { continue };
-            let merged_root = match self.options.layout.locate(&source) {
+            let merged_root = match self.layout.locate(&source) {
                 Location::Root { root: src, sub, .. } if sub.is_empty() && src != root => Some(src),
                 _ => None,
             };

@@ -12,7 +12,8 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         // Roots at or below the path end their lives.
         let ended: Vec<String> = self
             .entities
-            .iter()
+            .range(path.to_owned()..)
+            .take_while(|(root, _)| root.starts_with(path))
             .filter(|(root, e)| history_is_under(root, path) && e.alive().is_some())
             .map(|(root, _)| root.clone())
             .collect();
@@ -158,7 +159,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         copy: Option<(&str, u64)>,
     ) -> Result<(), ConvertError> {
         let revision = self.revision();
-        let Location::Root { kind, name, .. } = self.options.layout.locate(root) else {
+        let Location::Root { kind, name, .. } = self.layout.locate(root) else {
             return Err(self.invalid(root, "not a branch root"));
         };
         if self.entities.get(root).and_then(Entity::alive).is_some() {
@@ -168,7 +169,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         let mut tree = None;
         let mut merged_upto = BTreeMap::new();
         if let Some((src, src_rev)) = copy {
-            let from_root = match self.options.layout.locate(src) {
+            let from_root = match self.layout.locate(src) {
                 Location::Root { root: src_root, .. } => self
                     .entities
                     .get(&src_root)
@@ -180,9 +181,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 Some((mark, sub)) => {
                     if from_root {
                         origin = Some(mark);
-                        if let Location::Root { root: src_root, .. } =
-                            self.options.layout.locate(src)
-                        {
+                        if let Location::Root { root: src_root, .. } = self.layout.locate(src) {
                             merged_upto.insert(src_root, src_rev);
                         }
                     }
@@ -253,13 +252,14 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
     ) -> Result<(), ConvertError> {
         let roots: Vec<String> = self
             .entities
-            .iter()
+            .range(src.to_owned()..)
+            .take_while(|(root, _)| root.starts_with(src))
             .filter(|(root, e)| history_is_under(root, src) && e.life_at(src_rev).is_some())
             .map(|(root, _)| root.clone())
             .collect();
         for root in roots {
             let target = join(dest, layout::strip_dir(&root, src).unwrap_or_default());
-            match self.options.layout.locate(&target) {
+            match self.layout.locate(&target) {
                 Location::Root { sub, .. } if sub.is_empty() => {
                     self.start_life(&target, Some((&root, src_rev)))?;
                 }
