@@ -107,9 +107,10 @@ for spec in "${inputs[@]}"; do
     srcimport_run "$name" "srcimport#1" "$dump" "$authors" "$work/$name-srcimport.git" || true
     # gc.autoDetach=false: git-svn's `git gc --auto` runs inside its own timing instead of
     # in the background during the next tool's.
-    GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=gc.autoDetach GIT_CONFIG_VALUE_0=false \
-    SKIP_GITSVN=$skip_gitsvn "$peers/run-svn-peers.sh" "$repo" "$authors" "$work/peers-$name" \
-        "$dump" > "$work/peers-$name.log" 2>&1 || true
+    # From the work directory: reposurgeon leaves scratch directories in its cwd.
+    (cd "$work" && GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=gc.autoDetach GIT_CONFIG_VALUE_0=false \
+        SKIP_GITSVN=$skip_gitsvn "$peers/run-svn-peers.sh" "$repo" "$authors" \
+        "$work/peers-$name" "$dump" > "$work/peers-$name.log" 2>&1) || true
     warm "$repo" "$dump"
     srcimport_run "$name" "srcimport#2" "$dump" "$authors" "$work/$name-srcimport.git" || true
     while read -r tool rc wall rss _; do
@@ -184,6 +185,7 @@ for spec in "${inputs[@]}"; do
     done
     wait "$timer" || true
     read -r e u s m < "$work/t"
+    echo "$name $((own / 1024)) $((m / 1024))" >> "$work/own-rss"
     awk -v name="$name" -v e="$e" -v u="$u" -v s="$s" -v own="$own" '
         $1 ~ /^[0-9.]+$/ && NF >= 6 {
             k = ""
@@ -235,6 +237,7 @@ for inp in dict.fromkeys(r[0] for r in rows):
         else:
             ratio = "-"
         if rc != "0" and r[1].startswith("srcimport"): ratio = "FAILED rc=" + rc
+        if rc == "4" and r[1].startswith("srcimport-"): ratio = "not available in this build"
         print("| " + " | ".join([inp, tool, wall, r[4], ratio] + r[5:9]) + " |")
     if ours is None:
         print("| %s | srcimport | FAILED | | | | | | |" % inp)
@@ -250,9 +253,17 @@ EOF
 echo
 echo "where srcimport's time goes (separate runs, every git it starts timed):"
 cat "$work/profile.txt" 2>/dev/null || true
+# The same memory ratio for srcimport's own process (without the git it runs).
+if [ "$(wc -l < "$work/own-rss" 2>/dev/null || echo 0)" -ge 2 ]; then
+    sort -t- -k2 -n "$work/own-rss" | awk '{ n[NR] = $1; o[NR] = $2 } END {
+        for (i = 1; i < NR; i++) printf "srcimport process alone: RSS(%s)/RSS(%s) = %d/%d MiB = %.2f\n", substr(n[NR], 7), substr(n[i], 7), o[NR], o[i], (o[i] ? o[NR] / o[i] : 0) }'
+fi
 # A failed conversion shows the end of its log.
 while IFS=$'\t' read -r name tool rc _; do
     [ "$rc" = 0 ] && continue
+    case $tool in
+        srcimport-*) [ "$rc" = 4 ] && continue ;;  # said above: not available in this build
+    esac
     case $tool in
         srcimport*) log=$work/$name.$tool.log ;;
         svn-all-fast-export) log=$work/peers-$name/safe.log ;;
