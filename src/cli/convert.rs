@@ -228,14 +228,40 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
     };
     let dest_text = dest.to_string_lossy();
     git(&["init", "--quiet", "--bare", "--", &dest_text], None)?;
-    let source = session.path().to_string_lossy().into_owned();
-    let mut fetch = vec!["fetch", "--quiet", "--no-write-fetch-head", "--", &source];
-    let specs: Vec<String> = publish::PUBLISHED_NAMESPACES
-        .iter()
-        .map(|ns| format!("+{ns}*:{ns}*"))
-        .collect();
-    fetch.extend(specs.iter().map(String::as_str));
-    git(&fetch, Some(dest))?;
+    let mut listing = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
+    listing.extend(publish::PUBLISHED_NAMESPACES);
+    let published = String::from_utf8_lossy(&git(&listing, Some(session.path()))?).into_owned();
+    if everything_published(session, &published)? {
+        // Every object is published: the packs can be linked instead of fetched again.
+        link_objects(&session.path().join("objects"), &dest.join("objects"))
+            .map_err(|e| CliError::Internal(format!("copying objects: {e}")))?;
+        let updates: String = published
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(oid, name)| format!("update {name} {oid}\n"))
+            .collect();
+        srcimport_converters::process::run(
+            {
+                let mut cmd = srcimport_converters::git::command(Some(dest));
+                cmd.args(["update-ref", "--stdin"]);
+                cmd
+            },
+            Some(updates.into_bytes()),
+            &Cancel::new(),
+            |_| {},
+        )
+        .and_then(|done| done.success_or("git update-ref"))
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    } else {
+        let source = session.path().to_string_lossy().into_owned();
+        let mut fetch = vec!["fetch", "--quiet", "--no-write-fetch-head", "--", &source];
+        let specs: Vec<String> = publish::PUBLISHED_NAMESPACES
+            .iter()
+            .map(|ns| format!("+{ns}*:{ns}*"))
+            .collect();
+        fetch.extend(specs.iter().map(String::as_str));
+        git(&fetch, Some(dest))?;
+    }
     let head = git(&["symbolic-ref", "HEAD"], Some(session.path()))?;
     let head = String::from_utf8_lossy(&head).trim().to_owned();
     git(&["symbolic-ref", "HEAD", &head], Some(dest))?;
@@ -243,6 +269,49 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
     if lfs.is_dir() {
         copy_tree(&lfs, &dest.join("lfs/objects"))
             .map_err(|e| CliError::Internal(format!("LFS objects: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Whether the workspace holds nothing but what is published: nothing was rewritten (each
+/// raw ref is published as it is) and no large file was left out.
+fn everything_published(session: &Session, published: &str) -> Result<bool, CliError> {
+    let import = session
+        .store()
+        .import(session.repo.id)?
+        .ok_or_else(|| CliError::Internal("the import vanished".into()))?;
+    if import.large_files_count > 0 {
+        return Ok(false);
+    }
+    let mut cmd = srcimport_converters::git::command(Some(session.path()));
+    cmd.args([
+        "for-each-ref",
+        "--format=%(objectname) %(refname)",
+        srcimport_converters::git::RAW_NAMESPACE,
+    ]);
+    let raw = srcimport_converters::process::run(cmd, None, &Cancel::new(), |_| {})
+        .and_then(|done| done.success_or("git for-each-ref"))
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    let published: std::collections::HashSet<&str> = published.lines().collect();
+    Ok(String::from_utf8_lossy(&raw.stdout).lines().all(|line| {
+        let published_line = line.replacen(srcimport_converters::git::RAW_NAMESPACE, "refs/", 1);
+        published.contains(published_line.as_str())
+    }))
+}
+
+/// Hard-links (or, across file systems, copies) every object file.
+fn link_objects(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            if entry.file_name() != "info" {
+                link_objects(&entry.path(), &target)?;
+            }
+        } else if !target.exists() && std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target)?;
+        }
     }
     Ok(())
 }
