@@ -27,10 +27,6 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             let work_ref = life.work_ref.clone();
             let first = life.commits.is_empty();
             let origin = life.origin;
-            let root_path = match &key {
-                Key::Root(root) => root.clone(),
-                Key::Outside => String::new(),
-            };
             let mark = self.fi.mark();
             let signature = info.signature();
             let out = self.fi.out();
@@ -85,18 +81,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             }
             self.summary.commits += 1;
             self.last_time = self.last_time.max(info.time);
-            self.notes.push((
-                mark,
-                format!(
-                    "svn-revision: {number}\nsvn-path: /{root_path}\nsvn-uuid: {}\n{}",
-                    self.options.uuid,
-                    if key == Key::Outside {
-                        "svn-scope: outside the branch layout\n"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
+            self.notes.push((mark, number, key.clone()));
             self.summary
                 .users
                 .entry(info.identity.clone())
@@ -122,7 +107,15 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             message.len()
         )?;
         out.write_all(message)?;
-        for (mark, text) in std::mem::take(&mut self.notes) {
+        for (mark, revision, key) in std::mem::take(&mut self.notes) {
+            let (path, scope) = match &key {
+                Key::Root(root) => (root.as_str(), ""),
+                Key::Outside => ("", "svn-scope: outside the branch layout\n"),
+            };
+            let text = format!(
+                "svn-revision: {revision}\nsvn-path: /{path}\nsvn-uuid: {}\n{scope}",
+                self.options.uuid
+            );
             let out = self.fi.out();
             write!(out, "N inline :{mark}\ndata {}\n{text}\n", text.len())?;
         }
