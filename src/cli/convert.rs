@@ -231,7 +231,7 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
     let mut listing = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
     listing.extend(publish::PUBLISHED_NAMESPACES);
     let published = String::from_utf8_lossy(&git(&listing, Some(session.path()))?).into_owned();
-    if everything_published(session, &published)? {
+    if everything_published(session)? {
         // Every object is published: the packs can be linked instead of fetched again.
         link_objects(&session.path().join("objects"), &dest.join("objects"))
             .map_err(|e| CliError::Internal(format!("copying objects: {e}")))?;
@@ -273,30 +273,15 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Whether the workspace holds nothing but what is published: nothing was rewritten (each
-/// raw ref is published as it is) and no large file was left out.
-fn everything_published(session: &Session, published: &str) -> Result<bool, CliError> {
+/// Whether the workspace's objects may all go to the destination: nothing was left out
+/// (large files dropped under `opt_out` must not travel). History the mapping replaced stays
+/// behind only as unreachable objects, never fetched, pushed or cloned, until `git gc`.
+fn everything_published(session: &Session) -> Result<bool, CliError> {
     let import = session
         .store()
         .import(session.repo.id)?
         .ok_or_else(|| CliError::Internal("the import vanished".into()))?;
-    if import.large_files_count > 0 {
-        return Ok(false);
-    }
-    let mut cmd = srcimport_converters::git::command(Some(session.path()));
-    cmd.args([
-        "for-each-ref",
-        "--format=%(objectname) %(refname)",
-        srcimport_converters::git::RAW_NAMESPACE,
-    ]);
-    let raw = srcimport_converters::process::run(cmd, None, &Cancel::new(), |_| {})
-        .and_then(|done| done.success_or("git for-each-ref"))
-        .map_err(|e| CliError::Internal(e.to_string()))?;
-    let published: std::collections::HashSet<&str> = published.lines().collect();
-    Ok(String::from_utf8_lossy(&raw.stdout).lines().all(|line| {
-        let published_line = line.replacen(srcimport_converters::git::RAW_NAMESPACE, "refs/", 1);
-        published.contains(published_line.as_str())
-    }))
+    Ok(import.large_files_count == 0)
 }
 
 /// Hard-links (or, across file systems, copies) every object file.
