@@ -1,5 +1,6 @@
 //! Feeding a converter's stream into `git fast-import` in a hosted repository: the raw refs
-//! are replaced by what the stream writes, and annotated tags are made from its marks.
+//! are replaced by what the stream writes, and annotated tags are made from its marks (in
+//! one packfile).
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Write};
@@ -13,6 +14,7 @@ use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
+use super::pack::PackWriter;
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
@@ -116,7 +118,9 @@ where
         .lines()
         .filter_map(|l| l.split_once(' '))
         .collect();
+    // The tags go into one packfile together (one process, however many tags).
     let mut updates = String::from("start\n");
+    let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
         let Some(commit) = commit_of.get(format!(":{}", tag.mark).as_str()) else {
             continue;
@@ -129,14 +133,19 @@ where
             "object {commit}\ntype commit\ntag {}\ntagger {}\n\n{message}",
             tag.git_name, tag.tagger
         );
-        let tag_id =
-            run_git(git_dir, &["mktag"], Some(body.into_bytes()), cancel).map_err(io_error)?;
-        let tag_id = String::from_utf8_lossy(&tag_id).trim().to_owned();
+        let writer = match &mut pack {
+            Some(writer) => writer,
+            None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
+        };
+        let tag_id = writer.write("tag", body.as_bytes()).map_err(io_error)?;
         updates.push_str(&format!(
             "update {}tags/{} {tag_id}\n",
             git_source::RAW_NAMESPACE,
             tag.git_name
         ));
+    }
+    if let Some(writer) = pack {
+        writer.finish(cancel).map_err(io_error)?;
     }
     updates.push_str("commit\n");
     run_git(
