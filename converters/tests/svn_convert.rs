@@ -34,6 +34,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Small enough that the fixtures' binaries and longer texts count as large files.
+const LARGE_FILE_THRESHOLD: u64 = 200;
+
 /// Where a conversion reads from.
 enum From<'a> {
     Dump(&'a Path),
@@ -78,6 +81,7 @@ fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
         work_ref_prefix: "refs/work/".into(),
         notes_ref: "refs/notes/svn".into(),
         empty_dirs: true,
+        large_file_threshold: LARGE_FILE_THRESHOLD,
     };
     let cancel = Cancel::new();
     let session = FastImport::new(&mut commands, &mut answers);
@@ -377,4 +381,68 @@ fn repository_and_dump_readers_give_identical_history() {
             dump.display()
         );
     }
+}
+
+/// The large blobs the converter lists are exactly those a scan of the result finds.
+#[test]
+fn large_blobs_listed_by_the_converter_are_those_in_the_history() {
+    let fixture = build_fixture("features.sh");
+    let work = scratch_dir("svn-convert-large");
+    let (repo, summary) = convert(&fixture.join("repo.dump"), &work);
+    let marks = std::fs::read_to_string(work.join("marks")).unwrap();
+    let oid_of = |mark: u64| {
+        marks
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!(":{mark} ")))
+            .unwrap()
+            .to_owned()
+    };
+    let listed: std::collections::BTreeSet<String> =
+        summary.large_blobs.iter().map(|b| oid_of(b.mark)).collect();
+    let objects = git(&repo, &["rev-list", "--objects", "--all"]);
+    let mut check = Command::new("git")
+        .arg("--git-dir")
+        .arg(&repo)
+        .args([
+            "cat-file",
+            "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child_stdin(&mut check);
+    for line in objects.lines() {
+        writeln!(input, "{}", line.split(' ').next().unwrap()).unwrap();
+    }
+    drop(input);
+    let out = check.wait_with_output().unwrap();
+    let scanned: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(' ');
+            let (oid, kind, size) = (f.next()?, f.next()?, f.next()?.parse::<u64>().ok()?);
+            (kind == "blob" && size > LARGE_FILE_THRESHOLD).then(|| oid.to_owned())
+        })
+        .collect();
+    assert!(
+        !scanned.is_empty(),
+        "the fixture has large blobs at this threshold"
+    );
+    assert_eq!(listed, scanned);
+    let refs = git(&repo, &["for-each-ref", "--format=%(refname)"]);
+    for blob in &summary.large_blobs {
+        assert!(
+            refs.lines().any(|r| r == blob.ref_name),
+            "{blob:?} in\n{refs}"
+        );
+        assert!(
+            !blob.path.is_empty() && !blob.path.starts_with('/'),
+            "{blob:?}"
+        );
+    }
+}
+
+fn child_stdin(child: &mut std::process::Child) -> std::process::ChildStdin {
+    child.stdin.take().unwrap()
 }

@@ -14,11 +14,15 @@ use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
+use super::large_files::LargeBlob;
 use super::pack::PackWriter;
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
 const WORK_NAMESPACE: &str = "refs/srcimport/work/";
+
+/// Object ids by fast-import mark (`:12`).
+type Marks = HashMap<String, String>;
 
 /// The two ends of a running fast-import: its command stream and its cat-blob answers.
 pub type Commands = BufWriter<ChildStdin>;
@@ -47,7 +51,7 @@ fn run<T, E>(
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl FnOnce(&T) -> &[TagToWrite],
-) -> Result<T, E>
+) -> Result<(T, Marks), E>
 where
     E: From<std::io::Error> + From<SourceError>,
 {
@@ -114,15 +118,16 @@ where
     }
     let marks_text = std::fs::read_to_string(&marks)?;
     let _ = std::fs::remove_file(&marks);
-    let commit_of: HashMap<&str, &str> = marks_text
+    let commit_of: Marks = marks_text
         .lines()
         .filter_map(|l| l.split_once(' '))
+        .map(|(mark, oid)| (mark.to_owned(), oid.to_owned()))
         .collect();
     // The tags go into one packfile together (one process, however many tags).
     let mut updates = String::from("start\n");
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
-        let Some(commit) = commit_of.get(format!(":{}", tag.mark).as_str()) else {
+        let Some(commit) = commit_of.get(&format!(":{}", tag.mark)) else {
             continue;
         };
         let mut message = tag.message.clone();
@@ -156,7 +161,7 @@ where
     )
     .map_err(io_error)?;
     delete_refs(git_dir, &[WORK_NAMESPACE], cancel).map_err(io_error)?;
-    Ok(result)
+    Ok((result, commit_of))
 }
 
 /// Replaces the raw refs with the Mercurial repository's whole history.
@@ -179,16 +184,18 @@ pub fn import_mercurial(
         |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
         |summary| &summary.tags,
     )
+    .map(|(summary, _)| summary)
 }
 
-/// How a Subversion history reaches the converter: `read` drives it with every revision.
+/// Replaces the raw refs with a Subversion history; `read` drives the converter with every
+/// revision. Returns what the converter found, and its large blobs with their ids.
 pub fn import_subversion<F>(
     git_dir: &Path,
     options: ConvertOptions,
     cancel: &Cancel,
     on_revision: impl FnMut(u64),
     read: F,
-) -> Result<ConvertSummary, ConvertError>
+) -> Result<(ConvertSummary, Vec<LargeBlob>), ConvertError>
 where
     F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
 {
@@ -203,6 +210,21 @@ where
         },
         |summary: &ConvertSummary| &summary.tags,
     )
+    .map(|(summary, marks)| {
+        let large = summary
+            .large_blobs
+            .iter()
+            .filter_map(|blob| {
+                Some(LargeBlob {
+                    ref_name: blob.ref_name.clone(),
+                    path: blob.path.clone(),
+                    oid: marks.get(&format!(":{}", blob.mark))?.clone(),
+                    size: blob.size,
+                })
+            })
+            .collect();
+        (summary, large)
+    })
 }
 
 /// Where a Subversion conversion writes its refs.

@@ -60,12 +60,21 @@ impl From<hg::export::ExportError> for PipelineError {
     }
 }
 
+/// What a converter already knows of the history it wrote, so nothing has to scan for it.
+struct Known {
+    commits: u64,
+    identities: Vec<String>,
+    large: Vec<large_files::LargeBlob>,
+}
+
 /// What a transfer brought besides the history itself.
 struct Transferred {
     report: Vec<ReportEntry>,
     /// Git identity → the source's `remote_id` and `remote_name`, where they differ from
     /// the identity (Mercurial, Subversion).
     source_users: BTreeMap<String, (String, String)>,
+    /// Set when the converter already counted commits, identities and large blobs.
+    known: Option<Known>,
 }
 
 /// Everything a run needs besides the import itself.
@@ -220,6 +229,7 @@ impl Run<'_> {
                 self.transfer(import, &progress).map(|report| Transferred {
                     report,
                     source_users: BTreeMap::new(),
+                    known: None,
                 })
             };
             (head.join().unwrap_or(Ok(None)), fetched)
@@ -229,7 +239,12 @@ impl Run<'_> {
         if let Some(branch) = default_branch? {
             store.set_default_branch(self.repo_id, &branch)?;
         }
-        let commits = self.survey(import, &progress, &transferred.source_users)?;
+        let commits = self.survey(
+            import,
+            &progress,
+            &transferred.source_users,
+            transferred.known,
+        )?;
         store.record_progress(
             self.repo_id,
             import.generation,
@@ -367,6 +382,7 @@ impl Run<'_> {
                     (identity, (user, name))
                 })
                 .collect(),
+            known: None,
         })
     }
 
@@ -377,24 +393,20 @@ impl Run<'_> {
         import: &ImportRecord,
         progress: &StoreProgress<'_>,
         source_users: &BTreeMap<String, (String, String)>,
+        known: Option<Known>,
     ) -> Result<u64, PipelineError> {
         let store = self.env.store.as_ref();
         let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
-        let (scan, large) = std::thread::scope(|scope| {
-            let large = scope.spawn(|| large_files::find(&self.repo_path, threshold, &self.cancel));
-            let scan = rewrite::scan_identities(&self.repo_path, &self.cancel, |commits| {
-                progress.commits(commits);
-            });
-            let large = large.join().unwrap_or_else(|_| {
-                Err(SourceError::Command {
-                    command: "large file scan".into(),
-                    detail: "panicked".into(),
-                }
-                .into())
-            });
-            (scan, large)
-        });
-        let (scan, large) = (scan?, large?);
+        let (scan, large) = match known {
+            Some(known) => (
+                rewrite::IdentityScan {
+                    identities: known.identities.into_iter().map(|i| (i, 0)).collect(),
+                    commits: known.commits,
+                },
+                known.large,
+            ),
+            None => self.scan(threshold, progress)?,
+        };
         let seen: Vec<SeenAuthor> = scan
             .identities
             .keys()
@@ -426,6 +438,29 @@ impl Run<'_> {
             .collect();
         store.replace_large_files(self.repo_id, import.generation, &large)?;
         Ok(scan.commits)
+    }
+
+    /// Scans the raw history for identities and large blobs, side by side.
+    fn scan(
+        &self,
+        threshold: u64,
+        progress: &StoreProgress<'_>,
+    ) -> Result<(rewrite::IdentityScan, Vec<large_files::LargeBlob>), PipelineError> {
+        let (scan, large) = std::thread::scope(|scope| {
+            let large = scope.spawn(|| large_files::find(&self.repo_path, threshold, &self.cancel));
+            let scan = rewrite::scan_identities(&self.repo_path, &self.cancel, |commits| {
+                progress.commits(commits);
+            });
+            let large = large.join().unwrap_or_else(|_| {
+                Err(SourceError::Command {
+                    command: "large file scan".into(),
+                    detail: "panicked".into(),
+                }
+                .into())
+            });
+            (scan, large)
+        });
+        Ok((scan?, large?))
     }
 
     fn map(&self, import: &ImportRecord) -> Result<Status, PipelineError> {

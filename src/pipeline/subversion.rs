@@ -10,8 +10,9 @@ use srcimport_converters::svn::source::SvnSource;
 use srcimport_converters::{ProjectChoice, Vcs};
 
 use super::progress::StoreProgress;
-use super::{PipelineError, Run, Transferred};
+use super::{Known, PipelineError, Run, Transferred};
 use crate::git;
+use crate::git::large_files::LargeBlob;
 use crate::store::{ImportRecord, ReportEntry, StoreError};
 
 impl Run<'_> {
@@ -33,14 +34,14 @@ impl Run<'_> {
             .into());
         };
         let options = self.svn_convert_options(layout, survey.uuid.clone(), import);
-        let summary = git::fast_import::import_subversion(
+        let (summary, large) = git::fast_import::import_subversion(
             &self.repo_path,
             options,
             &self.cancel,
             |revision| progress.fraction(revision, youngest.max(1)),
             |converter| source.read_into(credentials, youngest, converter, &self.cancel),
         )?;
-        Ok(transferred(summary, &survey.uuid))
+        Ok(transferred(summary, large, &survey.uuid))
     }
 
     /// The layout: explicit fields first, then detection. `None` when the repository holds
@@ -97,6 +98,7 @@ impl Run<'_> {
             work_ref_prefix,
             notes_ref,
             empty_dirs: import.svn_options.empty_dirs.unwrap_or(true),
+            large_file_threshold: u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX),
         }
     }
 }
@@ -104,6 +106,7 @@ impl Run<'_> {
 /// The report and author names a conversion gives the rest of the pipeline.
 fn transferred(
     summary: srcimport_converters::svn::convert::ConvertSummary,
+    large: Vec<LargeBlob>,
     uuid: &str,
 ) -> Transferred {
     let report = summary
@@ -129,6 +132,11 @@ fn transferred(
         .collect();
     Transferred {
         report,
+        known: Some(Known {
+            commits: summary.commits,
+            identities: source_users.keys().cloned().collect(),
+            large,
+        }),
         source_users,
     }
 }

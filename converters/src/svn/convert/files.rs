@@ -137,6 +137,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             let mark = self.fi.blob(length, &mut watched)?;
             let seen = watched.seen;
             self.check_line_endings(path, seen);
+            self.note_size(path, mark, length);
             return Ok((format!(":{mark}"), false));
         }
         let mut full = Spool::default();
@@ -189,7 +190,15 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         let mark = self.fi.blob(length, &mut watched)?;
         let seen = watched.seen;
         self.check_line_endings(path, seen);
+        self.note_size(path, mark, length);
         Ok((format!(":{mark}"), false))
+    }
+
+    /// Remembers a blob over the large-file threshold, so nobody has to scan for it later.
+    fn note_size(&mut self, path: &str, mark: u64, size: u64) {
+        if size > self.options.large_file_threshold {
+            self.large.push((path.to_owned(), mark, size));
+        }
     }
 
     /// Rewrites a blob when a file turns into a symlink or back.

@@ -60,6 +60,8 @@ pub struct ConvertOptions {
     pub notes_ref: String,
     /// Keep empty directories with a [`PLACEHOLDER`] file.
     pub empty_dirs: bool,
+    /// Blobs larger than this many bytes are listed in [`ConvertSummary::large_blobs`].
+    pub large_file_threshold: u64,
 }
 
 /// Something the conversion could not represent, or repaired.
@@ -81,6 +83,19 @@ pub struct ConvertSummary {
     /// Annotated tags for the caller to write once the commits exist.
     pub tags: Vec<TagToWrite>,
     pub report: Vec<ReportItem>,
+    /// Every blob over the large-file threshold, by the ref that shows it last.
+    pub large_blobs: Vec<LargeBlob>,
+}
+
+/// A blob over the large-file threshold, and where it appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeBlob {
+    /// The published ref name, e.g. `refs/heads/main`.
+    pub ref_name: String,
+    /// The path inside that ref's tree.
+    pub path: String,
+    pub mark: u64,
+    pub size: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +178,8 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     current: Option<Current>,
     next_work_ref: u64,
     empty_blob: Option<u64>,
+    /// Blobs over the threshold: `(repository path, mark, size)`.
+    large: Vec<(String, u64, u64)>,
     /// Commits waiting for their note: `(mark, revision, root)`.
     notes: Vec<(u64, u64, Key)>,
     /// The newest date of a revision that made a commit: the notes commits' date.
@@ -195,6 +212,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             next_work_ref: 0,
             empty_blob: None,
             notes: Vec::new(),
+            large: Vec::new(),
             last_time: 0,
             reported: HashSet::new(),
             report_counts: BTreeMap::new(),

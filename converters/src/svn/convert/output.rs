@@ -4,6 +4,14 @@ use std::io::{BufRead, Write};
 
 use super::*;
 
+/// Which published ref shows a root last.
+enum Shown {
+    Head(String),
+    Tag(String),
+    /// Under `refs/`: a deleted branch or tag.
+    Hidden(String),
+}
+
 impl<W: Write, R: BufRead> Converter<'_, W, R> {
     pub(super) fn commit_pending(&mut self) -> Result<(), ConvertError> {
         let current = self.current.as_mut().expect("inside a revision");
@@ -131,7 +139,9 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         let mut heads: Vec<(String, u64)> = Vec::new();
         let mut tags: Vec<(String, u64, RevisionInfo)> = Vec::new();
         let mut hidden: Vec<(String, u64)> = Vec::new();
-        for entity in self.entities.values() {
+        // The ref that shows each root last (its last life), for the large-file list.
+        let mut shown_by: BTreeMap<String, Shown> = BTreeMap::new();
+        for (root, entity) in &self.entities {
             let EntityKind::Root(kind) = entity.kind else {
                 continue;
             };
@@ -141,7 +151,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     RootKind::Trunk => self.options.trunk_branch.clone(),
                     _ => entity.name.clone(),
                 };
-                match (kind, life.deleted) {
+                let shown = match (kind, life.deleted) {
                     (RootKind::Tag, None) => {
                         if let Some(root) = life.root() {
                             tags.push((name.clone(), root, life.creation.clone()));
@@ -149,25 +159,28 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                         if life.changed_after_creation() {
                             heads.push((format!("tags/{name}"), tip));
                         }
+                        Shown::Tag(name)
                     }
-                    (RootKind::Tag, Some(deleted)) => hidden.push((
-                        format!(
-                            "svn/deleted/tags/{}@{}",
+                    (_, Some(deleted)) => {
+                        let what = if kind == RootKind::Tag {
+                            "tags"
+                        } else {
+                            "branches"
+                        };
+                        let name = format!(
+                            "svn/deleted/{what}/{}@{}",
                             refnames::sanitize(&name),
                             deleted - 1
-                        ),
-                        tip,
-                    )),
-                    (_, None) => heads.push((name, tip)),
-                    (_, Some(deleted)) => hidden.push((
-                        format!(
-                            "svn/deleted/branches/{}@{}",
-                            refnames::sanitize(&name),
-                            deleted - 1
-                        ),
-                        tip,
-                    )),
-                }
+                        );
+                        hidden.push((name.clone(), tip));
+                        Shown::Hidden(name)
+                    }
+                    (_, None) => {
+                        heads.push((name.clone(), tip));
+                        Shown::Head(name)
+                    }
+                };
+                shown_by.insert(root.clone(), shown);
             }
         }
         if let Some(tip) = self.outside.lives.last().and_then(Life::tip) {
@@ -196,6 +209,28 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         }
         for (name, mark) in &hidden {
             writeln!(out, "reset {prefix}{name}\nfrom :{mark}\n")?;
+        }
+        let large = std::mem::take(&mut self.large);
+        for (path, mark, size) in large {
+            let (ref_name, path) = match self.layout.locate(&path) {
+                Location::Root { root, sub, .. } => match shown_by.get(&root) {
+                    Some(Shown::Head(name)) => {
+                        (format!("refs/heads/{}", head_names[name.as_str()]), sub)
+                    }
+                    Some(Shown::Tag(name)) => {
+                        (format!("refs/tags/{}", tag_names[name.as_str()]), sub)
+                    }
+                    Some(Shown::Hidden(name)) => (format!("refs/{name}"), sub),
+                    None => ("refs/svn/unbranched".to_owned(), path),
+                },
+                _ => ("refs/svn/unbranched".to_owned(), path),
+            };
+            self.summary.large_blobs.push(LargeBlob {
+                ref_name,
+                path,
+                mark,
+                size,
+            });
         }
         for (name, mark, info) in tags {
             self.summary.tags.push(TagToWrite {
