@@ -2,8 +2,8 @@
 //! are replaced by what the stream writes, and annotated tags are made from its marks (in
 //! one packfile).
 
-use std::collections::HashMap;
-use std::io::{BufReader, BufWriter, Write};
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
 
@@ -21,8 +21,8 @@ use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 /// Refs commits are written through while a stream runs; deleted once it is done.
 const WORK_NAMESPACE: &str = "refs/srcimport/work/";
 
-/// Object ids by fast-import mark (`:12`).
-type Marks = HashMap<String, String>;
+/// Object ids by fast-import mark.
+type Marks = HashMap<u64, String>;
 
 /// The two ends of a running fast-import: its command stream and its cat-blob answers.
 pub type Commands = BufWriter<ChildStdin>;
@@ -45,12 +45,14 @@ fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(),
 
 /// Runs `produce` against a fresh `git fast-import` in `git_dir`, after clearing the raw
 /// refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
-/// the work refs. Nothing is written to any ref unless the whole stream succeeds.
+/// the work refs. Nothing is written to any ref unless the whole stream succeeds. Returns
+/// the result and the object ids of the tags' marks and of `wanted(result)`.
 fn run<T, E>(
     git_dir: &Path,
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
-    tags: impl FnOnce(&T) -> &[TagToWrite],
+    tags: impl Fn(&T) -> &[TagToWrite],
+    wanted: impl FnOnce(&T) -> Vec<u64>,
 ) -> Result<(T, Marks), E>
 where
     E: From<std::io::Error> + From<SourceError>,
@@ -116,18 +118,26 @@ where
         }
         .into());
     }
-    let marks_text = std::fs::read_to_string(&marks)?;
+    // The marks file lists every object written: only the wanted lines are kept.
+    let mut wanted: HashSet<u64> = wanted(&result).into_iter().collect();
+    wanted.extend(tags(&result).iter().map(|tag| tag.mark));
+    let mut commit_of = Marks::new();
+    for line in BufReader::new(std::fs::File::open(&marks)?).lines() {
+        let line = line?;
+        let parsed = line
+            .strip_prefix(':')
+            .and_then(|l| l.split_once(' '))
+            .and_then(|(mark, oid)| Some((mark.parse::<u64>().ok()?, oid)));
+        if let Some((mark, oid)) = parsed.filter(|(mark, _)| wanted.contains(mark)) {
+            commit_of.insert(mark, oid.to_owned());
+        }
+    }
     let _ = std::fs::remove_file(&marks);
-    let commit_of: Marks = marks_text
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(mark, oid)| (mark.to_owned(), oid.to_owned()))
-        .collect();
     // The tags go into one packfile together (one process, however many tags).
     let mut updates = String::from("start\n");
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
-        let Some(commit) = commit_of.get(&format!(":{}", tag.mark)) else {
+        let Some(commit) = commit_of.get(&tag.mark) else {
             continue;
         };
         let mut message = tag.message.clone();
@@ -183,6 +193,7 @@ pub fn import_mercurial(
         cancel,
         |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
         |summary| &summary.tags,
+        |_| Vec::new(),
     )
     .map(|(summary, _)| summary)
 }
@@ -209,6 +220,7 @@ where
             Ok(converter.finish()?.0)
         },
         |summary: &ConvertSummary| &summary.tags,
+        |summary: &ConvertSummary| summary.large_blobs.iter().map(|b| b.mark).collect(),
     )
     .map(|(summary, marks)| {
         let large = summary
@@ -218,7 +230,7 @@ where
                 Some(LargeBlob {
                     ref_name: blob.ref_name.clone(),
                     path: blob.path.clone(),
-                    oid: marks.get(&format!(":{}", blob.mark))?.clone(),
+                    oid: marks.get(&blob.mark)?.clone(),
                     size: blob.size,
                 })
             })

@@ -40,7 +40,7 @@ pub const PLACEHOLDER: &str = ".gitkeep";
 /// Notes are committed in batches of this many: each notes commit rewrites the notes
 /// tree's fan-out, so small batches cost fast-import dearly (1,000 made a 30,000-revision
 /// import 25% slower); the batch bounds the memory they take.
-const NOTES_BATCH: usize = 100_000;
+const NOTES_BATCH: usize = 10_000;
 /// At most this many report entries per kind; the rest are counted.
 const REPORT_CAP: usize = 200;
 
