@@ -5,6 +5,15 @@ use std::io::{self, BufRead, Read, Seek, Write};
 
 use super::*;
 
+/// Where a delta's base text comes from.
+pub(super) enum Base {
+    Empty,
+    /// A blob fast-import holds (a symlink's blob lacks svn's `link ` prefix).
+    Entry(Entry),
+    /// The text itself, remembered when it was written.
+    Known(Vec<u8>),
+}
+
 /// `native` and `LF` ask for LF line endings (on this platform).
 fn is_lf_style(style: &[u8]) -> bool {
     matches!(style.trim_ascii(), b"native" | b"LF")
@@ -71,10 +80,12 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             Some(form) => {
                 let text = text.ok_or_else(|| self.invalid(path, "text announced but missing"))?;
                 let base = match (form, is_add, source.clone()) {
-                    (TextForm::Full { .. }, _, _) => None,
-                    (TextForm::Delta, _, Some(entry)) => Some(entry),
-                    (TextForm::Delta, true, None) => None,
-                    (TextForm::Delta, false, None) => self.entry_now(path)?,
+                    (TextForm::Full { .. }, _, _) | (TextForm::Delta, true, None) => Base::Empty,
+                    (TextForm::Delta, _, Some(entry)) => Base::Entry(entry),
+                    (TextForm::Delta, false, None) => match self.texts.get(path) {
+                        Some(text) => Base::Known(text.to_vec()),
+                        None => self.entry_now(path)?.map_or(Base::Empty, Base::Entry),
+                    },
                 };
                 let (dataref, kept_link) = self.text(path, form, base, text, special)?;
                 if special && !kept_link {
@@ -122,7 +133,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         &mut self,
         path: &str,
         form: TextForm,
-        base: Option<Entry>,
+        base: Base,
         text: &mut dyn Read,
         special: bool,
     ) -> Result<(String, bool), ConvertError> {
@@ -133,6 +144,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             source,
         };
         if let (TextForm::Full { length }, false) = (form, special) {
+            self.texts.forget_under(path);
             let mut watched = CarriageReturns::watch(text);
             let mark = self.fi.blob(length, &mut watched)?;
             let seen = watched.seen;
@@ -147,16 +159,21 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             }
             TextForm::Delta => {
                 let mut base_text = Spool::default();
-                if let Some(entry) = &base {
-                    if entry.mode == MODE_LINK {
-                        base_text.write_all(b"link ")?;
+                match &base {
+                    Base::Empty => {}
+                    Base::Known(text) => base_text.write_all(text)?,
+                    Base::Entry(entry) => {
+                        if entry.mode == MODE_LINK {
+                            base_text.write_all(b"link ")?;
+                        }
+                        self.fi.cat_blob(&entry.oid, &mut base_text)?;
                     }
-                    self.fi.cat_blob(&entry.oid, &mut base_text)?;
                 }
                 let reader = base_text.reader()?;
                 apply_svndiff(io::BufReader::new(text), reader, &mut full).map_err(text_error)?;
             }
         }
+        self.remember_text(path, &mut full)?;
         self.store_text(path, &mut full, special)
     }
 
@@ -192,6 +209,18 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         self.check_line_endings(path, seen);
         self.note_size(path, mark, length);
         Ok((format!(":{mark}"), false))
+    }
+
+    /// Keeps a small svn text as the next delta's base.
+    fn remember_text(&mut self, path: &str, full: &mut Spool) -> Result<(), ConvertError> {
+        if full.len() <= text_cache::LARGEST_TEXT as u64 {
+            let mut text = Vec::with_capacity(full.len() as usize);
+            full.reader()?.read_to_end(&mut text)?;
+            self.texts.put(path, text);
+        } else {
+            self.texts.forget_under(path);
+        }
+        Ok(())
     }
 
     /// Remembers a blob over the large-file threshold, so nobody has to scan for it later.

@@ -12,6 +12,7 @@ mod output;
 mod properties;
 pub mod revprops;
 mod stream;
+mod text_cache;
 mod tree_changes;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -171,6 +172,8 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     entities: BTreeMap<String, Entity>,
     outside: Entity,
     modes: PathFacts<u32>,
+    /// The latest texts of recently changed files: delta bases without a round trip.
+    texts: text_cache::TextCache,
     /// `svn:eol-style` of files that have one.
     eols: PathFacts<Vec<u8>>,
     ignores: PathFacts<Ignores>,
@@ -206,6 +209,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             outside: Entity::new(EntityKind::Outside, ""),
             modes: PathFacts::default(),
             eols: PathFacts::default(),
+            texts: text_cache::TextCache::default(),
             ignores: PathFacts::default(),
             mergeinfo: PathFacts::default(),
             current: None,

@@ -27,6 +27,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         }
         self.modes.clear_under(path, revision);
         self.eols.clear_under(path, revision);
+        self.texts.forget_under(path);
         self.ignores.clear_under(path, revision);
         self.mergeinfo.clear_under(path, revision);
         if ended.iter().any(|root| root == path) {
@@ -90,6 +91,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     ),
                 );
             }
+            self.texts.forget_under(&node.path);
             self.modes
                 .copy_under(&copy.path, copy.revision, &node.path, revision);
             self.eols
@@ -202,6 +204,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     format!("copied from /{src}@{src_rev}, which the conversion does not hold"),
                 ),
             }
+            self.texts.forget_under(root);
             self.modes.copy_under(src, src_rev, root, revision);
             self.eols.copy_under(src, src_rev, root, revision);
             self.ignores.copy_under(src, src_rev, root, revision);
