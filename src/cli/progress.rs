@@ -1,5 +1,5 @@
-//! Progress on stderr while a conversion runs: one rewritten line on a terminal (phase,
-//! percentage, commits, rate, time left), plain lines otherwise.
+//! Progress on stderr while a conversion runs: one rewritten line on a terminal (a bar,
+//! phase, percentage, commits, rate, time left), plain lines otherwise.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +33,26 @@ impl Printer {
     }
 }
 
+/// `[#####---------------]` for a percentage.
+fn bar(percent: i64) -> String {
+    const WIDTH: i64 = 20;
+    let filled = (percent * WIDTH / 100).clamp(0, WIDTH) as usize;
+    format!(
+        "[{}{}]",
+        "#".repeat(filled),
+        "-".repeat(WIDTH as usize - filled)
+    )
+}
+
+/// `, about 12s left` once a phase is far enough along to guess.
+fn time_left(elapsed: f64, percent: i64) -> String {
+    if !(5..100).contains(&percent) {
+        return String::new();
+    }
+    let left = elapsed * (100 - percent) as f64 / percent as f64;
+    format!(", about {left:.0}s left")
+}
+
 fn report(store: &dyn JobStore, repo_id: i64, done: &AtomicBool, terminal: bool) {
     let started = Instant::now();
     let mut last_line = String::new();
@@ -54,10 +74,13 @@ fn report(store: &dyn JobStore, repo_id: i64, done: &AtomicBool, terminal: bool)
             );
             if line != last_line {
                 if terminal {
+                    let percent = percent.unwrap_or(0).clamp(0, 100);
                     let _ = write!(
                         stderr,
-                        "\r\x1b[2K{line} ({:.0} commits/s, {elapsed:.1}s)",
-                        commits as f64 / elapsed
+                        "\r\x1b[2K{} {line} ({:.0} commits/s, {elapsed:.1}s{})",
+                        bar(percent),
+                        commits as f64 / elapsed,
+                        time_left(elapsed, percent)
                     );
                 } else {
                     let _ = writeln!(stderr, "{line}");
@@ -72,5 +95,20 @@ fn report(store: &dyn JobStore, repo_id: i64, done: &AtomicBool, terminal: bool)
             return;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bar_and_time_left_follow_the_percentage() {
+        assert_eq!(bar(0), "[--------------------]");
+        assert_eq!(bar(50), "[##########----------]");
+        assert_eq!(bar(100), "[####################]");
+        assert_eq!(time_left(10.0, 50), ", about 10s left");
+        assert_eq!(time_left(10.0, 2), "");
+        assert_eq!(time_left(10.0, 100), "");
     }
 }
