@@ -209,6 +209,18 @@ fn explicit_layout_fields_override_detection() {
     assert_eq!(body["errors"][0]["field"], "svn_branches", "{body}");
 }
 
+/// A copy of a repository (each svnserve gets its own configuration).
+fn copy_repo(repo: &Path, dest: &Path) -> PathBuf {
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(repo)
+        .arg(dest)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    dest.to_owned()
+}
+
 /// `svnserve` on 127.0.0.1 with an OS-chosen port, anonymous access off, killed on drop.
 struct SvnServe {
     url: String,
@@ -270,14 +282,7 @@ impl Drop for SvnServe {
 fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let built = features(&dir.path().join("svn"));
-    let served = dir.path().join("served");
-    let copied = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(built.join("repo"))
-        .arg(&served)
-        .status()
-        .expect("cp");
-    assert!(copied.success());
+    let served = copy_repo(&built.join("repo"), &dir.path().join("served"));
     let svnserve = SvnServe::start(&served, "alice", "s3cret-pass", false);
     let server = Server::start_with(&dir.path().join("data"), LOCAL);
 
@@ -303,14 +308,7 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     let done = server.wait_status("octo/served", "complete");
     assert_eq!(done["vcs"], "subversion");
 
-    let open_served = dir.path().join("open-served");
-    let copied = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(built.join("repo"))
-        .arg(&open_served)
-        .status()
-        .expect("cp");
-    assert!(copied.success());
+    let open_served = copy_repo(&built.join("repo"), &dir.path().join("open-served"));
     let anonymous = SvnServe::start(&open_served, "nobody", "unused", true);
     server.put_import("octo/anonymous", &json!({"vcs_url": anonymous.url}));
     server.wait_status("octo/anonymous", "complete");
