@@ -446,3 +446,47 @@ fn large_blobs_listed_by_the_converter_are_those_in_the_history() {
 fn child_stdin(child: &mut std::process::Child) -> std::process::ChildStdin {
     child.stdin.take().unwrap()
 }
+
+/// A `.git` directory in Subversion (a vendored checkout, or a hostile dump) is stored under
+/// another name and reported: Git would refuse to check it out, hosts to receive it.
+#[test]
+fn dot_git_paths_are_renamed_and_reported() {
+    let work = scratch_dir("svn-convert-dotgit");
+    let text = "[core]\n\tfsmonitor = evil\n";
+    let dump = format!(
+        "SVN-fs-dump-format-version: 2\n\nUUID: 11111111-2222-3333-4444-555555555555\n\n\
+         Revision-number: 0\nProp-content-length: 56\nContent-length: 56\n\n\
+         K 8\nsvn:date\nV 27\n2020-01-01T00:00:00.000000Z\nPROPS-END\n\n\
+         Revision-number: 1\nProp-content-length: 56\nContent-length: 56\n\n\
+         K 8\nsvn:date\nV 27\n2020-01-02T00:00:00.000000Z\nPROPS-END\n\n\
+         Node-path: vendor\nNode-kind: dir\nNode-action: add\n\n\n\
+         Node-path: vendor/.Git\nNode-kind: dir\nNode-action: add\n\n\n\
+         Node-path: vendor/.Git/config\nNode-kind: file\nNode-action: add\n\
+         Text-content-length: {len}\nContent-length: {len}\n\n{text}\n\n",
+        len = text.len()
+    );
+    let path = work.join("dotgit.dump");
+    std::fs::write(&path, dump).unwrap();
+    let (repo, summary) = convert(&path, &work);
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
+    assert_eq!(files.trim(), "vendor/.git-from-svn/config");
+    assert!(
+        summary
+            .report
+            .iter()
+            .any(|r| r.kind == "path_renamed" && r.path.as_deref() == Some("/vendor/.Git")),
+        "{:?}",
+        summary.report
+    );
+    let fsck = Command::new("git")
+        .arg("--git-dir")
+        .arg(&repo)
+        .args(["fsck", "--strict"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&fsck.stderr).contains("hasDotgit"),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+}

@@ -382,6 +382,46 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     }
 }
 
+/// The name a `.git` path component (any case) gets: Git will not check one out, and hosts
+/// refuse to receive one.
+const DOT_GIT_RENAMED: &str = ".git-from-svn";
+
+/// `path` with every `.git` component renamed, if it has one.
+fn git_safe_path(path: &str) -> Option<String> {
+    let unsafe_component = |c: &str| c.eq_ignore_ascii_case(".git");
+    if !path.split('/').any(unsafe_component) {
+        return None;
+    }
+    let safe: Vec<&str> = path
+        .split('/')
+        .map(|c| {
+            if unsafe_component(c) {
+                DOT_GIT_RENAMED
+            } else {
+                c
+            }
+        })
+        .collect();
+    Some(safe.join("/"))
+}
+
+/// The node with its path and copy source made safe for Git, when either needs it.
+fn git_safe_node(node: &NodeChange) -> Option<NodeChange> {
+    let path = git_safe_path(&node.path);
+    let source = node.copy_from.as_ref().and_then(|c| git_safe_path(&c.path));
+    if path.is_none() && source.is_none() {
+        return None;
+    }
+    let mut safe = node.clone();
+    if let Some(path) = path {
+        safe.path = path;
+    }
+    if let (Some(copy), Some(source)) = (safe.copy_from.as_mut(), source) {
+        copy.path = source;
+    }
+    Some(safe)
+}
+
 fn history_is_under(path: &str, prefix: &str) -> bool {
     prefix.is_empty() || layout::strip_dir(path, prefix).is_some()
 }
@@ -435,6 +475,17 @@ impl<W: Write, R: BufRead> RevisionSink for Converter<'_, W, R> {
         }
         // A revision can hold many nodes: a DELETE must not wait for its end.
         self.cancel.check()?;
+        let renamed = git_safe_node(node);
+        if let Some(safe) = &renamed {
+            if node.action != NodeAction::Delete && safe.path != node.path {
+                self.report(
+                    "path_renamed",
+                    Some(&node.path),
+                    format!("Git refuses `.git` in a path: stored as /{}", safe.path),
+                );
+            }
+        }
+        let node = renamed.as_ref().unwrap_or(node);
         match node.action {
             NodeAction::Delete => self.delete(&node.path),
             NodeAction::Add => self.add(node, text),
@@ -453,5 +504,21 @@ impl<W: Write, R: BufRead> RevisionSink for Converter<'_, W, R> {
         self.summary.revisions += 1;
         (self.on_revision)(number);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_git_components_are_renamed() {
+        assert_eq!(git_safe_path("trunk/src/a.c"), None);
+        assert_eq!(
+            git_safe_path("trunk/vendor/.GIT/config").as_deref(),
+            Some("trunk/vendor/.git-from-svn/config")
+        );
+        assert_eq!(git_safe_path(".git").as_deref(), Some(".git-from-svn"));
+        assert_eq!(git_safe_path("trunk/.gitignore"), None);
     }
 }
