@@ -469,7 +469,7 @@ fn dot_git_paths_are_renamed_and_reported() {
     std::fs::write(&path, dump).unwrap();
     let (repo, summary) = convert(&path, &work);
     let files = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
-    assert_eq!(files.trim(), "vendor/.git-from-svn/config");
+    assert_eq!(files.trim(), "vendor/.Git-from-svn/config");
     assert!(
         summary
             .report
@@ -489,4 +489,56 @@ fn dot_git_paths_are_renamed_and_reported() {
         "{}",
         String::from_utf8_lossy(&fsck.stderr)
     );
+}
+
+/// Edge cases a review found (dumps in `tests/data/svn-edge/`): paths with a leading `/`,
+/// deleted branches whose ref names meet, a file added with no text, a symlink text with a
+/// newline. Each converts with every commit equal to `svn export`; a `..` path is refused.
+#[test]
+fn review_edge_cases_convert_faithfully() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/svn-edge");
+    let work = scratch_dir("svn-convert-edges");
+    for name in [
+        "t1_slash",
+        "t2_slash_mode",
+        "t7_hidden_collide",
+        "t7b_hidden_collide",
+        "t8_notext",
+        "t9_link_newline",
+    ] {
+        let dir = work.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let dump = data.join(format!("{name}.dump"));
+        let (git_dir, _) = convert(&dump, &dir);
+        let svn_repo = dir.join("svn");
+        assert!(Command::new("svnadmin")
+            .arg("create")
+            .arg(&svn_repo)
+            .status()
+            .unwrap()
+            .success());
+        let loaded = Command::new("svnadmin")
+            .args(["load", "-q"])
+            .arg(&svn_repo)
+            .stdin(std::fs::File::open(&dump).unwrap())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(loaded.success(), "{name}");
+        let failures = oracle_by_notes(&svn_repo, &git_dir, 0, &[]);
+        assert!(failures.is_empty(), "{name}: {failures:#?}");
+        if name.contains("hidden_collide") {
+            let deleted = git(&git_dir, &["for-each-ref", "refs/svn/deleted"]);
+            assert_eq!(
+                deleted.lines().count(),
+                2,
+                "{name}: both deleted branches kept\n{deleted}"
+            );
+        }
+    }
+    let refused = dump_events::outline(BufReader::new(
+        std::fs::File::open(data.join("t3_dotdot.dump")).unwrap(),
+    ))
+    .expect_err("a `..` path is refused, as svnadmin load refuses it");
+    assert!(refused.to_string().contains("'..' component"), "{refused}");
 }

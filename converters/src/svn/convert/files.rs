@@ -5,6 +5,9 @@ use std::io::{self, BufRead, Read, Seek, Write};
 
 use super::*;
 
+/// A `link TARGET` text longer than this is no symlink.
+const LONGEST_LINK: u64 = 64 << 10;
+
 /// Where a delta's base text comes from.
 pub(super) enum Base {
     Empty,
@@ -92,6 +95,14 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     mode = if exec { MODE_EXEC } else { MODE_FILE };
                 }
                 dataref
+            }
+            None if is_add && source.is_none() => {
+                // Added with no text at all: an empty file (and so no symlink).
+                self.texts.forget_under(path);
+                if special {
+                    mode = if exec { MODE_EXEC } else { MODE_FILE };
+                }
+                self.empty_blob()?
             }
             None => {
                 let current = match source {
@@ -192,8 +203,14 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 reader.read_exact(&mut prefix)?;
                 &prefix == b"link "
             };
-            if is_link {
-                let mark = self.fi.blob(length - 5, &mut reader)?;
+            if is_link && length <= LONGEST_LINK {
+                // svn reads a link's target up to the end of its first line.
+                let mut target = Vec::new();
+                reader.read_to_end(&mut target)?;
+                if let Some(end) = target.iter().position(|&b| b == b'\n') {
+                    target.truncate(end);
+                }
+                let mark = self.fi.blob_bytes(&target)?;
                 return Ok((format!(":{mark}"), true));
             }
             self.report(

@@ -382,44 +382,52 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     }
 }
 
-/// The name a `.git` path component (any case) gets: Git will not check one out, and hosts
-/// refuse to receive one.
-const DOT_GIT_RENAMED: &str = ".git-from-svn";
+/// What a `.git`-like path component gets appended: Git will not check such a name out
+/// (on any file system), and hosts refuse to receive one.
+const DOT_GIT_SUFFIX: &str = "-from-svn";
 
-/// `path` with every `.git` component renamed, if it has one.
-fn git_safe_path(path: &str) -> Option<String> {
-    let unsafe_component = |c: &str| c.eq_ignore_ascii_case(".git");
-    if !path.split('/').any(unsafe_component) {
-        return None;
-    }
-    let safe: Vec<&str> = path
-        .split('/')
-        .map(|c| {
-            if unsafe_component(c) {
-                DOT_GIT_RENAMED
-            } else {
-                c
-            }
-        })
-        .collect();
-    Some(safe.join("/"))
+/// Whether Git treats a path component as `.git` somewhere: any case, trailing dots or
+/// spaces (NTFS), the 8.3 short name `git~1`, or characters HFS+ ignores.
+fn is_dot_git_like(component: &str) -> bool {
+    let ignorable = |c: &char| matches!(*c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x206A..=0x206F | 0xFEFF);
+    let visible: String = component.chars().filter(|c| !ignorable(c)).collect();
+    let trimmed = visible.trim_end_matches(['.', ' ']);
+    trimmed.eq_ignore_ascii_case(".git") || trimmed.eq_ignore_ascii_case("git~1")
 }
 
-/// The node with its path and copy source made safe for Git, when either needs it.
-fn git_safe_node(node: &NodeChange) -> Option<NodeChange> {
-    let path = git_safe_path(&node.path);
-    let source = node.copy_from.as_ref().and_then(|c| git_safe_path(&c.path));
-    if path.is_none() && source.is_none() {
-        return None;
+/// A repository path made canonical and safe for Git: no leading, trailing or doubled
+/// `/`; `.git`-like components get [`DOT_GIT_SUFFIX`] (each keeps its own spelling, so
+/// two never meet). `Err` for `.` or `..` components, which Subversion itself refuses.
+fn git_safe_path(path: &str) -> Result<String, String> {
+    let mut safe = Vec::new();
+    for component in path.split('/').filter(|c| !c.is_empty()) {
+        match component {
+            "." | ".." => return Err(format!("path /{path} has a `{component}` component")),
+            c if is_dot_git_like(c) => safe.push(format!("{c}{DOT_GIT_SUFFIX}")),
+            c => safe.push(c.to_owned()),
+        }
+    }
+    Ok(safe.join("/"))
+}
+
+/// The node with its path and copy source made canonical and safe for Git (see
+/// [`git_safe_path`]); `None` when nothing changes.
+fn git_safe_node(node: &NodeChange) -> Result<Option<NodeChange>, String> {
+    let path = git_safe_path(&node.path)?;
+    let source = match &node.copy_from {
+        Some(copy) => Some(git_safe_path(&copy.path)?),
+        None => None,
+    };
+    let source_changed = matches!((&node.copy_from, &source), (Some(c), Some(s)) if &c.path != s);
+    if path == node.path && !source_changed {
+        return Ok(None);
     }
     let mut safe = node.clone();
-    if let Some(path) = path {
-        safe.path = path;
-    }
+    safe.path = path;
     if let (Some(copy), Some(source)) = (safe.copy_from.as_mut(), source) {
         copy.path = source;
     }
-    Some(safe)
+    Ok(Some(safe))
 }
 
 fn history_is_under(path: &str, prefix: &str) -> bool {
@@ -475,9 +483,10 @@ impl<W: Write, R: BufRead> RevisionSink for Converter<'_, W, R> {
         }
         // A revision can hold many nodes: a DELETE must not wait for its end.
         self.cancel.check()?;
-        let renamed = git_safe_node(node);
+        let renamed = git_safe_node(node).map_err(|message| self.invalid(&node.path, message))?;
         if let Some(safe) = &renamed {
-            if node.action != NodeAction::Delete && safe.path != node.path {
+            let only_slashes = safe.path == node.path.trim_matches('/').replace("//", "/");
+            if node.action != NodeAction::Delete && !only_slashes {
                 self.report(
                     "path_renamed",
                     Some(&node.path),
@@ -512,13 +521,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dot_git_components_are_renamed() {
-        assert_eq!(git_safe_path("trunk/src/a.c"), None);
+    fn paths_are_made_canonical_and_safe_for_git() {
+        let safe = |p: &str| git_safe_path(p).unwrap();
+        assert_eq!(safe("trunk/src/a.c"), "trunk/src/a.c");
+        assert_eq!(safe("/trunk//src/"), "trunk/src");
         assert_eq!(
-            git_safe_path("trunk/vendor/.GIT/config").as_deref(),
-            Some("trunk/vendor/.git-from-svn/config")
+            safe("trunk/vendor/.GIT/config"),
+            "trunk/vendor/.GIT-from-svn/config"
         );
-        assert_eq!(git_safe_path(".git").as_deref(), Some(".git-from-svn"));
-        assert_eq!(git_safe_path("trunk/.gitignore"), None);
+        assert_eq!(safe(".git"), ".git-from-svn");
+        assert_eq!(safe("a/git~1/b"), "a/git~1-from-svn/b");
+        assert_eq!(safe("a/.git. /b"), "a/.git. -from-svn/b");
+        assert_eq!(safe("a/.g\u{200c}it"), "a/.g\u{200c}it-from-svn");
+        assert_eq!(safe("trunk/.gitignore"), "trunk/.gitignore");
+        assert!(git_safe_path("trunk/../x").is_err());
+        assert!(git_safe_path("./x").is_err());
     }
 }

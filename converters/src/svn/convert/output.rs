@@ -167,11 +167,13 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                         } else {
                             "branches"
                         };
-                        let name = format!(
-                            "svn/deleted/{what}/{}@{}",
-                            refnames::sanitize(&name),
-                            deleted - 1
-                        );
+                        // A deleted trunk keeps its Subversion name: `main` may be a
+                        // deleted branch too.
+                        let svn_name = match kind {
+                            RootKind::Trunk => root.rsplit('/').next().unwrap_or(root),
+                            _ => entity.name.as_str(),
+                        };
+                        let name = format!("{what}/{svn_name}@{}", deleted.saturating_sub(1));
                         hidden.push((name.clone(), tip));
                         Shown::Hidden(name)
                     }
@@ -183,6 +185,12 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 shown_by.insert(root.clone(), shown);
             }
         }
+        let (hidden_names, hidden_renames) =
+            refnames::assign(&hidden.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+        let mut hidden: Vec<(String, u64)> = hidden
+            .into_iter()
+            .map(|(name, tip)| (format!("svn/deleted/{}", hidden_names[&name]), tip))
+            .collect();
         if let Some(tip) = self.outside.lives.last().and_then(Life::tip) {
             hidden.push(("svn/unbranched".into(), tip));
         }
@@ -198,6 +206,12 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         }
         for (from, to) in tag_renames {
             self.report_final("tag_renamed", format!("tag {from:?} is {to:?} in Git"));
+        }
+        for (from, to) in hidden_renames {
+            self.report_final(
+                "deleted_ref_renamed",
+                format!("deleted {from:?} is refs/svn/deleted/{to} in Git"),
+            );
         }
         let out = self.fi.out();
         for (name, mark) in &heads {
@@ -220,7 +234,10 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     Some(Shown::Tag(name)) => {
                         (format!("refs/tags/{}", tag_names[name.as_str()]), sub)
                     }
-                    Some(Shown::Hidden(name)) => (format!("refs/{name}"), sub),
+                    Some(Shown::Hidden(name)) => (
+                        format!("refs/svn/deleted/{}", hidden_names[name.as_str()]),
+                        sub,
+                    ),
                     None => ("refs/svn/unbranched".to_owned(), path),
                 },
                 _ => ("refs/svn/unbranched".to_owned(), path),

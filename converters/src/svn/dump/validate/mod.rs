@@ -81,6 +81,15 @@ impl DumpValidator {
             .current_revision
             .ok_or_else(|| invalid(offset, "node record before any revision record"))?;
         let path = normalize(&header.path);
+        let copy_source = header.copy_from.as_ref().map(|c| c.path.as_str());
+        for named in std::iter::once(path).chain(copy_source) {
+            if named.split('/').any(|c| c == "." || c == "..") {
+                return Err(invalid(
+                    offset,
+                    format!("path '{named}' in r{revision} has a '.' or '..' component"),
+                ));
+            }
+        }
         if let Some(properties) = properties {
             check_properties(properties, offset, &format!("path '{path}' in r{revision}"))?;
         }
