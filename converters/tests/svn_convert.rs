@@ -542,3 +542,44 @@ fn review_edge_cases_convert_faithfully() {
     .expect_err("a `..` path is refused, as svnadmin load refuses it");
     assert!(refused.to_string().contains("'..' component"), "{refused}");
 }
+
+/// Copying a directory that holds branches to a place outside the layout takes the branches'
+/// trees along, and what the container itself held (`branches/README`) too.
+#[test]
+fn copies_of_containers_keep_everything_they_hold() {
+    let work = scratch_dir("svn-convert-containers");
+    let script = r#"
+set -eu
+svnadmin create repo
+url=file://$PWD/repo
+svn mkdir -q -m layout "$url/trunk" "$url/branches" "$url/tags"
+svn checkout -q "$url" wc
+cd wc
+printf 'a\n' > trunk/a.txt; printf 'readme\n' > branches/README
+svn add -q trunk/a.txt branches/README; svn commit -q -m files
+svn copy -q trunk branches/b1; printf 'b1\n' > branches/b1/a.txt; svn commit -q -m b1
+svn update -q; svn copy -q branches old-branches; svn commit -q -m keep
+cd ..; svnadmin dump -q repo > repo.dump
+"#;
+    let built = Command::new("bash")
+        .args(["-c", script])
+        .current_dir(&work)
+        .env("LC_ALL", "C.UTF-8")
+        .status()
+        .unwrap();
+    assert!(built.success());
+    std::fs::create_dir_all(work.join("out")).unwrap();
+    let (repo, summary) = convert(&work.join("repo.dump"), &work.join("out"));
+    assert!(
+        !summary
+            .report
+            .iter()
+            .any(|r| r.kind == "copy_source_missing"),
+        "{:?}",
+        summary.report
+    );
+    let cat = |spec: &str| git(&repo, &["cat-file", "blob", spec]);
+    assert_eq!(cat("refs/svn/unbranched:old-branches/README"), "readme\n");
+    assert_eq!(cat("refs/svn/unbranched:old-branches/b1/a.txt"), "b1\n");
+    assert_eq!(cat("refs/heads/b1:a.txt"), "b1\n");
+}

@@ -339,12 +339,39 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 let mark = self.outside.life_at(revision)?.at(revision)?;
                 Some((mark, path.to_owned()))
             }
-            Location::Container => None,
-            Location::Outside => {
+            // What a container holds besides its roots (a `branches/README`) is outside.
+            Location::Container | Location::Outside => {
                 let mark = self.outside.life_at(revision)?.at(revision)?;
                 Some((mark, path.to_owned()))
             }
         }
+    }
+
+    /// The roots strictly below `path` that existed at `revision`: `(path below it, tree)`.
+    /// A copy of a directory holding roots takes their trees along.
+    fn roots_below(
+        &mut self,
+        path: &str,
+        revision: u64,
+    ) -> Result<Vec<(String, String)>, ConvertError> {
+        let marks: Vec<(String, u64)> = self
+            .entities
+            .range(path.to_owned()..)
+            .take_while(|(root, _)| root.starts_with(path))
+            .filter(|(root, _)| root.as_str() != path && history_is_under(root, path))
+            .filter_map(|(root, entity)| {
+                let mark = entity.life_at(revision)?.at(revision)?;
+                let below = layout::strip_dir(root, path)?.to_owned();
+                Some((below, mark))
+            })
+            .collect();
+        let mut trees = Vec::new();
+        for (below, mark) in marks {
+            if let Some(entry) = self.fi.ls(Some(&format!(":{mark}")), "")? {
+                trees.push((below, entry.oid));
+            }
+        }
+        Ok(trees)
     }
 
     /// The Git entry of `path` as it was at the end of `revision`.

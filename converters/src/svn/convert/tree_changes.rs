@@ -79,9 +79,13 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         }
         let revision = self.revision();
         let mut source = None;
+        let mut grafts = Vec::new();
         if let Some(copy) = &node.copy_from {
             source = self.entry_at(&copy.path, copy.revision)?;
-            if source.is_none() {
+            if kind == NodeKind::Dir {
+                grafts = self.roots_below(&copy.path, copy.revision)?;
+            }
+            if source.is_none() && grafts.is_empty() {
                 self.report(
                     "copy_source_missing",
                     Some(&node.path),
@@ -117,6 +121,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                         dataref: entry.oid,
                         path: sub.clone(),
                     }),
+                    None if !grafts.is_empty() => {}
                     None if self.options.empty_dirs => {
                         let dataref = self.empty_blob()?;
                         self.pending(&key).ops.push(Op::Modify {
@@ -126,6 +131,13 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                         });
                     }
                     None => {}
+                }
+                for (below, tree) in grafts {
+                    self.pending(&key).ops.push(Op::Modify {
+                        mode: MODE_TREE,
+                        dataref: tree,
+                        path: join(&sub, &below),
+                    });
                 }
                 self.dir_props(&node.path, &key, &sub, &node.props)
             }
@@ -271,6 +283,27 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     Some(&target),
                     format!("copy of /{root}@{src_rev} lands outside the branch layout"),
                 ),
+            }
+        }
+        // What the container held besides its roots (a `branches/README`) comes along too.
+        let outside = self.outside.life_at(src_rev).and_then(|l| l.at(src_rev));
+        if let Some(mark) = outside {
+            if let Some(entry) = self.fi.ls(Some(&format!(":{mark}")), src)? {
+                let revision = self.revision();
+                self.ensure_outside();
+                self.texts.forget_under(dest);
+                self.modes.copy_under(src, src_rev, dest, revision);
+                self.eols.copy_under(src, src_rev, dest, revision);
+                self.ignores.copy_under(src, src_rev, dest, revision);
+                let current = self.current.as_mut().expect("inside a revision");
+                current
+                    .copies
+                    .push((dest.to_owned(), src.to_owned(), src_rev));
+                self.pending(&Key::Outside).ops.push(Op::Modify {
+                    mode: entry.mode,
+                    dataref: entry.oid,
+                    path: dest.to_owned(),
+                });
             }
         }
         Ok(())
