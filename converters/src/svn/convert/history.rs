@@ -25,10 +25,21 @@ impl<T> Default for PathFacts<T> {
     }
 }
 
-fn is_under(path: &str, prefix: &str) -> bool {
+/// Whether `path` is `prefix` or below it (`""` holds everything).
+pub(super) fn is_under(path: &str, prefix: &str) -> bool {
     prefix.is_empty()
         || path == prefix
         || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+}
+
+/// The entries of a path-keyed map at or below `prefix`, found by a range scan.
+pub(super) fn under<'m, V>(
+    map: &'m BTreeMap<String, V>,
+    prefix: &'m str,
+) -> impl Iterator<Item = (&'m String, &'m V)> + 'm {
+    map.range(prefix.to_owned()..)
+        .take_while(move |(path, _)| path.starts_with(prefix))
+        .filter(move |(path, _)| is_under(path, prefix))
 }
 
 impl<T: Clone> PathFacts<T> {
@@ -73,10 +84,7 @@ impl<T: Clone> PathFacts<T> {
     }
 
     fn paths_under(&self, prefix: &str) -> Vec<String> {
-        self.entries
-            .range(prefix.to_owned()..)
-            .take_while(|(path, _)| path.starts_with(prefix))
-            .filter(|(path, _)| is_under(path, prefix))
+        under(&self.entries, prefix)
             .map(|(path, _)| path.clone())
             .collect()
     }

@@ -354,11 +354,8 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         path: &str,
         revision: u64,
     ) -> Result<Vec<(String, String)>, ConvertError> {
-        let marks: Vec<(String, u64)> = self
-            .entities
-            .range(path.to_owned()..)
-            .take_while(|(root, _)| root.starts_with(path))
-            .filter(|(root, _)| root.as_str() != path && history_is_under(root, path))
+        let marks: Vec<(String, u64)> = history::under(&self.entities, path)
+            .filter(|(root, _)| root.as_str() != path)
             .filter_map(|(root, entity)| {
                 let mark = entity.life_at(revision)?.at(revision)?;
                 let below = layout::strip_dir(root, path)?.to_owned();
@@ -455,10 +452,6 @@ fn git_safe_node(node: &NodeChange) -> Result<Option<NodeChange>, String> {
         copy.path = source;
     }
     Ok(Some(safe))
-}
-
-fn history_is_under(path: &str, prefix: &str) -> bool {
-    prefix.is_empty() || layout::strip_dir(path, prefix).is_some()
 }
 
 /// The changes a node makes to the named properties: a full list also removes those it

@@ -69,7 +69,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             }
             if self.options.empty_dirs {
                 for dir in &work.emptied {
-                    let deleted = work.gone.iter().any(|g| history_is_under(dir, g));
+                    let deleted = work.gone.iter().any(|g| history::is_under(dir, g));
                     if dir.is_empty() || deleted {
                         continue;
                     }

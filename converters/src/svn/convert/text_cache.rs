@@ -53,11 +53,7 @@ impl TextCache {
 
     /// Forgets `prefix` and everything below it (deleted or copied over).
     pub fn forget_under(&mut self, prefix: &str) {
-        let below: Vec<String> = self
-            .texts
-            .range(prefix.to_owned()..)
-            .take_while(|(path, _)| path.starts_with(prefix))
-            .filter(|(path, _)| super::history_is_under(path, prefix))
+        let below: Vec<String> = super::history::under(&self.texts, prefix)
             .map(|(path, _)| path.clone())
             .collect();
         for path in below {

@@ -10,11 +10,8 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
     pub(super) fn delete(&mut self, path: &str) -> Result<(), ConvertError> {
         let revision = self.revision();
         // Roots at or below the path end their lives.
-        let ended: Vec<String> = self
-            .entities
-            .range(path.to_owned()..)
-            .take_while(|(root, _)| root.starts_with(path))
-            .filter(|(root, e)| history_is_under(root, path) && e.alive().is_some())
+        let ended: Vec<String> = history::under(&self.entities, path)
+            .filter(|(_, e)| e.alive().is_some())
             .map(|(root, _)| root.clone())
             .collect();
         for root in &ended {
@@ -265,11 +262,8 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         src_rev: u64,
         dest: &str,
     ) -> Result<(), ConvertError> {
-        let roots: Vec<String> = self
-            .entities
-            .range(src.to_owned()..)
-            .take_while(|(root, _)| root.starts_with(src))
-            .filter(|(root, e)| history_is_under(root, src) && e.life_at(src_rev).is_some())
+        let roots: Vec<String> = history::under(&self.entities, src)
+            .filter(|(_, e)| e.life_at(src_rev).is_some())
             .map(|(root, _)| root.clone())
             .collect();
         for root in roots {
