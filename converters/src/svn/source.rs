@@ -37,10 +37,11 @@ pub fn is_dump(url: &str) -> bool {
 }
 
 impl SvnSource {
-    /// The source a URL names; `local` says the URL policy found it a local path.
+    /// The source a URL names; `local` says the URL policy found it a local path. A dump is
+    /// known by its name or, locally, by its first line (as detection knows it).
     pub fn from_url(url: &str, local: bool) -> Result<SvnSource, SourceError> {
         let path = url.strip_prefix("file://").unwrap_or(url);
-        if is_dump(url) {
+        if is_dump(url) || (local && super::probe::is_dump_file(std::path::Path::new(path))) {
             return match local {
                 true => Ok(SvnSource::Dump(PathBuf::from(path))),
                 false => Err(SourceError::NotFound {
@@ -134,5 +135,10 @@ mod tests {
             SvnSource::Dump("/tmp/a.dump".into())
         );
         assert!(SvnSource::from_url("https://example.com/a.dump", false).is_err());
+        let unnamed = std::env::temp_dir().join(format!("svn-source-{}", std::process::id()));
+        std::fs::write(&unnamed, "SVN-fs-dump-format-version: 2\n").unwrap();
+        let found = SvnSource::from_url(unnamed.to_str().unwrap(), true).unwrap();
+        std::fs::remove_file(&unnamed).unwrap();
+        assert_eq!(found, SvnSource::Dump(unnamed));
     }
 }
