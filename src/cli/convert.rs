@@ -22,7 +22,8 @@ pub struct ConvertArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// Where the converted repository goes: a new bare repository at this path, or a
-    /// remote URL to push branches and tags to.
+    /// remote URL to push branches, tags and notes to (with your own git credentials; LFS
+    /// objects go first, through git-lfs).
     pub dest: String,
     /// Authors file (git-svn, svn-all-fast-export, hg-fast-export, git-tfs or mailmap).
     #[arg(long)]
@@ -315,9 +316,37 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Pushes the published branches and tags to a remote.
+/// Pushes the published branches and tags to a remote, LFS objects first (as git-lfs's
+/// pre-push hook would). This runs as the user, with their own git configuration and
+/// credential helpers, unlike the hermetic commands that read sources.
 fn push(session: &Session, dest: &str) -> Result<(), CliError> {
-    let mut push = srcimport_converters::git::command(Some(session.path()));
+    let failed = |e: SourceError| {
+        CliError::Source(format!(
+            "{}: {e}",
+            srcimport_converters::url_policy::redact(dest)
+        ))
+    };
+    let user_git = || {
+        let mut git = std::process::Command::new("git");
+        git.env_remove("GIT_DIR")
+            .arg("--git-dir")
+            .arg(session.path());
+        git
+    };
+    if has_lfs_objects(session.path()) {
+        let mut refs = user_git();
+        refs.arg("for-each-ref").arg("--format=%(refname)");
+        refs.args(publish::PUBLISHED_NAMESPACES);
+        let listed = srcimport_converters::process::run(refs, None, &Cancel::new(), |_| {})
+            .and_then(|done| done.success_or("git for-each-ref"))
+            .map_err(failed)?;
+        let mut lfs_push = user_git();
+        lfs_push.args(["lfs", "push", "--all", "--stdin", "--", dest]);
+        srcimport_converters::process::run(lfs_push, Some(listed.stdout), &Cancel::new(), |_| {})
+            .and_then(|done| done.success_or("git lfs push"))
+            .map_err(failed)?;
+    }
+    let mut push = user_git();
     push.args(["push", "--quiet", "--", dest]);
     push.args(
         publish::PUBLISHED_NAMESPACES
@@ -326,13 +355,16 @@ fn push(session: &Session, dest: &str) -> Result<(), CliError> {
     );
     srcimport_converters::process::run(push, None, &Cancel::new(), |_| {})
         .and_then(|done| done.success_or("git push"))
-        .map_err(|e| {
-            CliError::Source(format!(
-                "{}: {e}",
-                srcimport_converters::url_policy::redact(dest)
-            ))
-        })?;
+        .map_err(failed)?;
     Ok(())
+}
+
+/// Whether the workspace's LFS store holds any object (an `opt_in` conversion moved files
+/// there).
+fn has_lfs_objects(git_dir: &Path) -> bool {
+    std::fs::read_dir(git_dir.join("lfs/objects"))
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false)
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) ends quietly.

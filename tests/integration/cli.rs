@@ -119,35 +119,58 @@ fn dry_run_reads_and_reports_but_writes_nothing() {
 fn lfs_opt_in_output_carries_pointers_and_objects() {
     let dir = tempfile::tempdir().expect("tempdir");
     fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
-    let dest = dir.path().join("lfs.git");
     let source = dir.path().join("src/source.git");
-    let out = srcimport(
-        &[
-            "convert",
-            source.to_str().expect("utf-8"),
-            dest.to_str().expect("utf-8"),
-            "--lfs",
-            "opt_in",
-            "--lfs-threshold",
-            "1000000",
-            "-q",
-        ],
-        &[],
+    let local = dir.path().join("lfs.git");
+    // A remote destination gets the LFS objects through git-lfs, before the refs.
+    let remote = dir.path().join("remote.git");
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", remote.to_str().expect("utf-8")],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let pointer = git(&dest, &["cat-file", "-p", "main:big.iso"]);
-    let oid = pointer
-        .lines()
-        .find_map(|l| l.strip_prefix("oid sha256:"))
-        .expect("an LFS pointer");
-    let object = dest
-        .join("lfs/objects")
-        .join(&oid[..2])
-        .join(&oid[2..4])
-        .join(oid);
+    let remote_url = format!("file://{}", remote.display());
+    for dest in [local.to_str().expect("utf-8"), &remote_url] {
+        let out = srcimport(
+            &[
+                "convert",
+                source.to_str().expect("utf-8"),
+                dest,
+                "--lfs",
+                "opt_in",
+                "--lfs-threshold",
+                "1000000",
+                "-q",
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{dest}: {}", text(&out.stderr));
+    }
+    for dest in [&local, &remote] {
+        let pointer = git(dest, &["cat-file", "-p", "main:big.iso"]);
+        let oid = pointer
+            .lines()
+            .find_map(|l| l.strip_prefix("oid sha256:"))
+            .expect("an LFS pointer");
+        let object = dest
+            .join("lfs/objects")
+            .join(&oid[..2])
+            .join(&oid[2..4])
+            .join(oid);
+        assert_eq!(
+            std::fs::metadata(&object).map(|m| m.len()).ok(),
+            Some(2_000_000),
+            "{}",
+            dest.display()
+        );
+    }
     assert_eq!(
-        std::fs::metadata(&object).map(|m| m.len()).ok(),
-        Some(2_000_000)
+        git(
+            &remote,
+            &["for-each-ref", "--format=%(refname)", "refs/heads/"]
+        ),
+        git(
+            &local,
+            &["for-each-ref", "--format=%(refname)", "refs/heads/"]
+        )
     );
 }
 
