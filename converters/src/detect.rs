@@ -67,6 +67,13 @@ pub fn detect(
             false => Err(nothing_found(url)),
         };
     }
+    let is_http = url.starts_with("http://") || url.starts_with("https://");
+    if is_http
+        && svn::source::is_dump(url)
+        && svn::download::is_remote_dump(url, credentials, policy)?
+    {
+        return Ok(Detection::Found(Vcs::Subversion));
+    }
     match git::probe(url, credentials, policy, cancel) {
         Ok(_) => return Ok(Detection::Found(Vcs::Git)),
         Err(SourceError::NotFound { .. }) => {}
@@ -78,7 +85,6 @@ pub fn detect(
         Err(other) => return Err(other),
     }
     // Subversion over HTTP (mod_dav_svn) answers neither Git nor Mercurial.
-    let is_http = url.starts_with("http://") || url.starts_with("https://");
     if is_http && svn::probe::is_server(url, credentials, cancel)? {
         return Ok(Detection::Found(Vcs::Subversion));
     }

@@ -1,6 +1,6 @@
 //! VCS readers for srcimport: detection, fetching and reading of source repositories.
 //!
-//! This crate knows nothing of HTTP, JSON or job state; the server crate drives it through
+//! This crate knows nothing of the API or job state; the server crate drives it through
 //! plain functions that take a [`Cancel`] token and a [`Progress`] sink.
 
 pub mod cancel;
@@ -10,6 +10,7 @@ pub mod error;
 pub mod fast_export;
 pub mod git;
 pub mod hg;
+pub mod http;
 pub mod process;
 pub mod progress;
 pub mod refnames;

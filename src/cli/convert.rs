@@ -406,8 +406,15 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
     match found {
         Detection::Found(Vcs::Subversion) => {
             let credentials = args.credentials()?;
-            let local = policy.check(&args.source).map_err(source_error)?.is_none();
-            let source = SvnSource::from_url(&args.source, local).map_err(source_error)?;
+            let scratch = std::env::temp_dir();
+            let source = SvnSource::open(
+                &args.source,
+                credentials.as_ref(),
+                &policy,
+                &scratch,
+                &Cancel::new(),
+            )
+            .map_err(source_error)?;
             let survey = source
                 .survey(credentials.as_ref(), &Cancel::new())
                 .map_err(|e| CliError::Source(e.to_string()))?;

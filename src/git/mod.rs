@@ -3,6 +3,7 @@
 
 pub mod fast_import;
 pub mod http_backend;
+pub mod id_map;
 pub mod ident;
 pub mod large_files;
 pub mod lfs;

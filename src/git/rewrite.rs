@@ -8,6 +8,7 @@ use std::path::Path;
 
 use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
 
+use super::id_map::IdMap;
 use super::ident::IdentLine;
 use super::objects::{CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
@@ -182,7 +183,7 @@ fn find_blank_line(body: &[u8]) -> Option<usize> {
 /// commit changed id, else a new notes commit (no parent) keyed by the new ids.
 fn rewrite_notes(
     git_dir: &Path,
-    new_ids: &HashMap<String, String>,
+    new_ids: &IdMap,
     writer: &mut PackWriter,
     cancel: &Cancel,
 ) -> Result<Vec<(String, String)>, GitError> {
@@ -211,7 +212,7 @@ fn rewrite_notes(
             if let Some((meta, path)) = entry.split_once('\t') {
                 if let Some(blob) = meta.split(' ').nth(2) {
                     let annotated = path.replace('/', "");
-                    let target = new_ids.get(&annotated).cloned().unwrap_or(annotated);
+                    let target = new_ids.get(&annotated).unwrap_or(annotated);
                     entries.push((target, blob.to_owned()));
                 }
             }
@@ -259,7 +260,7 @@ pub fn rewrite(
     mut on_commit: impl FnMut(u64),
 ) -> Result<RewriteSummary, GitError> {
     let mut writer = PackWriter::create(git_dir)?;
-    let mut new_ids: HashMap<String, String> = HashMap::new();
+    let mut new_ids = IdMap::default();
     let mut summary = RewriteSummary::default();
     if !map.is_empty() || large.is_active() {
         let mut trees = if large.is_active() {
@@ -289,7 +290,7 @@ pub fn rewrite(
                 new_tree.as_deref(),
             )? {
                 let new_oid = writer.write("commit", &body)?;
-                new_ids.insert(commit.oid, new_oid);
+                new_ids.insert(&commit.oid, &new_oid)?;
                 summary.rewritten += 1;
             }
             summary.commits += 1;
@@ -304,7 +305,7 @@ pub fn rewrite(
     let mut wanted = Vec::new();
     for (oid, kind, refname) in raw_refs(git_dir, cancel)? {
         let target = match kind.as_str() {
-            "commit" => new_ids.get(&oid).cloned().unwrap_or(oid),
+            "commit" => new_ids.get(&oid).unwrap_or(oid),
             "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &mut writer)?,
             _ => oid,
         };
@@ -346,7 +347,7 @@ pub fn rewrite(
 fn rewrite_commit(
     body: &[u8],
     map: &AuthorMap,
-    new_ids: &HashMap<String, String>,
+    new_ids: &IdMap,
     oid: &str,
     new_tree: Option<&str>,
 ) -> Result<Option<Vec<u8>>, GitError> {
@@ -360,9 +361,7 @@ fn rewrite_commit(
     let mut signatures = Vec::new();
     for (key, value) in headers(body) {
         let replaced = match key {
-            b"parent" => new_ids
-                .get(std::str::from_utf8(value).unwrap_or_default())
-                .map(|new| new.as_bytes().to_vec()),
+            b"parent" => new_ids.get_bytes(value).map(String::into_bytes),
             b"author" | b"committer" => map.map_line(value),
             b"tree" => new_tree.map(|t| t.as_bytes().to_vec()),
             _ => None,
@@ -421,7 +420,7 @@ fn tag_chain(oid: &str, reader: &mut ObjectReader) -> Result<Vec<RawObject>, Git
 fn rewrite_tag_chain(
     oid: &str,
     map: &AuthorMap,
-    new_ids: &HashMap<String, String>,
+    new_ids: &IdMap,
     reader: &mut ObjectReader,
     writer: &mut PackWriter,
 ) -> Result<String, GitError> {
@@ -436,9 +435,7 @@ fn rewrite_tag_chain(
         let mut changed = false;
         for (key, value) in fields {
             let replaced = match key {
-                b"object" if target_is_commit => new_ids
-                    .get(String::from_utf8_lossy(value).as_ref())
-                    .map(|new| new.as_bytes().to_vec()),
+                b"object" if target_is_commit => new_ids.get_bytes(value).map(String::into_bytes),
                 b"object" => inner_replacement.take().map(String::into_bytes),
                 b"tagger" => map.map_line(value),
                 _ => None,
@@ -484,12 +481,12 @@ mod tests {
         let body = b"tree t\nauthor A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nmsg\n";
         let map = AuthorMap::default();
         assert_eq!(
-            rewrite_commit(body, &map, &HashMap::new(), "x", None).expect("ok"),
+            rewrite_commit(body, &map, &IdMap::default(), "x", None).expect("ok"),
             None
         );
         let mut map = AuthorMap::default();
         map.insert("A <a>", "B <b>".into());
-        let out = rewrite_commit(body, &map, &HashMap::new(), "x", None)
+        let out = rewrite_commit(body, &map, &IdMap::default(), "x", None)
             .expect("ok")
             .expect("changed");
         assert_eq!(

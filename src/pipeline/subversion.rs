@@ -22,8 +22,13 @@ impl Run<'_> {
         progress: &StoreProgress<'_>,
     ) -> Result<Transferred, PipelineError> {
         let credentials = import.credentials.as_ref();
-        let local = self.env.url_policy.check(&import.vcs_url)?.is_none();
-        let source = SvnSource::from_url(&import.vcs_url, local)?;
+        let source = SvnSource::open(
+            &import.vcs_url,
+            credentials,
+            &self.env.url_policy,
+            &self.repo_path,
+            &self.cancel,
+        )?;
         let survey = source.survey(credentials, &self.cancel)?;
         let youngest = survey.youngest;
         let Some(layout) = self.svn_layout(import, &survey.top_dirs)? else {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::support::{fixture, git, try_clone, Server};
+use crate::support::{fixture, git, try_clone, GitSource, Server};
 
 const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
 
@@ -338,4 +338,78 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
         !log.contains("s3cret-pass") && !log.contains("wrong-pass"),
         "{log}"
     );
+}
+
+/// A dump given as an HTTP URL is detected by its first bytes, asks for credentials, and
+/// imports the same history as the local file; a URL that serves something else is refused.
+#[test]
+fn dump_files_over_http_import_like_local_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let served = dir.path().join("served");
+    std::fs::create_dir_all(&served).expect("served dir");
+    std::fs::copy(built.join("repo.dump"), served.join("features.dump")).expect("copy");
+    std::fs::write(served.join("fake.dump"), "<html>not a dump</html>").expect("fake");
+    let source = GitSource::serve(&served, Some(("dumper", "d0wnload-pass")));
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+
+    let url = format!("{}/features.dump", source.base);
+    server.put_import("octo/http-dump", &json!({"vcs_url": url}));
+    server.wait_status("octo/http-dump", "detection_needs_auth");
+    let right = json!({"vcs_username": "dumper", "vcs_password": "d0wnload-pass"});
+    let (status, _) = server.request(
+        "PATCH",
+        "/repos/octo/http-dump/import",
+        Some(crate::support::TOKEN),
+        Some(&right.to_string()),
+    );
+    assert_eq!(status, 200);
+    let done = server.wait_status("octo/http-dump", "complete");
+    assert_eq!(done["vcs"], "subversion", "{done}");
+
+    let dump = built.join("repo.dump");
+    server.put_import(
+        "octo/local-dump",
+        &json!({"vcs_url": dump.to_str().expect("utf-8")}),
+    );
+    server.wait_status("octo/local-dump", "complete");
+    let refs = |repo: &str| {
+        let clone = dir.path().join(repo.replace('/', "-"));
+        assert!(try_clone(&server.authed_git_url(repo), &clone));
+        git(&clone, &["ls-remote", &server.authed_git_url(repo)])
+    };
+    let local = refs("octo/local-dump");
+    assert!(local.contains("refs/heads/main"), "{local}");
+    assert_eq!(refs("octo/http-dump"), local);
+
+    let fake = format!("{}/fake.dump", source.base);
+    server.put_import(
+        "octo/fake-dump",
+        &json!({"vcs": "subversion", "vcs_url": fake, "vcs_username": "dumper", "vcs_password": "d0wnload-pass"}),
+    );
+    let failed = server.wait_status("octo/fake-dump", "error");
+    let message = failed["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("not a Subversion dump file"), "{failed}");
+    let log = server.log();
+    assert!(!log.contains("d0wnload-pass"), "{log}");
+    let leftovers: Vec<_> = walk_names(&dir.path().join("data"))
+        .into_iter()
+        .filter(|name| name.starts_with("srcimport-dump-"))
+        .collect();
+    assert!(leftovers.is_empty(), "downloads left behind: {leftovers:?}");
+}
+
+/// Every file and directory name under `root`.
+fn walk_names(root: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+            if entry.path().is_dir() {
+                pending.push(entry.path());
+            }
+        }
+    }
+    names
 }

@@ -210,7 +210,8 @@ impl Drop for Server {
     }
 }
 
-/// A directory of bare repositories served by the real `git http-backend`.
+/// A directory of bare repositories served by the real `git http-backend`; files named
+/// `*.dump` in it are served as they are.
 pub struct GitSource {
     pub base: String,
     _runtime: tokio::runtime::Runtime,
@@ -266,6 +267,13 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
             )
                 .into_response();
         }
+    }
+    if parts.uri.path().ends_with(".dump") {
+        let file = root.join(parts.uri.path().trim_start_matches('/'));
+        return match tokio::fs::read(&file).await {
+            Ok(bytes) => (StatusCode::OK, Body::from(bytes)).into_response(),
+            Err(_) => (StatusCode::NOT_FOUND, "no such file").into_response(),
+        };
     }
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await

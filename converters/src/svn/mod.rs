@@ -2,6 +2,7 @@
 //! produce, and the converter from events to a `git fast-import` stream.
 
 pub mod convert;
+pub mod download;
 pub mod dump;
 pub mod dump_events;
 pub mod events;

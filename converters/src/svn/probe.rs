@@ -8,7 +8,7 @@ use super::ra::RaSession;
 use crate::url_policy::UrlPolicy;
 use crate::{Cancel, Credentials, SourceError};
 
-const DUMP_MAGIC: &[u8] = b"SVN-fs-dump-format-version:";
+pub(super) const DUMP_MAGIC: &[u8] = b"SVN-fs-dump-format-version:";
 
 /// Whether `url` is a local dump file or repository (where local paths are allowed).
 pub fn is_local_source(url: &str, policy: &UrlPolicy) -> Result<bool, SourceError> {

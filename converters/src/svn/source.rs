@@ -3,12 +3,15 @@
 
 use std::collections::BTreeSet;
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempPath;
 
 use super::convert::ConvertError;
 use super::events::RevisionSink;
 use super::ra::{self, RaSession};
-use super::{dump_events, layout_detect};
+use super::{download, dump_events, layout_detect};
+use crate::url_policy::{redact, UrlPolicy};
 use crate::{Cancel, Credentials, SourceError};
 
 /// Where the history comes from.
@@ -28,6 +31,10 @@ pub struct Survey {
     pub top_dirs: BTreeSet<String>,
 }
 
+fn is_http(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
 /// Whether a URL names a dump file rather than a repository.
 pub fn is_dump(url: &str) -> bool {
     let path = url.split(['?', '#']).next().unwrap_or(url);
@@ -36,26 +43,59 @@ pub fn is_dump(url: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
+/// A source ready to read; a dump given as an `http(s)` URL has been downloaded, and its
+/// temporary file lives as long as this does.
+#[derive(Debug)]
+pub struct OpenedSource {
+    source: SvnSource,
+    _download: Option<TempPath>,
+}
+
+impl std::ops::Deref for OpenedSource {
+    type Target = SvnSource;
+
+    fn deref(&self) -> &SvnSource {
+        &self.source
+    }
+}
+
 impl SvnSource {
-    /// The source a URL names; `local` says the URL policy found it a local path. A dump is
-    /// known by its name or, locally, by its first line (as detection knows it).
-    pub fn from_url(url: &str, local: bool) -> Result<SvnSource, SourceError> {
+    /// The source `url` names, after the policy accepted it. A dump is known by its name
+    /// or, locally, by its first line (as detection knows it); one given as an `http(s)`
+    /// URL is downloaded into `scratch` first.
+    pub fn open(
+        url: &str,
+        credentials: Option<&Credentials>,
+        policy: &UrlPolicy,
+        scratch: &Path,
+        cancel: &Cancel,
+    ) -> Result<OpenedSource, SourceError> {
+        let local = policy.check(url)?.is_none();
         let path = url.strip_prefix("file://").unwrap_or(url);
-        if is_dump(url) || (local && super::probe::is_dump_file(std::path::Path::new(path))) {
-            return match local {
-                true => Ok(SvnSource::Dump(PathBuf::from(path))),
-                false => Err(SourceError::NotFound {
-                    url: url.to_owned(),
-                    reason: "dump files are read from local paths; serve the repository \
-                             (svnserve or mod_dav_svn) to import it over the network"
-                        .into(),
-                }),
-            };
-        }
-        Ok(SvnSource::Repository(match local {
-            true => format!("file://{path}"),
-            false => url.to_owned(),
-        }))
+        let source = match local {
+            true if is_dump(url) || super::probe::is_dump_file(Path::new(path)) => {
+                SvnSource::Dump(PathBuf::from(path))
+            }
+            true => SvnSource::Repository(format!("file://{path}")),
+            false if is_dump(url) && is_http(url) => {
+                let download = download::download(url, credentials, policy, scratch, cancel)?;
+                return Ok(OpenedSource {
+                    source: SvnSource::Dump(download.to_path_buf()),
+                    _download: Some(download),
+                });
+            }
+            false if is_dump(url) => {
+                return Err(SourceError::NotFound {
+                    url: redact(url),
+                    reason: "dump files are read from local paths or http(s) URLs".into(),
+                })
+            }
+            false => SvnSource::Repository(url.to_owned()),
+        };
+        Ok(OpenedSource {
+            source,
+            _download: None,
+        })
     }
 
     fn open_dump(path: &PathBuf) -> Result<BufReader<std::fs::File>, ConvertError> {
@@ -121,23 +161,32 @@ impl SvnSource {
 mod tests {
     use super::*;
 
+    fn open(url: &str) -> Result<SvnSource, SourceError> {
+        let policy = UrlPolicy {
+            allow_local_paths: true,
+            ..UrlPolicy::default()
+        };
+        let scratch = std::env::temp_dir();
+        SvnSource::open(url, None, &policy, &scratch, &Cancel::new()).map(|o| o.source)
+    }
+
     #[test]
     fn urls_name_dumps_or_repositories() {
         assert!(is_dump("/tmp/x.dump"));
         assert!(is_dump("https://example.com/repo.svndump?x=1"));
         assert!(!is_dump("svn://example.com/repo"));
         assert_eq!(
-            SvnSource::from_url("/srv/repo", true).unwrap(),
+            open("/srv/repo").unwrap(),
             SvnSource::Repository("file:///srv/repo".into())
         );
         assert_eq!(
-            SvnSource::from_url("file:///tmp/a.dump", true).unwrap(),
+            open("file:///tmp/a.dump").unwrap(),
             SvnSource::Dump("/tmp/a.dump".into())
         );
-        assert!(SvnSource::from_url("https://example.com/a.dump", false).is_err());
+        assert!(open("svn://127.0.0.1/a.dump").is_err());
         let unnamed = std::env::temp_dir().join(format!("svn-source-{}", std::process::id()));
         std::fs::write(&unnamed, "SVN-fs-dump-format-version: 2\n").unwrap();
-        let found = SvnSource::from_url(unnamed.to_str().unwrap(), true).unwrap();
+        let found = open(unnamed.to_str().unwrap()).unwrap();
         std::fs::remove_file(&unnamed).unwrap();
         assert_eq!(found, SvnSource::Dump(unnamed));
     }
