@@ -63,7 +63,7 @@ pub fn basic_auth(credentials: &Credentials) -> String {
 
 /// Sends `request` (with Basic credentials when given) and turns failures into
 /// [`SourceError`]s: 401 and 403 into the auth errors, other statuses and transport errors
-/// into `NotFound` naming the status, with `url` redacted.
+/// into `NotFound` naming the status, with `url` redacted. Redirects are refused.
 pub fn send(
     request: ureq::Request,
     url: &str,
@@ -73,9 +73,21 @@ pub fn send(
         Some(credentials) => request.set("Authorization", &basic_auth(credentials)),
         None => request,
     };
-    request
+    let response = request
         .call()
-        .map_err(|error| status_error(error, url, credentials))
+        .map_err(|error| status_error(error, url, credentials))?;
+    if (300..400).contains(&response.status()) {
+        // Following it would reach an address the policy never checked.
+        let location = response.header("Location").unwrap_or("elsewhere");
+        return Err(SourceError::NotFound {
+            url: redact(url),
+            reason: format!(
+                "redirected to {}; redirects are not followed, give that URL instead",
+                redact(location)
+            ),
+        });
+    }
+    Ok(response)
 }
 
 /// What a failed request means for the import.
@@ -95,5 +107,78 @@ pub fn status_error(
             url,
             reason: transport.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// Answers one request on loopback with `reply`; returns the URL to ask.
+    fn answer_once(reply: &'static str) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/x.dump", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                line.clear();
+            }
+            let _ = (&stream).write_all(reply.as_bytes());
+        });
+        url
+    }
+
+    fn get(url: &str, credentials: Option<&Credentials>) -> Result<ureq::Response, SourceError> {
+        let agent = agent(url, &UrlPolicy::default()).expect("policy allows loopback");
+        send(agent.get(url), url, credentials)
+    }
+
+    #[test]
+    fn redirects_are_refused_not_followed() {
+        let url = answer_once(
+            "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest\r\nContent-Length: 0\r\n\r\n",
+        );
+        let error = get(&url, None).expect_err("a redirect is an error");
+        assert!(
+            error.to_string().contains("redirects are not followed"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unauthorised_answers_are_auth_errors() {
+        let url = answer_once("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        assert!(matches!(
+            get(&url, None),
+            Err(SourceError::AuthRequired { .. })
+        ));
+        let url = answer_once("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        let given = Credentials {
+            username: String::new(),
+            password: "token".into(),
+        };
+        assert!(matches!(
+            get(&url, Some(&given)),
+            Err(SourceError::AuthRejected { .. })
+        ));
+    }
+
+    #[test]
+    fn the_pinned_resolver_refuses_other_hosts() {
+        let pinned = Pinned(Some(PinnedAddress {
+            host: "example.com".into(),
+            port: 443,
+            ip: "127.0.0.1".parse().expect("ip"),
+        }));
+        use ureq::Resolver;
+        assert_eq!(
+            pinned.resolve("example.com:443").expect("pinned"),
+            vec!["127.0.0.1:443".parse().expect("addr")]
+        );
+        assert!(pinned.resolve("evil.example:443").is_err());
     }
 }
