@@ -10,7 +10,7 @@ use srcimport_converters::{git::RAW_NAMESPACE, Cancel};
 
 use super::id_map::IdMap;
 use super::ident::IdentLine;
-use super::objects::{CommitWalk, ObjectReader, RawObject};
+use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
 use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
 use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
@@ -207,22 +207,30 @@ fn rewrite_notes(
             continue;
         }
         // Notes trees fan out as `ab/cdef…`; the path without slashes is the annotated id.
-        let mut entries: Vec<(String, String)> = Vec::new();
+        // Binary ids (40 bytes an entry): a 30,000-commit history's notes stay small.
+        let mut entries: Vec<([u8; 20], [u8; 20])> = Vec::new();
+        let mut malformed = None;
         super::for_each_line(git_dir, &["ls-tree", "-r", oid], cancel, |entry| {
             if let Some((meta, path)) = entry.split_once('\t') {
                 if let Some(blob) = meta.split(' ').nth(2) {
                     let annotated = path.replace('/', "");
                     let target = new_ids.get(&annotated).unwrap_or(annotated);
-                    entries.push((target, blob.to_owned()));
+                    match (object_id(&target), object_id(blob)) {
+                        (Ok(target), Ok(blob)) => entries.push((target, blob)),
+                        (Err(e), _) | (_, Err(e)) => malformed = Some(e),
+                    }
                 }
             }
-            true
+            malformed.is_none()
         })?;
-        entries.sort();
-        let mut tree = Vec::new();
+        if let Some(error) = malformed {
+            return Err(error);
+        }
+        entries.sort_unstable();
+        let mut tree = Vec::with_capacity(entries.len() * 67);
         for (name, blob) in &entries {
-            tree.extend_from_slice(format!("100644 {name}\0").as_bytes());
-            tree.extend_from_slice(&object_id(blob)?);
+            tree.extend_from_slice(format!("100644 {}\0", hex(name)).as_bytes());
+            tree.extend_from_slice(blob);
         }
         let tree_id = writer.write("tree", &tree)?;
         let commit = format!(
