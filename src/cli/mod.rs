@@ -51,7 +51,8 @@ impl From<crate::git::GitError> for CliError {
 /// Options every command that reads a source takes.
 #[derive(Args, Clone, Debug)]
 pub struct SourceArgs {
-    /// The source repository: a URL or a local path.
+    /// The source repository: a URL or a local path (relative paths are fine).
+    #[arg(value_parser = absolute_if_local)]
     pub source: String,
     /// The source's version control system (detected when omitted).
     #[arg(long, value_parser = ["git", "subversion", "mercurial", "tfvc"])]
@@ -63,6 +64,18 @@ pub struct SourceArgs {
     /// never given on the command line.
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+}
+
+/// A source that names an existing local path becomes that path made absolute (the URL
+/// policy reads only absolute paths and URLs); anything else is kept as given.
+fn absolute_if_local(source: &str) -> Result<String, String> {
+    let path = std::path::Path::new(source);
+    if source.contains("://") || !path.exists() {
+        return Ok(source.to_owned());
+    }
+    std::path::absolute(path)
+        .map(|absolute| absolute.to_string_lossy().into_owned())
+        .map_err(|e| format!("{source}: {e}"))
 }
 
 impl SourceArgs {

@@ -13,6 +13,7 @@ pub mod publish;
 pub mod rewrite;
 pub mod tree_rewrite;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use srcimport_converters::{git, process, Cancel, SourceError};
@@ -108,21 +109,31 @@ fn build_hosted(path: &Path) -> Result<(), GitError> {
     cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"])
         .arg(path);
     process::run(cmd, None, &cancel, |_| {})?.success_or("git init")?;
-    for (key, value) in [
-        ("uploadpack.hideRefs", "refs/srcimport"),
-        ("http.receivepack", "false"),
-        ("gc.auto", "0"),
-        // Large blobs are streamed (cat-file, pack-objects) rather than held in memory.
-        ("core.bigFileThreshold", "32m"),
-        // ...and packs are mapped in small windows, so reading a large blob stays bounded.
-        ("core.packedGitWindowSize", "16m"),
-        ("core.packedGitLimit", "64m"),
-        ("core.logAllRefUpdates", "false"),
-    ] {
-        run_git(path, &["config", key, value], None, &cancel)?;
-    }
-    Ok(())
+    // Appended in one write rather than one `git config` process per key.
+    let config = path.join("config");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&config)
+        .map_err(|e| GitError::io(&config, e))?;
+    file.write_all(HOSTED_CONFIG.as_bytes())
+        .map_err(|e| GitError::io(&config, e))
 }
+
+/// Settings of every hosted repository: working refs hidden from clients, no pushes, no
+/// automatic gc; large blobs streamed (cat-file, pack-objects) rather than held in memory,
+/// and packs mapped in small windows, so reading a large blob stays bounded.
+const HOSTED_CONFIG: &str = "[uploadpack]
+	hideRefs = refs/srcimport
+[http]
+	receivepack = false
+[gc]
+	auto = 0
+[core]
+	bigFileThreshold = 32m
+	packedGitWindowSize = 16m
+	packedGitLimit = 64m
+	logAllRefUpdates = false
+";
 
 /// Removes srcimport's working refs (raw and mapped history) from a hosted repository;
 /// what was published stays.

@@ -267,6 +267,14 @@ fn detect_and_authors_describe_a_source() {
     let detected = srcimport(&["detect", source], &[]);
     assert!(detected.status.success());
     assert_eq!(text(&detected.stdout), "vcs: git\n");
+    // A relative path is read from the working directory.
+    let relative = Command::new(env!("CARGO_BIN_EXE_srcimport"))
+        .args(["detect", "src/source.git"])
+        .current_dir(dir.path())
+        .output()
+        .expect("srcimport runs");
+    assert!(relative.status.success(), "{}", text(&relative.stderr));
+    assert_eq!(text(&relative.stdout), "vcs: git\n");
 
     let listed = srcimport(&["authors", source, "--format", "mailmap"], &[]);
     assert!(listed.status.success(), "{}", text(&listed.stderr));
