@@ -151,12 +151,7 @@ fn several_projects_offer_choices_and_a_patch_picks_one() {
         ]
     );
     // A client sends one of the choices back, as GitHub documented.
-    let (status, _) = server.request(
-        "PATCH",
-        &format!("/repos/{repo}/import"),
-        Some(crate::support::TOKEN),
-        Some(&choices[1].to_string()),
-    );
+    let (status, _) = server.patch_import(repo, &choices[1]);
     assert_eq!(status, 200);
     server.wait_status(repo, "complete");
     let clone = dir.path().join("clone.git");
@@ -290,20 +285,10 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     let asked = server.wait_status("octo/served", "detection_needs_auth");
     assert!(asked["vcs"].is_null(), "{asked}");
     let wrong = json!({"vcs_username": "alice", "vcs_password": "wrong-pass"});
-    server.request(
-        "PATCH",
-        "/repos/octo/served/import",
-        Some(crate::support::TOKEN),
-        Some(&wrong.to_string()),
-    );
+    server.patch_import("octo/served", &wrong);
     server.wait_status("octo/served", "detection_needs_auth");
     let right = json!({"vcs_username": "alice", "vcs_password": "s3cret-pass"});
-    let (status, _) = server.request(
-        "PATCH",
-        "/repos/octo/served/import",
-        Some(crate::support::TOKEN),
-        Some(&right.to_string()),
-    );
+    let (status, _) = server.patch_import("octo/served", &right);
     assert_eq!(status, 200);
     let done = server.wait_status("octo/served", "complete");
     assert_eq!(done["vcs"], "subversion");
@@ -357,12 +342,7 @@ fn dump_files_over_http_import_like_local_ones() {
     server.put_import("octo/http-dump", &json!({"vcs_url": url}));
     server.wait_status("octo/http-dump", "detection_needs_auth");
     let right = json!({"vcs_username": "dumper", "vcs_password": "d0wnload-pass"});
-    let (status, _) = server.request(
-        "PATCH",
-        "/repos/octo/http-dump/import",
-        Some(crate::support::TOKEN),
-        Some(&right.to_string()),
-    );
+    let (status, _) = server.patch_import("octo/http-dump", &right);
     assert_eq!(status, 200);
     let done = server.wait_status("octo/http-dump", "complete");
     assert_eq!(done["vcs"], "subversion", "{done}");

@@ -177,6 +177,16 @@ impl Server {
         created
     }
 
+    /// `PATCH /repos/{repo}/import` with `body`; returns the status and the answer.
+    pub fn patch_import(&self, repo: &str, body: &Value) -> (u16, Value) {
+        self.request(
+            "PATCH",
+            &format!("/repos/{repo}/import"),
+            Some(TOKEN),
+            Some(&body.to_string()),
+        )
+    }
+
     /// Maps the author whose `remote_name` is `remote_name`; returns the mapped author.
     pub fn map_author(&self, repo: &str, remote_name: &str, name: &str, email: &str) -> Value {
         let (_, authors) = self.get(&format!("/repos/{repo}/import/authors"));
