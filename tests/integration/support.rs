@@ -254,6 +254,9 @@ impl GitSource {
 
 async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Response {
     let (parts, body) = request.into_parts();
+    // Behind Basic auth the user is known, so http-backend lets repositories that set
+    // http.receivepack accept pushes (the push mirror tests).
+    let remote_user = expected.as_ref().map(|_| "pusher");
     if let Some(expected) = expected {
         let given = parts
             .headers
@@ -285,7 +288,7 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
         query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
         body: bytes,
-        remote_user: None,
+        remote_user,
     })
     .await;
     result.unwrap_or_else(|e| {
