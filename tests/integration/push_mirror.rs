@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::support::{fixture, git, try_clone, GitSource, Server, TOKEN};
+use crate::support::{fixture, fixture_with, git, try_clone, GitSource, Server, TOKEN};
 
 const PASSWORD: &str = "mirror-pass-8c1f";
 
@@ -147,4 +147,55 @@ fn a_push_url_at_a_refused_address_is_422() {
     );
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"][0]["field"], "push_url");
+}
+
+/// The LFS objects under `dir` (a `lfs/objects/aa/bb/OID` store, or a flat directory).
+fn lfs_oids(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                if name.len() == 64 {
+                    found.push(name.to_owned());
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn lfs_objects_reach_the_mirror_with_the_refs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let mirrors = dir.path().join("mirrors");
+    mirror_repo(&mirrors);
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/large";
+    server.put_import(
+        repo,
+        &json!({
+            "vcs": "git",
+            "vcs_url": format!("{}/source.git", source.base),
+            "use_lfs": "opt_in",
+            "lfs_threshold": 1_000_000,
+            "push_url": format!("{}/mirror.git", target.base),
+            "push_username": "pusher",
+            "push_password": PASSWORD,
+        }),
+    );
+    server.wait_status(repo, "complete");
+    let hosted_objects = lfs_oids(&dir.path().join("data/repos/octo/large.git/lfs/objects"));
+    assert_eq!(hosted_objects.len(), 2, "{hosted_objects:?}");
+    assert_eq!(lfs_oids(&mirrors.join("lfs-objects")), hosted_objects);
+    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
+    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
+    assert!(!server.log().contains(PASSWORD));
 }
