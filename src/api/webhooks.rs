@@ -120,11 +120,21 @@ fn deliver_due(state: &AppState) -> Result<(), StoreError> {
     let store = state.store.as_ref();
     for delivery in store.due_deliveries(clock::now_ms(), 16)? {
         let secret = if delivery.hook_id == SERVER_HOOK_ID {
-            state
-                .webhooks
-                .server_hook
-                .as_ref()
-                .and_then(|h| h.secret.clone())
+            let Some(hook) = &state.webhooks.server_hook else {
+                // The server restarted without its server-wide hook: nothing to send to.
+                let now = clock::now_ms();
+                let dropped = DeliveryAttempt {
+                    status_code: None,
+                    duration_ms: 0,
+                    at_ms: now,
+                    error: Some("the server-wide hook is no longer configured".into()),
+                    state: DeliveryState::Failed,
+                    next_attempt_ms: now,
+                };
+                store.record_attempt(delivery.id, &dropped)?;
+                continue;
+            };
+            hook.secret.clone()
         } else {
             match store.hook(delivery.repo_id, delivery.hook_id)? {
                 Some(hook) => hook.secret,

@@ -1348,4 +1348,35 @@ mod tests {
         assert!(store.delete_hook(repo.id, hook.id).expect("deletes"));
         assert!(store.deliveries(repo.id, hook.id).expect("log").is_empty());
     }
+
+    #[test]
+    fn a_version_2_database_is_migrated_keeping_its_imports() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite");
+        {
+            let old = Connection::open(&path).expect("opens");
+            old.execute_batch(SCHEMA_V1).expect("v1");
+            old.execute_batch(SCHEMA_V2).expect("v2");
+            old.pragma_update(None, "user_version", 2).expect("version");
+            old.execute_batch(
+                "INSERT INTO repos (owner, name, owner_key, name_key, private, default_branch)
+                     VALUES ('o', 'r', 'o', 'r', 0, 'main');
+                 INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
+                     status, generation) VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3);",
+            )
+            .expect("rows");
+        }
+        let store = SqliteStore::open(&path).expect("migrates");
+        let import = store.import(1).expect("loads").expect("kept");
+        assert_eq!((import.status, import.generation), (Status::Complete, 3));
+        assert_eq!((import.push, import.started_by), (None, None));
+        assert!(store.hooks(1).expect("hooks table").is_empty());
+        drop(store);
+        let version: i64 = Connection::open(&path)
+            .expect("opens")
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        SqliteStore::open(&path).expect("opens again");
+    }
 }

@@ -199,3 +199,34 @@ fn lfs_objects_reach_the_mirror_with_the_refs() {
     assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
     assert!(!server.log().contains(PASSWORD));
 }
+
+#[test]
+fn the_server_wide_template_mirrors_every_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let mirrors = dir.path().join("mirrors");
+    mirror_repo(&mirrors);
+    std::fs::rename(mirrors.join("mirror.git"), mirrors.join("templated.git")).expect("rename");
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let template = format!("{}/{{repo}}.git", target.base);
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[
+            ("SRCIMPORT_PUSH_MIRROR_TEMPLATE", template.as_str()),
+            ("SRCIMPORT_PUSH_MIRROR_USERNAME", "pusher"),
+            ("SRCIMPORT_PUSH_MIRROR_PASSWORD", PASSWORD),
+        ],
+    );
+    let repo = "octo/templated";
+    let created = server.put_import(
+        repo,
+        &json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}),
+    );
+    assert!(created.get("push_url").is_none(), "{created}");
+    server.wait_status(repo, "complete");
+    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
+    assert!(!hosted_refs.is_empty());
+    assert_eq!(published(&mirrors.join("templated.git")), hosted_refs);
+    assert!(!server.log().contains(PASSWORD));
+}
