@@ -213,9 +213,13 @@ pub async fn update(
     let choosing = vcs.is_some() || tfvc_project.is_some() || layout_changed;
     let push = push_target(&state, &fields, before.push.as_ref())?;
     let push_changed = push != before.push;
+    // Any push_* field, changed or not, asks for the push to be retried (not a restart).
+    let push_given = ["push_url", "push_username", "push_password"]
+        .iter()
+        .any(|f| map.contains_key(*f));
     if let Some(choice) = use_lfs {
         state.store.set_lfs_choice(repo.id, choice)?;
-        if credentials.is_none() && !choosing && !push_changed {
+        if credentials.is_none() && !choosing && !push_given {
             authors::remap(&state, &repo).await?;
             return import_json(&state, &headers, &repo);
         }
@@ -225,7 +229,7 @@ pub async fn update(
     if push_changed {
         state.store.set_push_target(repo.id, push.as_ref())?;
     }
-    if credentials.is_none() && !choosing && !push_changed {
+    if credentials.is_none() && !choosing && !push_given {
         state.scheduler.stop(repo.id).await;
         state.store.restart(repo.id)?;
         state.scheduler.enqueue(repo.id);

@@ -120,13 +120,20 @@ fn wrong_mirror_credentials_fail_clearly_and_a_patch_retries_the_push() {
     let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
     assert!(published(&mirrors.join("mirror.git")).is_empty());
 
-    let (status, patched) = server.request(
-        "PATCH",
-        &format!("/repos/{repo}/import"),
-        Some(TOKEN),
-        Some(&json!({"push_password": PASSWORD}).to_string()),
-    );
-    assert_eq!(status, 200, "{patched}");
+    // The same wrong password again: the push alone is retried, and fails again.
+    let patch = |body: serde_json::Value| {
+        let (status, patched) = server.request(
+            "PATCH",
+            &format!("/repos/{repo}/import"),
+            Some(TOKEN),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 200, "{patched}");
+    };
+    patch(json!({"push_password": "wrong-password-77"}));
+    let again = server.wait_status(repo, "auth_failed");
+    assert_eq!(again["failed_step"], "pushing", "{again}");
+    patch(json!({"push_password": PASSWORD}));
     server.wait_status(repo, "complete");
     assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
     assert!(!server.log().contains(PASSWORD));
