@@ -55,6 +55,32 @@ pub struct ServeConfig {
     /// Defaults to `DATA_DIR/tokens`; created with a fresh admin token on first start.
     #[arg(long, env = "SRCIMPORT_TOKENS_FILE")]
     pub tokens_file: Option<PathBuf>,
+    /// A webhook receiving every repository's `repository_import` events.
+    #[arg(long, env = "SRCIMPORT_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// The secret that signs the server-wide webhook's deliveries (X-Hub-Signature-256).
+    #[arg(long, env = "SRCIMPORT_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// The server-wide webhook's content type.
+    #[arg(long, env = "SRCIMPORT_WEBHOOK_CONTENT_TYPE", default_value = "json",
+          value_parser = ["json", "form"])]
+    pub webhook_content_type: String,
+    /// The first retry of a failed delivery waits this long; each further one twice as long.
+    #[arg(long, env = "SRCIMPORT_WEBHOOK_BACKOFF_MS", default_value_t = 10_000)]
+    pub webhook_backoff_ms: u64,
+    /// Attempts before a webhook delivery is given up as failed.
+    #[arg(long, env = "SRCIMPORT_WEBHOOK_MAX_ATTEMPTS", default_value_t = 6)]
+    pub webhook_max_attempts: i64,
+    /// Push every import's published history to this remote after each successful run;
+    /// `{owner}` and `{repo}` are replaced (an import's own `push_url` wins).
+    #[arg(long, env = "SRCIMPORT_PUSH_MIRROR_TEMPLATE")]
+    pub push_mirror_template: Option<String>,
+    /// User name for the server-wide push mirror.
+    #[arg(long, env = "SRCIMPORT_PUSH_MIRROR_USERNAME")]
+    pub push_mirror_username: Option<String>,
+    /// Password or token for the server-wide push mirror (prefer the environment variable).
+    #[arg(long, env = "SRCIMPORT_PUSH_MIRROR_PASSWORD", hide_env_values = true)]
+    pub push_mirror_password: Option<String>,
     /// A single admin token, instead of a tokens file.
     #[arg(long, env = "SRCIMPORT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

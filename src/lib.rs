@@ -4,6 +4,7 @@
 pub mod api;
 pub mod authors_file;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod git;
 pub mod jobs;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use srcimport_converters::url_policy::UrlPolicy;
 use tokio::net::TcpListener;
 
-use crate::api::{self, AppState};
+use crate::api::{self, webhooks, AppState};
 use crate::config::ServeConfig;
 use crate::jobs::Scheduler;
-use crate::pipeline::Environment;
+use crate::pipeline::{Environment, MirrorTemplate};
 use crate::store::{sqlite::SqliteStore, JobStore, LfsChoice, Stage};
 use crate::tokens::{TokenError, Tokens};
 
@@ -32,6 +32,8 @@ pub enum ServerError {
     },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("{flag}: {reason}")]
+    Config { flag: &'static str, reason: String },
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -67,17 +69,57 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
     let hold_stage = std::env::var("SRCIMPORT_TEST_HOLD_STAGE")
         .ok()
         .and_then(|s| Stage::parse(&s));
+    let url_policy = UrlPolicy {
+        allow_local_paths: config.allow_local_sources,
+        allow_private_networks: !config.deny_private_networks,
+        forbidden_local_roots: vec![data.clone()],
+    };
+    let server_hook = match &config.webhook_url {
+        Some(url) => {
+            url_policy
+                .check_shape(url)
+                .map_err(|e| ServerError::Config {
+                    flag: "--webhook-url",
+                    reason: e.to_string(),
+                })?;
+            Some(webhooks::ServerHook {
+                url: url.clone(),
+                secret: config.webhook_secret.clone(),
+                content_type: config.webhook_content_type.clone(),
+            })
+        }
+        None => None,
+    };
+    let push_mirror = match &config.push_mirror_template {
+        Some(template) => {
+            url_policy
+                .check_shape(&template.replace("{owner}", "o").replace("{repo}", "r"))
+                .map_err(|e| ServerError::Config {
+                    flag: "--push-mirror-template",
+                    reason: e.to_string(),
+                })?;
+            let credentials = match (&config.push_mirror_username, &config.push_mirror_password) {
+                (None, None) => None,
+                (username, password) => Some(srcimport_converters::Credentials {
+                    username: username.clone().unwrap_or_default(),
+                    password: password.clone().unwrap_or_default(),
+                }),
+            };
+            Some(MirrorTemplate {
+                url: template.clone(),
+                credentials,
+            })
+        }
+        None => None,
+    };
     let env = Environment {
         store: Arc::clone(&store),
         repos_root: data.join("repos"),
-        url_policy: UrlPolicy {
-            allow_local_paths: config.allow_local_sources,
-            allow_private_networks: !config.deny_private_networks,
-            forbidden_local_roots: vec![data.clone()],
-        },
+        url_policy,
         hg_default_branch: config.hg_default_branch.clone(),
         svn_trunk_branch: config.svn_trunk_branch.clone(),
         hold_stage,
+        push_mirror,
     };
     let scheduler = Scheduler::start(env, config.workers)?;
     let state = Arc::new(AppState {
@@ -89,6 +131,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         auto_create_repos: !config.no_auto_create,
         default_large_file_threshold: config.large_file_threshold,
         default_use_lfs: LfsChoice::parse(&config.default_use_lfs).unwrap_or(LfsChoice::Undecided),
+        webhooks: webhooks::Settings {
+            server_hook,
+            backoff: std::time::Duration::from_millis(config.webhook_backoff_ms.max(1)),
+            max_attempts: config.webhook_max_attempts.max(1),
+        },
     });
     let listener =
         TcpListener::bind(config.listen)
@@ -98,6 +145,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
                 source,
             })?;
     let addr = listener.local_addr().map_err(ServerError::Serve)?;
+    let public_base = config.base_url.as_deref().map_or_else(
+        || format!("http://{addr}"),
+        |b| b.trim_end_matches('/').to_owned(),
+    );
+    webhooks::spawn(Arc::clone(&state), public_base).map_err(ServerError::Serve)?;
     println!("srcimport {} listening on http://{addr}", crate::BUILD_INFO);
     let _ = std::io::stdout().flush();
     axum::serve(listener, api::router(state))

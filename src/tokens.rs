@@ -109,6 +109,13 @@ impl Tokens {
         Ok(Tokens { entries })
     }
 
+    /// Whether some token belongs to `login` (a user); other owners are organizations.
+    pub fn has_login(&self, login: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|(_, principal)| principal.login.eq_ignore_ascii_case(login))
+    }
+
     /// The principal for `token`, compared in constant time per entry.
     pub fn authenticate(&self, token: &str) -> Option<&Principal> {
         self.entries

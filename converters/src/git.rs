@@ -254,6 +254,76 @@ pub fn fetch_lfs_objects(
     }
 }
 
+/// Mirrors the refs of `git_dir` under `namespaces` (each ending in `/`) to `url`: forced
+/// updates, and refs the remote has there but `git_dir` lacks are deleted. Credentials go
+/// through the credential helper, as for sources. `on_percent` hears the transfer progress
+/// ("Writing objects"), each percentage once.
+pub fn push_mirror(
+    git_dir: &Path,
+    url: &str,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    namespaces: &[&str],
+    mut on_percent: impl FnMut(u8),
+    cancel: &Cancel,
+) -> Result<(), SourceError> {
+    let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
+    cmd.args(["push", "--progress", "--prune", "--", url])
+        .args(namespaces.iter().map(|ns| format!("+{ns}*:{ns}*")));
+    let mut last = None;
+    let done = process::run(cmd, None, cancel, |line| {
+        if let Some(percent) = phase_percent(line, "Writing objects:") {
+            if last != Some(percent) {
+                last = Some(percent);
+                on_percent(percent);
+            }
+        }
+    })?;
+    classify(url, credentials, done)
+        .map(|_| ())
+        .map_err(|e| named_command(e, "git push"))
+}
+
+/// Pushes the Git LFS objects that the refs under `namespaces` point at to `url`'s LFS
+/// endpoint, with the real `git lfs` client (before the refs, so the remote never holds a
+/// pointer without its object).
+pub fn push_lfs_objects(
+    git_dir: &Path,
+    url: &str,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    namespaces: &[&str],
+    cancel: &Cancel,
+) -> Result<(), SourceError> {
+    let mut list = command(Some(git_dir));
+    list.args(["for-each-ref", "--format=%(refname)"])
+        .args(namespaces);
+    let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
+    let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
+    cmd.args(["lfs", "push", "--all", "--stdin", "--", url]);
+    let done = process::run(cmd, Some(refs.stdout), cancel, |_| {})?;
+    classify(url, credentials, done)
+        .map(|_| ())
+        .map_err(|e| named_command(e, "git lfs push"))
+}
+
+fn named_command(error: SourceError, name: &str) -> SourceError {
+    match error {
+        SourceError::Command { detail, .. } => SourceError::Command {
+            command: name.to_owned(),
+            detail,
+        },
+        other => other,
+    }
+}
+
+/// The percentage in a git progress line of the phase `label` ("Writing objects:").
+fn phase_percent(line: &str, label: &str) -> Option<u8> {
+    let rest = line.trim_start().strip_prefix(label)?;
+    let percent: u32 = rest.trim().split('%').next()?.trim().parse().ok()?;
+    u8::try_from(percent.min(100)).ok()
+}
+
 /// A stderr-line callback that reports git's transfer progress, each percentage once.
 fn percent_reporter(progress: &dyn Progress) -> impl FnMut(&str) + '_ {
     let mut last = None;
@@ -351,6 +421,14 @@ mod tests {
             Some(100)
         );
         assert_eq!(transfer_percent("remote: Counting objects: 10"), None);
+        assert_eq!(
+            phase_percent("Writing objects:  42% (21/50)", "Writing objects:"),
+            Some(42)
+        );
+        assert_eq!(
+            phase_percent("Counting objects: 5", "Writing objects:"),
+            None
+        );
     }
 
     #[test]

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use base64::Engine;
 
+/// The HTTP client crate itself, so users of [`agent`] share this one client (the server's
+/// webhook deliveries use it too).
+pub use ureq;
+
 use crate::url_policy::{redact, PinnedAddress, UrlPolicy};
 use crate::{Credentials, SourceError};
 

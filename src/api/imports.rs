@@ -11,7 +11,7 @@ use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, authors, repos, wire, SharedState};
 use crate::git;
-use crate::store::{LfsChoice, NewImport, RepoRecord, Stage, SvnOptions};
+use crate::store::{LfsChoice, NewImport, PushTarget, RepoRecord, Stage, SvnOptions};
 
 /// Loads the repository and its import, answering 404 for either missing.
 fn import_of(
@@ -68,13 +68,59 @@ fn credentials(fields: &Fields<'_>) -> Result<Option<Credentials>, ApiError> {
     })
 }
 
+/// The push mirror extension fields (`push_url`, `push_username`, `push_password`) over
+/// `base`; each given field replaces its part. The URL goes through the address policy.
+fn push_target(
+    state: &SharedState,
+    fields: &Fields<'_>,
+    base: Option<&PushTarget>,
+) -> Result<Option<PushTarget>, ApiError> {
+    let url = fields.string("push_url")?.map(|u| u.trim().to_owned());
+    let username = fields.string("push_username")?;
+    let password = fields.string("push_password")?;
+    if url.is_none() && username.is_none() && password.is_none() {
+        return Ok(base.cloned());
+    }
+    let Some(url) = url.or_else(|| base.map(|b| b.url.clone())) else {
+        return Err(ApiError::invalid(
+            "Import",
+            "push_url",
+            "missing_field",
+            "push_username and push_password need a push_url".to_owned(),
+        ));
+    };
+    if url.is_empty() {
+        // An empty push_url removes the mirror.
+        return Ok(None);
+    }
+    state
+        .scheduler
+        .env()
+        .url_policy
+        .check_shape(&url)
+        .map_err(|e| ApiError::invalid("Import", "push_url", "invalid", e.to_string()))?;
+    let old = base.and_then(|b| b.credentials.clone());
+    let credentials = match (username, password, old) {
+        (None, None, old) => old,
+        (username, password, old) => Some(srcimport_converters::Credentials {
+            username: username
+                .or_else(|| old.as_ref().map(|o| o.username.clone()))
+                .unwrap_or_default(),
+            password: password
+                .or_else(|| old.as_ref().map(|o| o.password.clone()))
+                .unwrap_or_default(),
+        }),
+    };
+    Ok(Some(PushTarget { url, credentials }))
+}
+
 pub async fn start(
     State(state): State<SharedState>,
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    auth::authorize(&state, &headers, &owner, &name)?;
+    let who = auth::authorize(&state, &headers, &owner, &name)?;
     let map = read_object(body, state.max_body_bytes, "Import", Some("vcs_url")).await?;
     let fields = Fields {
         resource: "Import",
@@ -92,6 +138,8 @@ pub async fn start(
             .unwrap_or(state.default_large_file_threshold),
         credentials: credentials(&fields)?,
         svn_options: svn_options(&fields, SvnOptions::default())?,
+        push: push_target(&state, &fields, None)?,
+        started_by: Some(who.login),
         vcs_url,
     };
     state
@@ -163,16 +211,25 @@ pub async fn update(
     }
     let layout_changed = layout != before.svn_options;
     let choosing = vcs.is_some() || tfvc_project.is_some() || layout_changed;
+    let push = push_target(&state, &fields, before.push.as_ref())?;
+    let push_changed = push != before.push;
+    // Any push_* field, changed or not, asks for the push to be retried (not a restart).
+    let push_given = ["push_url", "push_username", "push_password"]
+        .iter()
+        .any(|f| map.contains_key(*f));
     if let Some(choice) = use_lfs {
         state.store.set_lfs_choice(repo.id, choice)?;
-        if credentials.is_none() && !choosing {
+        if credentials.is_none() && !choosing && !push_given {
             authors::remap(&state, &repo).await?;
             return import_json(&state, &headers, &repo);
         }
     }
     let _control = state.scheduler.control(repo.id).await;
     let import = state.store.import(repo.id)?.ok_or(ApiError::NotFound)?;
-    if credentials.is_none() && !choosing {
+    if push_changed {
+        state.store.set_push_target(repo.id, push.as_ref())?;
+    }
+    if credentials.is_none() && !choosing && !push_given {
         state.scheduler.stop(repo.id).await;
         state.store.restart(repo.id)?;
         state.scheduler.enqueue(repo.id);

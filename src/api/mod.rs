@@ -8,10 +8,12 @@ mod authors;
 mod body;
 pub mod error;
 mod git_http;
+mod hooks;
 mod imports;
 mod large_files;
 mod lfs_http;
 mod repos;
+pub mod webhooks;
 pub mod wire;
 
 use std::sync::Arc;
@@ -36,6 +38,7 @@ pub struct AppState {
     pub auto_create_repos: bool,
     pub default_large_file_threshold: i64,
     pub default_use_lfs: crate::store::LfsChoice,
+    pub webhooks: webhooks::Settings,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -79,6 +82,18 @@ pub fn router(state: SharedState) -> Router {
                 .get(imports::status)
                 .patch(imports::update)
                 .delete(imports::cancel),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks",
+            post(hooks::create).get(hooks::list),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{hook_id}",
+            get(hooks::get_one).delete(hooks::delete),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+            get(hooks::deliveries),
         )
         .route(
             "/repos/{owner}/{repo}/import/authors",

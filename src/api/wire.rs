@@ -5,7 +5,8 @@
 use serde_json::{json, Value};
 
 use crate::store::{
-    AuthorRecord, ImportRecord, LargeFileRecord, LfsChoice, RepoRecord, ReportEntry,
+    AuthorRecord, DeliveryRecord, DeliveryState, HookRecord, ImportRecord, LargeFileRecord,
+    LfsChoice, RepoRecord, ReportEntry,
 };
 
 /// URLs for one repository, built on the server's public base URL.
@@ -74,6 +75,10 @@ pub fn import(urls: &Urls<'_>, record: &ImportRecord) -> Value {
         "authors_url": format!("{}/authors", urls.import()),
         "repository_url": urls.repository(),
     });
+    if let Some(push) = &record.push {
+        value["push_url"] = json!(push.url);
+        value["push_username"] = json!(push.credentials.as_ref().map(|c| &c.username));
+    }
     if !record.project_choices.is_empty() {
         value["project_choices"] = record
             .project_choices
@@ -128,5 +133,223 @@ pub fn large_file_entry(file: &LargeFileRecord, choice: LfsChoice) -> Value {
         "ref_name": file.ref_name,
         "oid": file.oid,
         "size": file.size,
+    })
+}
+
+/// A user or organization account as webhooks show it (`simple-user`).
+pub fn simple_user(base: &str, login: &str, kind: &str) -> Value {
+    let user = format!("{base}/users/{login}");
+    json!({
+        "login": login,
+        "id": account_id(login),
+        "node_id": format!("U_{login}"),
+        "name": null,
+        "email": null,
+        "avatar_url": format!("{base}/{login}.png"),
+        "gravatar_id": "",
+        "url": user,
+        "html_url": format!("{base}/{login}"),
+        "followers_url": format!("{user}/followers"),
+        "following_url": format!("{user}/following{{/other_user}}"),
+        "gists_url": format!("{user}/gists{{/gist_id}}"),
+        "starred_url": format!("{user}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{user}/subscriptions"),
+        "organizations_url": format!("{user}/orgs"),
+        "repos_url": format!("{user}/repos"),
+        "events_url": format!("{user}/events{{/privacy}}"),
+        "received_events_url": format!("{user}/received_events"),
+        "type": kind,
+        "site_admin": false,
+    })
+}
+
+/// A stable numeric id for an account, which srcimport does not number: the first 6 bytes
+/// of the SHA-256 of its lower-cased login (GitHub's clients want an integer).
+fn account_id(login: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(login.to_lowercase().as_bytes());
+    digest[..6]
+        .iter()
+        .fold(0i64, |id, byte| (id << 8) | i64::from(*byte))
+}
+
+/// An organization as webhooks show it (`organization-simple-webhooks`).
+pub fn organization(base: &str, login: &str) -> Value {
+    let org = format!("{base}/orgs/{login}");
+    json!({
+        "login": login,
+        "id": account_id(login),
+        "node_id": format!("O_{login}"),
+        "url": org,
+        "repos_url": format!("{org}/repos"),
+        "events_url": format!("{org}/events"),
+        "hooks_url": format!("{org}/hooks"),
+        "issues_url": format!("{org}/issues"),
+        "members_url": format!("{org}/members{{/member}}"),
+        "public_members_url": format!("{org}/public_members{{/member}}"),
+        "avatar_url": format!("{base}/{login}.png"),
+        "description": null,
+    })
+}
+
+/// The full repository object of webhook payloads (`repository-webhooks`): every field
+/// GitHub sends, with srcimport's URLs and zero counts for what it does not have.
+pub fn repository_for_webhook(urls: &Urls<'_>, owner_is_org: bool) -> Value {
+    let repo = urls.repo;
+    let api = urls.repository();
+    let html = urls.html();
+    let owner_kind = if owner_is_org { "Organization" } else { "User" };
+    let host = urls
+        .base
+        .split_once("://")
+        .map_or(urls.base, |(_, rest)| rest);
+    let mut value = json!({
+        "id": repo.id,
+        "node_id": format!("R_{}", repo.id),
+        "name": repo.name,
+        "full_name": format!("{}/{}", repo.owner, repo.name),
+        "private": repo.private,
+        "visibility": if repo.private { "private" } else { "public" },
+        "owner": simple_user(urls.base, &repo.owner, owner_kind),
+        "html_url": html,
+        "description": null,
+        "fork": false,
+        "url": api,
+        "clone_url": format!("{html}.git"),
+        "git_url": format!("git://{host}/{}/{}.git", repo.owner, repo.name),
+        "ssh_url": format!("git@{host}:{}/{}.git", repo.owner, repo.name),
+        "svn_url": html,
+        "mirror_url": null,
+        "homepage": null,
+        "language": null,
+        "license": null,
+        "default_branch": repo.default_branch,
+        "forks": 0, "forks_count": 0, "open_issues": 0, "open_issues_count": 0,
+        "stargazers_count": 0, "watchers": 0, "watchers_count": 0, "size": 0,
+        "has_downloads": false, "has_issues": false, "has_projects": false,
+        "has_wiki": false, "has_pages": false, "archived": false, "disabled": false,
+        "created_at": null, "updated_at": null, "pushed_at": null,
+    });
+    for (field, suffix) in [
+        ("archive_url", "/{archive_format}{/ref}"),
+        ("assignees_url", "/assignees{/user}"),
+        ("blobs_url", "/git/blobs{/sha}"),
+        ("branches_url", "/branches{/branch}"),
+        ("collaborators_url", "/collaborators{/collaborator}"),
+        ("comments_url", "/comments{/number}"),
+        ("commits_url", "/commits{/sha}"),
+        ("compare_url", "/compare/{base}...{head}"),
+        ("contents_url", "/contents/{+path}"),
+        ("contributors_url", "/contributors"),
+        ("deployments_url", "/deployments"),
+        ("downloads_url", "/downloads"),
+        ("events_url", "/events"),
+        ("forks_url", "/forks"),
+        ("git_commits_url", "/git/commits{/sha}"),
+        ("git_refs_url", "/git/refs{/sha}"),
+        ("git_tags_url", "/git/tags{/sha}"),
+        ("hooks_url", "/hooks"),
+        ("issue_comment_url", "/issues/comments{/number}"),
+        ("issue_events_url", "/issues/events{/number}"),
+        ("issues_url", "/issues{/number}"),
+        ("keys_url", "/keys{/key_id}"),
+        ("labels_url", "/labels{/name}"),
+        ("languages_url", "/languages"),
+        ("merges_url", "/merges"),
+        ("milestones_url", "/milestones{/number}"),
+        (
+            "notifications_url",
+            "/notifications{?since,all,participating}",
+        ),
+        ("pulls_url", "/pulls{/number}"),
+        ("releases_url", "/releases{/id}"),
+        ("stargazers_url", "/stargazers"),
+        ("statuses_url", "/statuses/{sha}"),
+        ("subscribers_url", "/subscribers"),
+        ("subscription_url", "/subscription"),
+        ("tags_url", "/tags"),
+        ("teams_url", "/teams"),
+        ("trees_url", "/git/trees{/sha}"),
+    ] {
+        value[field] = json!(format!("{api}{suffix}"));
+    }
+    value
+}
+
+/// The `repository_import` event payload.
+pub fn repository_import_event(
+    urls: &Urls<'_>,
+    status: &str,
+    sender: &str,
+    owner_is_org: bool,
+) -> Value {
+    let mut value = json!({
+        "status": status,
+        "repository": repository_for_webhook(urls, owner_is_org),
+        "sender": simple_user(urls.base, sender, "User"),
+    });
+    if owner_is_org {
+        value["organization"] = organization(urls.base, &urls.repo.owner);
+    }
+    value
+}
+
+/// A repository webhook as GitHub shows it; the secret is never echoed.
+pub fn hook(urls: &Urls<'_>, hook: &HookRecord) -> Value {
+    let url = format!("{}/hooks/{}", urls.repository(), hook.id);
+    let mut config = json!({
+        "url": hook.url,
+        "content_type": hook.content_type,
+        "insecure_ssl": hook.insecure_ssl,
+    });
+    if hook.secret.is_some() {
+        config["secret"] = json!("********");
+    }
+    json!({
+        "type": "Repository",
+        "id": hook.id,
+        "name": "web",
+        "active": hook.active,
+        "events": hook.events,
+        "config": config,
+        "created_at": crate::clock::iso8601(hook.created_ms),
+        "updated_at": crate::clock::iso8601(hook.updated_ms),
+        "url": url,
+        "test_url": format!("{url}/test"),
+        "ping_url": format!("{url}/pings"),
+        "deliveries_url": format!("{url}/deliveries"),
+        "last_response": {
+            "code": hook.last_code,
+            "status": hook.last_status.as_deref().unwrap_or("unused"),
+            "message": null,
+        },
+    })
+}
+
+/// One entry of a hook's delivery log, in GitHub's shape, with srcimport's retry state
+/// (`attempts`, `state`, `next_attempt_at`) beside it.
+pub fn delivery(record: &DeliveryRecord) -> Value {
+    let status = match (record.state, record.status_code, &record.last_error) {
+        (DeliveryState::Delivered, _, _) => "OK".to_owned(),
+        (_, _, Some(error)) => error.clone(),
+        (_, None, None) => "pending".to_owned(),
+        (_, Some(code), None) => format!("HTTP {code}"),
+    };
+    json!({
+        "id": record.id,
+        "guid": record.guid,
+        "delivered_at": record.delivered_ms.map(crate::clock::iso8601),
+        "redelivery": false,
+        "duration": record.duration_ms.map_or(0.0, |ms| ms as f64 / 1000.0),
+        "status": status,
+        "status_code": record.status_code.unwrap_or(0),
+        "event": record.event,
+        "action": record.action,
+        "installation_id": null,
+        "repository_id": record.repo_id,
+        "attempts": record.attempts,
+        "state": record.state.as_str(),
+        "next_attempt_at": (record.state == DeliveryState::Pending)
+            .then(|| crate::clock::iso8601(record.next_attempt_ms)),
     })
 }

@@ -97,6 +97,8 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
             tags: (!args.tags.is_empty()).then(|| args.tags.clone()),
             empty_dirs: args.no_empty_dirs.then_some(false),
         },
+        push: None,
+        started_by: None,
     })?;
     if let Some((format, text)) = &authors {
         session
@@ -480,6 +482,8 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
         credentials: args.source.credentials()?,
         large_file_threshold: i64::MAX,
         svn_options: SvnOptions::default(),
+        push: None,
+        started_by: None,
     })?;
     session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
     let counts =

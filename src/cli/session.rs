@@ -50,6 +50,7 @@ impl Session {
             },
             hg_default_branch: "main".to_owned(),
             svn_trunk_branch: "main".to_owned(),
+            push_mirror: None,
             hold_stage: None,
         };
         let repo_path = crate::jobs::repo_path(&env, &repo);

@@ -44,6 +44,12 @@ impl LfsStore {
             .join(oid)
     }
 
+    /// Whether the store holds any object (a source on LFS, or an `opt_in` conversion).
+    pub fn has_objects(&self) -> bool {
+        std::fs::read_dir(self.root.join("objects"))
+            .is_ok_and(|mut entries| entries.next().is_some())
+    }
+
     pub fn contains(&self, oid: &str) -> bool {
         valid_oid(oid) && self.object_path(oid).is_file()
     }

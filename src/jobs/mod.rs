@@ -192,7 +192,7 @@ fn run_one(inner: &Inner, repo_id: i64, cancel: Cancel) {
         env: &inner.env,
         repo_id,
         repo_path: repo_path(&inner.env, &repo),
-        cancel,
+        cancel: cancel.clone(),
         stop_before: None,
     };
     let generation = match inner.env.store.import(repo_id) {
@@ -202,6 +202,8 @@ fn run_one(inner: &Inner, repo_id: i64, cancel: Cancel) {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.execute()));
     let message = match outcome {
         Ok(Ok(())) => return,
+        // Stopped on purpose (DELETE, a restart, shutdown): whoever stopped it decides.
+        Ok(Err(_)) if cancel.is_cancelled() => return,
         Ok(Err(error)) => error.to_string(),
         Err(_) => "internal error: the import worker panicked".to_owned(),
     };

@@ -11,16 +11,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use srcimport_converters::svn::convert::ConvertError;
+use srcimport_converters::url_policy::redact;
 use srcimport_converters::url_policy::UrlPolicy;
-use srcimport_converters::{detect, git as git_source, hg, Cancel, Detection, SourceError, Vcs};
+use srcimport_converters::{
+    detect, git as git_source, hg, Cancel, Credentials, Detection, SourceError, Vcs,
+};
 
 use crate::authors_file;
 use crate::git::lfs::LfsStore;
 use crate::git::tree_rewrite::LargeFiles;
 use crate::git::{self, ident, large_files, publish, rewrite, GitError};
 use crate::store::{
-    Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, ProgressUpdate, ReportEntry,
-    SeenAuthor, Stage, Status, StoreError,
+    Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, ProgressUpdate, PushTarget,
+    ReportEntry, SeenAuthor, Stage, Status, StoreError,
 };
 
 use progress::StoreProgress;
@@ -39,6 +42,9 @@ pub enum PipelineError {
     Mercurial(hg::export::ExportError),
     #[error("Subversion: {0}")]
     Subversion(ConvertError),
+    /// The push to the import's mirror failed (`url` is redacted).
+    #[error("push mirror {url}: {source}")]
+    Mirror { url: String, source: SourceError },
 }
 
 impl From<ConvertError> for PipelineError {
@@ -89,6 +95,24 @@ pub struct Environment {
     pub svn_trunk_branch: String,
     /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.
     pub hold_stage: Option<Stage>,
+    /// The server-wide push mirror, for imports that name none of their own.
+    pub push_mirror: Option<MirrorTemplate>,
+}
+
+/// A server-wide push mirror: a URL template with `{owner}` and `{repo}`, and credentials.
+#[derive(Clone, Debug)]
+pub struct MirrorTemplate {
+    pub url: String,
+    pub credentials: Option<Credentials>,
+}
+
+impl MirrorTemplate {
+    pub fn target(&self, owner: &str, repo: &str) -> PushTarget {
+        PushTarget {
+            url: self.url.replace("{owner}", owner).replace("{repo}", repo),
+            credentials: self.credentials.clone(),
+        }
+    }
 }
 
 /// One run of one import, at one generation.
@@ -115,7 +139,10 @@ impl Run<'_> {
             if self.stop_before == Some(stage) {
                 return Ok(());
             }
-            self.hold_if_asked(stage)?;
+            if self.hold_if_asked(stage).is_err() {
+                // Cancelled while held: like any cancelled stage, not a failure.
+                return Ok(());
+            }
             git::clear_stale_locks(&self.repo_path);
             let started = std::time::Instant::now();
             match self.run_stage(stage, &import) {
@@ -517,6 +544,9 @@ impl Run<'_> {
         if let Some(branch) = default {
             store.set_default_branch(self.repo_id, &branch)?;
         }
+        if let Some(target) = self.mirror_target(import)? {
+            self.mirror(import, &target)?;
+        }
         store.record_progress(
             self.repo_id,
             import.generation,
@@ -529,8 +559,83 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// The import's own push mirror, else the server's, if any.
+    fn mirror_target(&self, import: &ImportRecord) -> Result<Option<PushTarget>, PipelineError> {
+        if let Some(push) = &import.push {
+            return Ok(Some(push.clone()));
+        }
+        let Some(template) = &self.env.push_mirror else {
+            return Ok(None);
+        };
+        Ok(self
+            .env
+            .store
+            .find_repo_by_id(self.repo_id)?
+            .map(|repo| template.target(&repo.owner, &repo.name)))
+    }
+
+    /// Pushes the published history to the mirror: LFS objects first, then the refs
+    /// (forced, pruned), with `push_percent` following git's "Writing objects".
+    fn mirror(&self, import: &ImportRecord, target: &PushTarget) -> Result<(), PipelineError> {
+        let failed = |source: SourceError| match source {
+            SourceError::Cancelled => PipelineError::Source(SourceError::Cancelled),
+            source => PipelineError::Mirror {
+                url: redact(&target.url),
+                source,
+            },
+        };
+        let credentials = target.credentials.as_ref();
+        let policy = &self.env.url_policy;
+        let namespaces = &publish::PUBLISHED_NAMESPACES;
+        if LfsStore::for_repo(&self.repo_path).has_objects() {
+            git_source::push_lfs_objects(
+                &self.repo_path,
+                &target.url,
+                credentials,
+                policy,
+                namespaces,
+                &self.cancel,
+            )
+            .map_err(failed)?;
+        }
+        let progress = StoreProgress::new(self.env.store.as_ref(), self.repo_id, import.generation);
+        git_source::push_mirror(
+            &self.repo_path,
+            &target.url,
+            credentials,
+            policy,
+            namespaces,
+            |percent| progress.push_percent(percent.min(99)),
+            &self.cancel,
+        )
+        .map_err(failed)?;
+        tracing::info!(repo_id = self.repo_id, url = %redact(&target.url), "pushed to the mirror");
+        Ok(())
+    }
+}
+
 /// Which failure status and message an error gives, by stage.
 fn failure_for(stage: Stage, error: &PipelineError, import: &ImportRecord) -> Failure {
+    if let PipelineError::Mirror { url, source } = error {
+        let auth = source.is_auth();
+        return Failure {
+            status: if auth {
+                Status::AuthFailed
+            } else {
+                Status::Error
+            },
+            step: stage,
+            message: if auth {
+                format!(
+                    "push mirror {url}: authentication failed; PATCH the import with \
+                     push_username and push_password"
+                )
+            } else {
+                error.to_string()
+            },
+        };
+    }
     let auth = matches!(error, PipelineError::Source(e) if e.is_auth());
     let not_found = matches!(error, PipelineError::Source(SourceError::NotFound { .. }));
     let status = match (stage, auth, not_found) {

@@ -30,6 +30,14 @@ impl<'a> StoreProgress<'a> {
         self.report(ProgressEvent::Percent(u8::try_from(percent).unwrap_or(99)));
     }
 
+    /// The push to a mirror is `percent` done.
+    pub fn push_percent(&self, percent: u8) {
+        self.write(ProgressUpdate {
+            push_percent: Some(i64::from(percent)),
+            ..ProgressUpdate::default()
+        });
+    }
+
     pub fn commits(&self, count: u64) {
         self.report(ProgressEvent::Commits(count));
     }

@@ -9,8 +9,9 @@ pub mod sqlite;
 use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 pub use records::{
-    AuthorRecord, ImportRecord, LargeFileRecord, LfsChoice, NewImport, ProgressUpdate, RepoRecord,
-    ReportEntry, SeenAuthor, Stage, Status, SvnOptions,
+    AuthorRecord, DeliveryAttempt, DeliveryRecord, DeliveryState, HookEvent, HookRecord,
+    ImportRecord, LargeFileRecord, LfsChoice, NewDelivery, NewHook, NewImport, ProgressUpdate,
+    PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, SvnOptions, SERVER_HOOK_ID,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -156,4 +157,33 @@ pub trait JobStore: Send + Sync {
         entries: &[ReportEntry],
     ) -> Result<(), StoreError>;
     fn report(&self, repo_id: i64) -> Result<Vec<ReportEntry>, StoreError>;
+
+    /// Sets or clears the import's push mirror (URL and credentials).
+    fn set_push_target(&self, repo_id: i64, push: Option<&PushTarget>) -> Result<(), StoreError>;
+
+    fn create_hook(&self, repo_id: i64, hook: &NewHook) -> Result<HookRecord, StoreError>;
+    fn hooks(&self, repo_id: i64) -> Result<Vec<HookRecord>, StoreError>;
+    fn hook(&self, repo_id: i64, hook_id: i64) -> Result<Option<HookRecord>, StoreError>;
+    /// Deletes the hook and its deliveries; false if there was no such hook.
+    fn delete_hook(&self, repo_id: i64, hook_id: i64) -> Result<bool, StoreError>;
+
+    /// Import endings not yet turned into deliveries, oldest first. They are written by
+    /// the status transitions themselves (`advance` to complete, `fail`, and
+    /// `delete_import` of a running import), in the same transaction.
+    fn hook_events(&self, limit: usize) -> Result<Vec<HookEvent>, StoreError>;
+    /// Replaces one event by its deliveries, in one transaction.
+    fn expand_hook_event(
+        &self,
+        event: &HookEvent,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError>;
+    /// Pending deliveries whose next attempt is due at `now_ms`, oldest first.
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// The earliest next attempt of any pending delivery.
+    fn next_delivery_ms(&self) -> Result<Option<i64>, StoreError>;
+    /// Records an attempt (and the hook's last response).
+    fn record_attempt(&self, delivery_id: i64, attempt: &DeliveryAttempt)
+        -> Result<(), StoreError>;
+    /// A hook's deliveries, newest first.
+    fn deliveries(&self, repo_id: i64, hook_id: i64) -> Result<Vec<DeliveryRecord>, StoreError>;
 }

@@ -194,6 +194,11 @@ pub struct ImportRecord {
     /// Blobs larger than this many bytes are large files.
     pub large_file_threshold: i64,
     pub svn_options: SvnOptions,
+    /// Where the published history is mirrored after every successful run (the
+    /// `push_url` extension field), if the import names one.
+    pub push: Option<PushTarget>,
+    /// The login of the token that started the import (the webhook's `sender`).
+    pub started_by: Option<String>,
     /// Bumped by every restart, resume or remap; a worker's writes carry the generation it
     /// was started with, so a superseded worker can never overwrite newer state.
     pub generation: i64,
@@ -259,6 +264,142 @@ pub struct NewImport {
     pub credentials: Option<Credentials>,
     pub large_file_threshold: i64,
     pub svn_options: SvnOptions,
+    pub push: Option<PushTarget>,
+    pub started_by: Option<String>,
+}
+
+/// An external Git remote the published history is pushed to (a push mirror).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushTarget {
+    pub url: String,
+    pub credentials: Option<Credentials>,
+}
+
+/// A repository webhook (`POST /repos/{owner}/{repo}/hooks`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookRecord {
+    pub id: i64,
+    pub repo_id: i64,
+    pub url: String,
+    /// `json` or `form`.
+    pub content_type: String,
+    pub secret: Option<String>,
+    /// `"0"` or `"1"`, as GitHub keeps it.
+    pub insecure_ssl: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// The answer to the last delivery: HTTP status (or none) and `active`/`failed`.
+    pub last_code: Option<i64>,
+    pub last_status: Option<String>,
+}
+
+impl HookRecord {
+    /// Whether this hook wants `event` delivered.
+    pub fn wants(&self, event: &str) -> bool {
+        self.active && self.events.iter().any(|e| e == event || e == "*")
+    }
+}
+
+/// What a client supplies to create a hook.
+#[derive(Clone, Debug)]
+pub struct NewHook {
+    pub url: String,
+    pub content_type: String,
+    pub secret: Option<String>,
+    pub insecure_ssl: String,
+    pub events: Vec<String>,
+    pub active: bool,
+}
+
+/// An import that ended (complete, failed or cancelled), recorded in the same
+/// transaction as the status change, waiting to become webhook deliveries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookEvent {
+    pub id: i64,
+    pub repo_id: i64,
+    /// `success`, `failure` or `cancelled`.
+    pub status: String,
+    pub sender: Option<String>,
+}
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryState> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// The id of the server-wide hook (configured by flag, not stored as a hook row).
+pub const SERVER_HOOK_ID: i64 = 0;
+
+/// A delivery to be made.
+#[derive(Clone, Debug)]
+pub struct NewDelivery {
+    pub hook_id: i64,
+    pub guid: String,
+    pub event: String,
+    pub action: Option<String>,
+    pub payload: String,
+    pub url: String,
+    pub content_type: String,
+}
+
+/// One webhook delivery and its attempts so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub hook_id: i64,
+    pub repo_id: i64,
+    pub guid: String,
+    pub event: String,
+    pub action: Option<String>,
+    pub payload: String,
+    pub url: String,
+    pub content_type: String,
+    pub attempts: i64,
+    pub next_attempt_ms: i64,
+    pub state: DeliveryState,
+    pub status_code: Option<i64>,
+    pub duration_ms: Option<i64>,
+    /// When the last attempt was made.
+    pub delivered_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// The result of one delivery attempt.
+#[derive(Clone, Debug)]
+pub struct DeliveryAttempt {
+    pub status_code: Option<i64>,
+    pub duration_ms: i64,
+    pub at_ms: i64,
+    pub error: Option<String>,
+    /// Where the delivery goes next.
+    pub state: DeliveryState,
+    /// For a `Pending` delivery: when to try again.
+    pub next_attempt_ms: i64,
 }
 
 /// A commit author as the API lists it.

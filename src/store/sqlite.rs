@@ -9,11 +9,64 @@ use serde_json::json;
 use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 use super::{
-    AuthorRecord, Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewImport,
-    ProgressUpdate, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError, SvnOptions,
+    AuthorRecord, DeliveryAttempt, DeliveryRecord, DeliveryState, Failure, HookEvent, HookRecord,
+    ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewDelivery, NewHook, NewImport,
+    ProgressUpdate, PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError,
+    SvnOptions,
 };
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
+
+/// Version 3: push mirrors, the import's starter, webhooks, their pending events and
+/// their deliveries.
+const SCHEMA_V3: &str = "
+ALTER TABLE imports ADD COLUMN push_url TEXT;
+ALTER TABLE imports ADD COLUMN push_username TEXT;
+ALTER TABLE imports ADD COLUMN push_password TEXT;
+ALTER TABLE imports ADD COLUMN started_by TEXT;
+CREATE TABLE hooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo_id INTEGER NOT NULL REFERENCES repos(id),
+    url TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    secret TEXT,
+    insecure_ssl TEXT NOT NULL,
+    events TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    last_code INTEGER,
+    last_status TEXT
+);
+CREATE INDEX hooks_by_repo ON hooks(repo_id);
+CREATE TABLE hook_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    sender TEXT
+);
+-- hook_id 0 is the server-wide hook, which has no row in hooks.
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hook_id INTEGER NOT NULL,
+    repo_id INTEGER NOT NULL,
+    guid TEXT NOT NULL,
+    event TEXT NOT NULL,
+    action TEXT,
+    payload TEXT NOT NULL,
+    url TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    status_code INTEGER,
+    duration_ms INTEGER,
+    delivered_ms INTEGER,
+    last_error TEXT
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);
+CREATE INDEX deliveries_by_hook ON deliveries(repo_id, hook_id);
+";
 
 /// Version 2: the Subversion layout extension fields.
 const SCHEMA_V2: &str = "ALTER TABLE imports ADD COLUMN svn_options TEXT NOT NULL DEFAULT '{}';";
@@ -96,13 +149,12 @@ impl SqliteStore {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
-            0 => {
-                connection.execute_batch(SCHEMA_V1)?;
-                connection.execute_batch(SCHEMA_V2)?;
-                connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            }
-            1 => {
-                connection.execute_batch(SCHEMA_V2)?;
+            0..=2 => {
+                let migrations = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+                let start = usize::try_from(version).unwrap_or(0);
+                for migration in &migrations[start..] {
+                    connection.execute_batch(&format!("BEGIN; {migration} COMMIT;"))?;
+                }
                 connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             SCHEMA_VERSION => {}
@@ -138,7 +190,7 @@ impl SqliteStore {
 const IMPORT_COLUMNS: &str = "repo_id, vcs, vcs_url, tfvc_project, use_lfs, status, failed_step, \
     error_message, commit_count, import_percent, push_percent, authors_count, large_files_count, \
     large_files_size, project_choices, source_username, source_password, generation, \
-    large_file_threshold, svn_options";
+    large_file_threshold, svn_options, push_url, push_username, push_password, started_by";
 
 fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
     let vcs: Option<String> = row.get(1)?;
@@ -148,6 +200,8 @@ fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, Store
     let choices: String = row.get(14)?;
     let username: Option<String> = row.get(15)?;
     let password: Option<String> = row.get(16)?;
+    let push_username: Option<String> = row.get(21)?;
+    let push_password: Option<String> = row.get(22)?;
     let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("{what} {value:?}"));
     let record = (|| {
         Ok(ImportRecord {
@@ -179,6 +233,14 @@ fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, Store
             generation: row.get(17)?,
             large_file_threshold: row.get(18)?,
             svn_options: SvnOptions::from_json(&row.get::<_, String>(19)?),
+            push: row.get::<_, Option<String>>(20)?.map(|url| PushTarget {
+                url,
+                credentials: match (push_username, push_password) {
+                    (Some(username), Some(password)) => Some(Credentials { username, password }),
+                    _ => None,
+                },
+            }),
+            started_by: row.get(23)?,
         })
     })();
     Ok(record)
@@ -254,6 +316,71 @@ fn set_status(
         ],
     )?;
     Ok(())
+}
+
+fn push_credentials(push: Option<&PushTarget>) -> Option<&Credentials> {
+    push.and_then(|p| p.credentials.as_ref())
+}
+
+/// Records that an import ended, for the webhook deliverer.
+fn record_event(conn: &Connection, record: &ImportRecord, status: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO hook_events (repo_id, status, sender) VALUES (?1, ?2, ?3)",
+        params![record.repo_id, status, record.started_by],
+    )?;
+    Ok(())
+}
+
+const HOOK_COLUMNS: &str = "id, repo_id, url, content_type, secret, insecure_ssl, events, active, \
+    created_ms, updated_ms, last_code, last_status";
+
+fn hook_from_row(row: &Row<'_>) -> rusqlite::Result<HookRecord> {
+    let events: String = row.get(6)?;
+    Ok(HookRecord {
+        id: row.get(0)?,
+        repo_id: row.get(1)?,
+        url: row.get(2)?,
+        content_type: row.get(3)?,
+        secret: row.get(4)?,
+        insecure_ssl: row.get(5)?,
+        events: serde_json::from_str(&events).unwrap_or_default(),
+        active: row.get(7)?,
+        created_ms: row.get(8)?,
+        updated_ms: row.get(9)?,
+        last_code: row.get(10)?,
+        last_status: row.get(11)?,
+    })
+}
+
+const DELIVERY_COLUMNS: &str = "id, hook_id, repo_id, guid, event, action, payload, url, \
+    content_type, attempts, next_attempt_ms, state, status_code, duration_ms, delivered_ms, \
+    last_error";
+
+fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Result<DeliveryRecord, StoreError>> {
+    let state: String = row.get(11)?;
+    let Some(parsed) = DeliveryState::parse(&state) else {
+        return Ok(Err(StoreError::Corrupt(format!(
+            "delivery state {state:?}"
+        ))));
+    };
+    Ok(Ok(DeliveryRecord {
+        id: row.get(0)?,
+        hook_id: row.get(1)?,
+        repo_id: row.get(2)?,
+        guid: row.get(3)?,
+        event: row.get(4)?,
+        action: row.get(5)?,
+        payload: row.get(6)?,
+        url: row.get(7)?,
+        content_type: row.get(8)?,
+        attempts: row.get(9)?,
+        next_attempt_ms: row.get(10)?,
+        state: parsed,
+        status_code: row.get(12)?,
+        duration_ms: row.get(13)?,
+        delivered_ms: row.get(14)?,
+        last_error: row.get(15)?,
+    }))
 }
 
 fn author_from_row(row: &Row<'_>) -> rusqlite::Result<AuthorRecord> {
@@ -378,8 +505,8 @@ impl JobStore for SqliteStore {
             tx.execute(
                 "INSERT INTO imports (repo_id, vcs, vcs_url, tfvc_project, use_lfs, status,
                      source_username, source_password, generation, large_file_threshold,
-                     svn_options)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     svn_options, push_url, push_username, push_password, started_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 params![
                     repo_id,
                     new.vcs.map(Vcs::as_str),
@@ -391,7 +518,11 @@ impl JobStore for SqliteStore {
                     new.credentials.as_ref().map(|c| c.password.as_str()),
                     generation,
                     new.large_file_threshold,
-                    new.svn_options.to_json()
+                    new.svn_options.to_json(),
+                    new.push.as_ref().map(|p| p.url.as_str()),
+                    push_credentials(new.push.as_ref()).map(|c| c.username.as_str()),
+                    push_credentials(new.push.as_ref()).map(|c| c.password.as_str()),
+                    new.started_by,
                 ],
             )?;
             require_import(tx, repo_id)
@@ -411,6 +542,11 @@ impl JobStore for SqliteStore {
 
     fn delete_import(&self, repo_id: i64) -> Result<(), StoreError> {
         self.write(|tx| {
+            if let Some(record) = load_import(tx, repo_id)? {
+                if record.status.is_running() {
+                    record_event(tx, &record, "cancelled")?;
+                }
+            }
             tx.execute(
                 "UPDATE repos SET retired_generation =
                     MAX(retired_generation, COALESCE((SELECT generation FROM imports WHERE repo_id = ?1), 0))
@@ -444,6 +580,7 @@ impl JobStore for SqliteStore {
             }
             set_status(tx, repo_id, to, None)?;
             if to == Status::Complete {
+                record_event(tx, &record, "success")?;
                 tx.execute(
                     "UPDATE imports SET import_percent = 100, push_percent = 100 WHERE repo_id = ?1",
                     [repo_id],
@@ -473,6 +610,7 @@ impl JobStore for SqliteStore {
                 failure.status,
                 Some((&failure.step, &failure.message)),
             )?;
+            record_event(tx, &record, "failure")?;
             require_import(tx, repo_id)
         })
     }
@@ -798,6 +936,197 @@ impl JobStore for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn set_push_target(&self, repo_id: i64, push: Option<&PushTarget>) -> Result<(), StoreError> {
+        let changed = self.lock().execute(
+            "UPDATE imports SET push_url = ?2, push_username = ?3, push_password = ?4
+             WHERE repo_id = ?1",
+            params![
+                repo_id,
+                push.map(|p| p.url.as_str()),
+                push_credentials(push).map(|c| c.username.as_str()),
+                push_credentials(push).map(|c| c.password.as_str())
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoImport);
+        }
+        Ok(())
+    }
+
+    fn create_hook(&self, repo_id: i64, hook: &NewHook) -> Result<HookRecord, StoreError> {
+        self.write(|tx| {
+            let now = crate::clock::now_ms();
+            tx.execute(
+                "INSERT INTO hooks (repo_id, url, content_type, secret, insecure_ssl, events,
+                     active, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![
+                    repo_id,
+                    hook.url,
+                    hook.content_type,
+                    hook.secret,
+                    hook.insecure_ssl,
+                    serde_json::Value::from(hook.events.clone()).to_string(),
+                    hook.active,
+                    now
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            Ok(tx.query_row(
+                &format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE id = ?1"),
+                [id],
+                hook_from_row,
+            )?)
+        })
+    }
+
+    fn hooks(&self, repo_id: i64) -> Result<Vec<HookRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {HOOK_COLUMNS} FROM hooks WHERE repo_id = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([repo_id], hook_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn hook(&self, repo_id: i64, hook_id: i64) -> Result<Option<HookRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                &format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE repo_id = ?1 AND id = ?2"),
+                [repo_id, hook_id],
+                hook_from_row,
+            )
+            .optional()?)
+    }
+
+    fn delete_hook(&self, repo_id: i64, hook_id: i64) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let removed = tx.execute(
+                "DELETE FROM hooks WHERE repo_id = ?1 AND id = ?2",
+                [repo_id, hook_id],
+            )?;
+            if removed > 0 {
+                tx.execute(
+                    "DELETE FROM deliveries WHERE repo_id = ?1 AND hook_id = ?2",
+                    [repo_id, hook_id],
+                )?;
+            }
+            Ok(removed > 0)
+        })
+    }
+
+    fn hook_events(&self, limit: usize) -> Result<Vec<HookEvent>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, repo_id, status, sender FROM hook_events ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+            Ok(HookEvent {
+                id: row.get(0)?,
+                repo_id: row.get(1)?,
+                status: row.get(2)?,
+                sender: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn expand_hook_event(
+        &self,
+        event: &HookEvent,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let now = crate::clock::now_ms();
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO deliveries (hook_id, repo_id, guid, event, action, payload, url,
+                     content_type, next_attempt_ms, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')",
+            )?;
+            for d in deliveries {
+                insert.execute(params![
+                    d.hook_id,
+                    event.repo_id,
+                    d.guid,
+                    d.event,
+                    d.action,
+                    d.payload,
+                    d.url,
+                    d.content_type,
+                    now
+                ])?;
+            }
+            tx.execute("DELETE FROM hook_events WHERE id = ?1", [event.id])?;
+            Ok(())
+        })
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries
+             WHERE state = 'pending' AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(
+            params![now_ms, i64::try_from(limit).unwrap_or(i64::MAX)],
+            delivery_from_row,
+        )?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn next_delivery_ms(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.lock().query_row(
+            "SELECT MIN(next_attempt_ms) FROM deliveries WHERE state = 'pending'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    fn record_attempt(
+        &self,
+        delivery_id: i64,
+        attempt: &DeliveryAttempt,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, state = ?2, status_code = ?3,
+                     duration_ms = ?4, delivered_ms = ?5, last_error = ?6, next_attempt_ms = ?7
+                 WHERE id = ?1",
+                params![
+                    delivery_id,
+                    attempt.state.as_str(),
+                    attempt.status_code,
+                    attempt.duration_ms,
+                    attempt.at_ms,
+                    attempt.error,
+                    attempt.next_attempt_ms
+                ],
+            )?;
+            let ok = attempt.error.is_none();
+            tx.execute(
+                "UPDATE hooks SET last_code = ?2, last_status = ?3
+                 WHERE id = (SELECT hook_id FROM deliveries WHERE id = ?1)",
+                params![
+                    delivery_id,
+                    attempt.status_code,
+                    if ok { "active" } else { "failed" }
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn deliveries(&self, repo_id: i64, hook_id: i64) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE repo_id = ?1 AND hook_id = ?2
+             ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map([repo_id, hook_id], delivery_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
     fn large_files(&self, repo_id: i64) -> Result<Vec<LargeFileRecord>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
@@ -834,6 +1163,8 @@ mod tests {
             credentials: None,
             large_file_threshold: 100,
             svn_options: SvnOptions::default(),
+            push: None,
+            started_by: Some("admin".into()),
         }
     }
 
@@ -923,5 +1254,129 @@ mod tests {
                 .map(|i| i.authors_count),
             Some(Some(3))
         );
+    }
+
+    #[test]
+    fn endings_become_events_and_deliveries_wait_their_turn() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("o", "r", false).expect("creates");
+        let import = store
+            .start_import(repo.id, new_import("u"))
+            .expect("starts");
+        let g = import.generation;
+        store.advance(repo.id, g, Status::Mapping).expect("maps");
+        store.advance(repo.id, g, Status::Pushing).expect("pushes");
+        store
+            .advance(repo.id, g, Status::Complete)
+            .expect("completes");
+        let restarted = store.restart(repo.id).expect("restarts");
+        let failure = Failure {
+            status: Status::Error,
+            step: Stage::Importing,
+            message: "boom".into(),
+        };
+        store
+            .fail(repo.id, restarted.generation, failure)
+            .expect("fails");
+        store.restart(repo.id).expect("restarts");
+        store.delete_import(repo.id).expect("cancels");
+        let events = store.hook_events(10).expect("events");
+        let statuses: Vec<&str> = events.iter().map(|e| e.status.as_str()).collect();
+        assert_eq!(statuses, ["success", "failure", "cancelled"]);
+        assert_eq!(events[0].sender.as_deref(), Some("admin"));
+
+        let hook = store
+            .create_hook(
+                repo.id,
+                &NewHook {
+                    url: "http://h/".into(),
+                    content_type: "json".into(),
+                    secret: Some("s".into()),
+                    insecure_ssl: "0".into(),
+                    events: vec!["repository_import".into()],
+                    active: true,
+                },
+            )
+            .expect("hook");
+        assert!(hook.wants("repository_import") && !hook.wants("push"));
+        let delivery = NewDelivery {
+            hook_id: hook.id,
+            guid: "g".into(),
+            event: "repository_import".into(),
+            action: None,
+            payload: "{}".into(),
+            url: hook.url.clone(),
+            content_type: "json".into(),
+        };
+        for event in &events {
+            store
+                .expand_hook_event(event, std::slice::from_ref(&delivery))
+                .expect("expands");
+        }
+        assert!(store.hook_events(10).expect("events").is_empty());
+        let now = crate::clock::now_ms();
+        let due = store.due_deliveries(now + 1, 10).expect("due");
+        assert_eq!(due.len(), 3);
+        store
+            .record_attempt(
+                due[0].id,
+                &DeliveryAttempt {
+                    status_code: Some(500),
+                    duration_ms: 3,
+                    at_ms: now,
+                    error: Some("HTTP 500".into()),
+                    state: DeliveryState::Pending,
+                    next_attempt_ms: now + 60_000,
+                },
+            )
+            .expect("records");
+        assert_eq!(store.due_deliveries(now + 1, 10).expect("due").len(), 2);
+        assert!(store
+            .next_delivery_ms()
+            .expect("next")
+            .is_some_and(|t| t <= now));
+        let log = store.deliveries(repo.id, hook.id).expect("log");
+        let retried = log.iter().find(|d| d.id == due[0].id).expect("listed");
+        assert_eq!((retried.attempts, retried.status_code), (1, Some(500)));
+        assert_eq!(
+            store
+                .hook(repo.id, hook.id)
+                .expect("hook")
+                .and_then(|h| h.last_code),
+            Some(500)
+        );
+        assert!(store.delete_hook(repo.id, hook.id).expect("deletes"));
+        assert!(store.deliveries(repo.id, hook.id).expect("log").is_empty());
+    }
+
+    #[test]
+    fn a_version_2_database_is_migrated_keeping_its_imports() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite");
+        {
+            let old = Connection::open(&path).expect("opens");
+            old.execute_batch(SCHEMA_V1).expect("v1");
+            old.execute_batch(SCHEMA_V2).expect("v2");
+            old.pragma_update(None, "user_version", 2).expect("version");
+            old.execute_batch(
+                "INSERT INTO repos (owner, name, owner_key, name_key, private, default_branch)
+                     VALUES ('o', 'r', 'o', 'r', 0, 'main');
+                 INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
+                     status, generation) VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3);",
+            )
+            .expect("rows");
+        }
+        let store = SqliteStore::open(&path).expect("migrates");
+        let import = store.import(1).expect("loads").expect("kept");
+        assert_eq!((import.status, import.generation), (Status::Complete, 3));
+        assert_eq!((import.push, import.started_by), (None, None));
+        assert!(store.hooks(1).expect("hooks table").is_empty());
+        drop(store);
+        let version: i64 = Connection::open(&path)
+            .expect("opens")
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        SqliteStore::open(&path).expect("opens again");
     }
 }

@@ -8,6 +8,8 @@ mod git_import;
 mod hardening;
 mod lfs;
 mod mercurial;
+mod push_mirror;
 mod python_client;
 mod subversion;
 mod support;
+mod webhooks;

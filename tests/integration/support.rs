@@ -264,6 +264,9 @@ impl GitSource {
 
 async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Response {
     let (parts, body) = request.into_parts();
+    // Behind Basic auth the user is known, so http-backend lets repositories that set
+    // http.receivepack accept pushes (the push mirror tests).
+    let remote_user = expected.as_ref().map(|_| "pusher");
     if let Some(expected) = expected {
         let given = parts
             .headers
@@ -288,6 +291,9 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
+    if let Some(response) = lfs_upload_server(&parts, &bytes, &root) {
+        return response;
+    }
     let result = http_backend::serve(CgiRequest {
         project_root: &root,
         path_info: parts.uri.path(),
@@ -295,12 +301,76 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
         query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
         body: bytes,
-        remote_user: None,
+        remote_user,
     })
     .await;
     result.unwrap_or_else(|e| {
         (StatusCode::INTERNAL_SERVER_ERROR, Body::from(e.to_string())).into_response()
     })
+}
+
+/// A minimal Git LFS server for uploads (push mirror tests): the batch API answers every
+/// object with an upload action to `/lfs-upload/OID`, which stores the object as
+/// `ROOT/lfs-objects/OID`; the locking API is absent.
+fn lfs_upload_server(
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    root: &Path,
+) -> Option<Response> {
+    let path = parts.uri.path();
+    if path.contains("/info/lfs/locks") {
+        return Some((StatusCode::NOT_FOUND, "no locks").into_response());
+    }
+    if let Some(oid) = path.strip_prefix("/lfs-upload/") {
+        let oid = oid.trim_matches('/');
+        if oid.len() != 64 || !oid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some((StatusCode::BAD_REQUEST, "bad oid").into_response());
+        }
+        let dir = root.join("lfs-objects");
+        std::fs::create_dir_all(&dir).expect("lfs object dir");
+        std::fs::write(dir.join(oid), body).expect("lfs object written");
+        return Some(StatusCode::OK.into_response());
+    }
+    if !path.ends_with("/info/lfs/objects/batch") {
+        return None;
+    }
+    let request: Value = serde_json::from_slice(body).unwrap_or_default();
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let objects: Vec<Value> = request["objects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|object| {
+            let oid = object["oid"].as_str().unwrap_or_default();
+            serde_json::json!({
+                "oid": oid,
+                "size": object["size"],
+                "authenticated": true,
+                "actions": {"upload": {
+                    "href": format!("http://{host}/lfs-upload/{oid}"),
+                    "header": {"Authorization": authorization},
+                }},
+            })
+        })
+        .collect();
+    let answer = serde_json::json!({"transfer": "basic", "objects": objects});
+    Some(
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/vnd.git-lfs+json")],
+            answer.to_string(),
+        )
+            .into_response(),
+    )
 }
 
 /// Runs a fixture script from `fixtures/` with `dest` as its argument.

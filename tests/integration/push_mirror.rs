@@ -1,0 +1,239 @@
+//! Push mirrors: after every successful import and remap the published history is pushed
+//! to a real `git http-backend` behind Basic auth; wrong credentials fail clearly, and a
+//! PATCH with the right ones retries the push.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::support::{fixture, fixture_with, git, try_clone, GitSource, Server, TOKEN};
+
+const PASSWORD: &str = "mirror-pass-8c1f";
+
+/// Every published ref (`refname sha`), as `publish::PUBLISHED_NAMESPACES` lists them.
+fn published(dir: &Path) -> String {
+    git(
+        dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/heads",
+            "refs/tags",
+            "refs/notes",
+            "refs/svn",
+        ],
+    )
+}
+
+/// An empty bare repository that accepts pushes over http-backend.
+fn mirror_repo(root: &Path) {
+    let path = root.join("mirror.git");
+    let status = Command::new("git")
+        .args(["init", "--quiet", "--bare"])
+        .arg(&path)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .expect("git init");
+    assert!(status.success());
+    git(&path, &["config", "http.receivepack", "true"]);
+}
+
+fn hosted(server: &Server, repo: &str, dest: &Path) -> String {
+    let _ = std::fs::remove_dir_all(dest);
+    assert!(try_clone(&server.authed_git_url(repo), dest));
+    published(dest)
+}
+
+#[test]
+fn imports_and_remaps_are_mirrored_with_every_published_ref() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let mirrors = dir.path().join("mirrors");
+    mirror_repo(&mirrors);
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/mirrored";
+    let created = server.put_import(
+        repo,
+        &json!({
+            "vcs": "git",
+            "vcs_url": format!("{}/source.git", source.base),
+            "push_url": format!("{}/mirror.git", target.base),
+            "push_username": "pusher",
+            "push_password": PASSWORD,
+        }),
+    );
+    assert_eq!(created["push_url"], format!("{}/mirror.git", target.base));
+    assert!(!created.to_string().contains(PASSWORD));
+    let done = server.wait_status(repo, "complete");
+    assert_eq!(done["push_percent"], 100);
+
+    let mirror = mirrors.join("mirror.git");
+    let first = hosted(&server, repo, &dir.path().join("hosted.git"));
+    assert!(first.contains("refs/heads/"), "{first}");
+    assert_eq!(published(&mirror), first);
+
+    // A remap rewrites history: the mirror follows, forced.
+    server.map_author(repo, "Alice Liddell", "Alice P.", "alice@p.example");
+    server.wait_import(repo, |b| {
+        b["status"] == "complete" && b["push_percent"] == 100
+    });
+    let second = hosted(&server, repo, &dir.path().join("hosted2.git"));
+    assert_ne!(second, first, "the remap changed commit ids");
+    assert_eq!(published(&mirror), second);
+
+    let (_, shown) = server.get(&format!("/repos/{repo}/import"));
+    assert!(!shown.to_string().contains(PASSWORD), "{shown}");
+    assert!(!server.log().contains(PASSWORD));
+}
+
+#[test]
+fn wrong_mirror_credentials_fail_clearly_and_a_patch_retries_the_push() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let mirrors = dir.path().join("mirrors");
+    mirror_repo(&mirrors);
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/denied";
+    server.put_import(
+        repo,
+        &json!({
+            "vcs": "git",
+            "vcs_url": format!("{}/source.git", source.base),
+            "push_url": format!("{}/mirror.git", target.base),
+            "push_username": "pusher",
+            "push_password": "wrong-password-77",
+        }),
+    );
+    let failed = server.wait_status(repo, "auth_failed");
+    assert_eq!(failed["failed_step"], "pushing", "{failed}");
+    let message = failed["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("push mirror"), "{message}");
+    assert!(message.contains("push_password"), "{message}");
+    assert!(!failed.to_string().contains("wrong-password-77"));
+    assert!(!server.log().contains("wrong-password-77"));
+    // The hosted repository was published all the same.
+    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
+    assert!(published(&mirrors.join("mirror.git")).is_empty());
+
+    // The same wrong password again: the push alone is retried, and fails again.
+    let patch = |body: serde_json::Value| {
+        let (status, patched) = server.request(
+            "PATCH",
+            &format!("/repos/{repo}/import"),
+            Some(TOKEN),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 200, "{patched}");
+    };
+    patch(json!({"push_password": "wrong-password-77"}));
+    let again = server.wait_status(repo, "auth_failed");
+    assert_eq!(again["failed_step"], "pushing", "{again}");
+    patch(json!({"push_password": PASSWORD}));
+    server.wait_status(repo, "complete");
+    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
+    assert!(!server.log().contains(PASSWORD));
+}
+
+#[test]
+fn a_push_url_at_a_refused_address_is_422() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"));
+    let (status, body) = server.request(
+        "PUT",
+        "/repos/octo/refused/import",
+        Some(TOKEN),
+        Some(
+            &json!({"vcs_url": "https://example.com/x.git", "push_url": "http://169.254.169.254/x.git"})
+                .to_string(),
+        ),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "push_url");
+}
+
+/// The LFS objects under `dir` (a `lfs/objects/aa/bb/OID` store, or a flat directory).
+fn lfs_oids(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                if name.len() == 64 {
+                    found.push(name.to_owned());
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn lfs_objects_reach_the_mirror_with_the_refs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let mirrors = dir.path().join("mirrors");
+    mirror_repo(&mirrors);
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/large";
+    server.put_import(
+        repo,
+        &json!({
+            "vcs": "git",
+            "vcs_url": format!("{}/source.git", source.base),
+            "use_lfs": "opt_in",
+            "lfs_threshold": 1_000_000,
+            "push_url": format!("{}/mirror.git", target.base),
+            "push_username": "pusher",
+            "push_password": PASSWORD,
+        }),
+    );
+    server.wait_status(repo, "complete");
+    let hosted_objects = lfs_oids(&dir.path().join("data/repos/octo/large.git/lfs/objects"));
+    assert_eq!(hosted_objects.len(), 2, "{hosted_objects:?}");
+    assert_eq!(lfs_oids(&mirrors.join("lfs-objects")), hosted_objects);
+    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
+    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
+    assert!(!server.log().contains(PASSWORD));
+}
+
+#[test]
+fn the_server_wide_template_mirrors_every_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let mirrors = dir.path().join("mirrors");
+    mirror_repo(&mirrors);
+    std::fs::rename(mirrors.join("mirror.git"), mirrors.join("templated.git")).expect("rename");
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let template = format!("{}/{{repo}}.git", target.base);
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[
+            ("SRCIMPORT_PUSH_MIRROR_TEMPLATE", template.as_str()),
+            ("SRCIMPORT_PUSH_MIRROR_USERNAME", "pusher"),
+            ("SRCIMPORT_PUSH_MIRROR_PASSWORD", PASSWORD),
+        ],
+    );
+    let repo = "octo/templated";
+    let created = server.put_import(
+        repo,
+        &json!({"vcs": "git", "vcs_url": format!("{}/source.git", source.base)}),
+    );
+    assert!(created.get("push_url").is_none(), "{created}");
+    server.wait_status(repo, "complete");
+    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
+    assert!(!hosted_refs.is_empty());
+    assert_eq!(published(&mirrors.join("templated.git")), hosted_refs);
+    assert!(!server.log().contains(PASSWORD));
+}
