@@ -295,16 +295,28 @@ pub fn push_lfs_objects(
     namespaces: &[&str],
     cancel: &Cancel,
 ) -> Result<(), SourceError> {
+    let cmd = remote_command(Some(git_dir), url, credentials, policy)?;
+    let done = lfs_push_refs(git_dir, cmd, url, namespaces, cancel)?;
+    classify(url, credentials, done)
+        .map(|_| ())
+        .map_err(|e| named_command(e, "git lfs push"))
+}
+
+/// Runs `git` (a command prepared for the remote: its environment and `--git-dir`) as
+/// `git lfs push --all --stdin URL`, fed the refs under `namespaces`.
+pub fn lfs_push_refs(
+    git_dir: &Path,
+    mut git: Command,
+    url: &str,
+    namespaces: &[&str],
+    cancel: &Cancel,
+) -> Result<process::Finished, SourceError> {
     let mut list = command(Some(git_dir));
     list.args(["for-each-ref", "--format=%(refname)"])
         .args(namespaces);
     let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
-    let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
-    cmd.args(["lfs", "push", "--all", "--stdin", "--", url]);
-    let done = process::run(cmd, Some(refs.stdout), cancel, |_| {})?;
-    classify(url, credentials, done)
-        .map(|_| ())
-        .map_err(|e| named_command(e, "git lfs push"))
+    git.args(["lfs", "push", "--all", "--stdin", "--", url]);
+    process::run(git, Some(refs.stdout), cancel, |_| {})
 }
 
 fn named_command(error: SourceError, name: &str) -> SourceError {

@@ -336,17 +336,15 @@ fn push(session: &Session, dest: &str) -> Result<(), CliError> {
         git
     };
     if has_lfs_objects(session.path()) {
-        let mut refs = user_git();
-        refs.arg("for-each-ref").arg("--format=%(refname)");
-        refs.args(publish::PUBLISHED_NAMESPACES);
-        let listed = srcimport_converters::process::run(refs, None, &Cancel::new(), |_| {})
-            .and_then(|done| done.success_or("git for-each-ref"))
-            .map_err(failed)?;
-        let mut lfs_push = user_git();
-        lfs_push.args(["lfs", "push", "--all", "--stdin", "--", dest]);
-        srcimport_converters::process::run(lfs_push, Some(listed.stdout), &Cancel::new(), |_| {})
-            .and_then(|done| done.success_or("git lfs push"))
-            .map_err(failed)?;
+        srcimport_converters::git::lfs_push_refs(
+            session.path(),
+            user_git(),
+            dest,
+            &publish::PUBLISHED_NAMESPACES,
+            &Cancel::new(),
+        )
+        .and_then(|done| done.success_or("git lfs push"))
+        .map_err(failed)?;
     }
     let mut push = user_git();
     push.args(["push", "--quiet", "--", dest]);
