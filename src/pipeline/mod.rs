@@ -63,7 +63,9 @@ impl From<hg::export::ExportError> for PipelineError {
 /// What a converter already knows of the history it wrote, so nothing has to scan for it.
 struct Known {
     commits: u64,
-    identities: Vec<String>,
+    /// Each Git identity with the number of commits and tags carrying it (as
+    /// [`rewrite::scan_identities`] counts them; 0 where the converter does not count).
+    identities: BTreeMap<String, u64>,
     large: Vec<large_files::LargeBlob>,
 }
 
@@ -347,14 +349,22 @@ impl Run<'_> {
         };
         let repo = hg::Repository::open(&source).map_err(hg::export::ExportError::from)?;
         let default_branch = &self.env.hg_default_branch;
+        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
         let summary = git::fast_import::import_mercurial(
             &self.repo_path,
             &repo,
             default_branch,
+            threshold,
             &self.cancel,
             |n| {
                 progress.commits(n);
             },
+        )?;
+        // The export saw every file: only its large blobs (usually none) are looked up.
+        let large = large_files::locate(
+            &self.repo_path,
+            summary.large_blobs.into_iter().collect(),
+            &self.cancel,
         )?;
         let mut report: Vec<ReportEntry> = summary
             .renames
@@ -382,7 +392,11 @@ impl Run<'_> {
                     (identity, (user, name))
                 })
                 .collect(),
-            known: None,
+            known: Some(Known {
+                commits: summary.changesets,
+                identities: summary.identities,
+                large,
+            }),
         })
     }
 
@@ -400,7 +414,7 @@ impl Run<'_> {
         let (scan, large) = match known {
             Some(known) => (
                 rewrite::IdentityScan {
-                    identities: known.identities.into_iter().map(|i| (i, 0)).collect(),
+                    identities: known.identities,
                     commits: known.commits,
                 },
                 known.large,

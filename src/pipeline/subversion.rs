@@ -134,7 +134,7 @@ fn transferred(
         report,
         known: Some(Known {
             commits: summary.commits,
-            identities: source_users.keys().cloned().collect(),
+            identities: source_users.keys().map(|i| (i.clone(), 0)).collect(),
             large,
         }),
         source_users,
