@@ -349,12 +349,11 @@ impl Run<'_> {
         };
         let repo = hg::Repository::open(&source).map_err(hg::export::ExportError::from)?;
         let default_branch = &self.env.hg_default_branch;
-        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
         let summary = git::fast_import::import_mercurial(
             &self.repo_path,
             &repo,
             default_branch,
-            threshold,
+            large_file_threshold(import),
             &self.cancel,
             |n| {
                 progress.commits(n);
@@ -410,7 +409,6 @@ impl Run<'_> {
         known: Option<Known>,
     ) -> Result<u64, PipelineError> {
         let store = self.env.store.as_ref();
-        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
         let (scan, large) = match known {
             Some(known) => (
                 rewrite::IdentityScan {
@@ -419,7 +417,7 @@ impl Run<'_> {
                 },
                 known.large,
             ),
-            None => self.scan(threshold, progress)?,
+            None => self.scan(large_file_threshold(import), progress)?,
         };
         let seen: Vec<SeenAuthor> = scan
             .identities
@@ -541,6 +539,11 @@ impl Run<'_> {
         )?;
         Ok(Status::Complete)
     }
+}
+
+/// Files larger than this many bytes are large files.
+fn large_file_threshold(import: &ImportRecord) -> u64 {
+    u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX)
 }
 
 /// Which failure status and message an error gives, by stage.

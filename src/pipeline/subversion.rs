@@ -98,7 +98,7 @@ impl Run<'_> {
             work_ref_prefix,
             notes_ref,
             empty_dirs: import.svn_options.empty_dirs.unwrap_or(true),
-            large_file_threshold: u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX),
+            large_file_threshold: super::large_file_threshold(import),
         }
     }
 }
