@@ -1,45 +1,100 @@
 #!/usr/bin/env bash
 # Mercurial benchmark (BENCHMARKS.md): a CHANGESETS-changeset repository (made from the
-# synthetic Git history with `hg convert`, as ../shared/peers/README.md describes), converted
-# by srcimport (PUT /import from a local path → complete; read in place, no clone) and by Mercurial's own
-# `hg fastexport | git fast-import`, in the same run. Wall time and peak RSS.
-# Usage: bench/hg.sh [CHANGESETS=2000]
+# synthetic Git history with `hg convert`, as ../shared/peers/README.md describes; cached in
+# bench/.cache/hg/CHANGESETS), converted in the same run by:
+# - srcimport: PUT /import from a local path → `complete` (read in place, no clone), run
+#   before and after the others; the faster run is compared;
+# - Mercurial's own `hg fastexport | git fast-import`;
+# - with PEERS=1, hg-git and git-remote-hg (and `hg fastexport` again) exactly as
+#   ../shared/peers/run-hg-peers.sh runs them (it is called; no author map), only up to
+#   PEERS_MAX changesets (default 20000; hg-git is slow).
+# Prints wall times, peak RSS (srcimport: the server's VmHWM) and ratios peer / srcimport
+# (> 1: srcimport is faster).
+# Usage: bench/hg.sh [CHANGESETS...]   (default: 2000)
+# Environment: SRCIMPORT_BIN=path (skip the build), PEERS=1, PEERS_MAX, BUILD_ONLY=1 (only
+#   build the cached inputs).
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-ensure_packages git:git hg:mercurial
-n=${1:-2000}
+ensure_packages git:git hg:mercurial curl:curl
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(2000)
+peers_dir=${HG_PEERS_DIR:-$PWD/../shared/peers}
+[ -d "$peers_dir" ] || peers_dir=/work/shared/peers
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 HGRCPATH=/dev/null HGPLAIN=1
+
+# The inputs are built once per size and cached (bench/.cache/ is gitignored).
+for n in "${sizes[@]}"; do
+    hg_repo=$PWD/bench/.cache/hg/$n
+    [ -f "$hg_repo/.built" ] && continue
+    echo "building a $n-changeset hg repository (once; cached in $hg_repo)" >&2
+    rm -rf "$hg_repo" "$hg_repo.git"; mkdir -p "$(dirname "$hg_repo")"
+    git init -q --bare "$hg_repo.git"
+    python3 bench/gen-git-history.py "$n" | git -C "$hg_repo.git" fast-import --quiet
+    hg --config extensions.convert= convert -q "$hg_repo.git" "$hg_repo" >/dev/null
+    rm -rf "$hg_repo.git"; touch "$hg_repo/.built"
+done
+[ "${BUILD_ONLY:-}" = 1 ] && exit 0
+if [ "${PEERS:-}" = 1 ]; then
+    ensure_packages /usr/share/doc/mercurial-git:mercurial-git git-remote-hg:git-remote-hg
+fi
+if [ -n "${SRCIMPORT_BIN:-}" ]; then
+    bin=$(realpath "$SRCIMPORT_BIN")
+else
+    cargo build --release --locked --quiet
+    bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/srcimport
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 HGRCPATH=/dev/null HGPLAIN=1
-cargo build --release --locked --quiet
-bin=$PWD/target/release/srcimport
+secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
-git init -q --bare "$work/src.git"
-python3 bench/gen-git-history.py "$n" | git -C "$work/src.git" fast-import --quiet
-hg --config extensions.convert= convert -q "$work/src.git" "$work/hg" >/dev/null
-count=$(hg -R "$work/hg" log -T x | wc -c)
-
-git init -q --bare "$work/peer.git"
-t0=$(date +%s.%N)
-/usr/bin/time -f "%M" -o "$work/peer.rss" sh -c "hg -R '$work/hg' --config extensions.fastexport= fastexport | git -C '$work/peer.git' fast-import --quiet"
-t1=$(date +%s.%N)
-peer=$(python3 -c "print(f'{$t1-$t0:.2f}')")
-
+# ours HGREPO NAME: one srcimport import; prints "seconds rss_mib importing_ms".
 mkdir -p "$work/data"; echo "BENCHTOKEN admin *" > "$work/data/tokens"
 "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 --allow-local-sources > "$work/server.out" 2>"$work/server.err" &
 server=$!
 until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
 api=$(sed -n 's/.*listening on //p' "$work/server.out")
 auth="Authorization: token BENCHTOKEN"
-t0=$(date +%s.%N)
-curl -sf -X PUT -H "$auth" "$api/repos/bench/hg/import" -d "{\"vcs\":\"mercurial\",\"vcs_url\":\"$work/hg\"}" >/dev/null
-until curl -sf -H "$auth" "$api/repos/bench/hg/import" | grep -q '"status":"complete"'; do sleep 0.02; done
-t1=$(date +%s.%N)
-ours=$(python3 -c "print(f'{$t1-$t0:.2f}')")
-rss=$(( $(awk '/VmHWM/ {print $2}' /proc/$server/status) / 1024 ))
-echo "changesets: $count"
-echo "hg fastexport | git fast-import: ${peer}s, peak RSS $(( $(cat "$work/peer.rss") / 1024 )) MiB"
-echo "srcimport (PUT → complete; a local source is read in place): ${ours}s, server peak RSS ${rss} MiB"
-grep -o 'stage="[a-z]*" elapsed_ms=[0-9]*' "$work/server.err" | sed 's/^/  /'
-echo "ratio (peer / srcimport): $(python3 -c "print(f'{$peer/$ours:.2f}')")x"
+ours() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    curl -sf -X PUT -H "$auth" "$api/repos/bench/$2/import" -d "{\"vcs\":\"mercurial\",\"vcs_url\":\"$1\"}" >/dev/null
+    until curl -sf -H "$auth" "$api/repos/bench/$2/import" | grep -q '"status":"complete"'; do sleep 0.02; done
+    t1=$(date +%s.%N)
+    local importing
+    importing=$(grep "repo_id" "$work/server.err" | grep 'stage="importing"' | tail -1 | grep -o 'elapsed_ms=[0-9]*' | cut -d= -f2)
+    echo "$(secs "$t0" "$t1") $(( $(awk '/VmHWM/ {print $2}' /proc/$server/status) / 1024 )) ${importing:-?}"
+}
+
+for n in "${sizes[@]}"; do
+    hg_repo=$PWD/bench/.cache/hg/$n
+    count=$(hg -R "$hg_repo" log -T x | wc -c)
+    read -r ours1 rss1 imp1 < <(ours "$hg_repo" "hg$n-a")
+
+    git init -q --bare "$work/peer$n.git"
+    t0=$(date +%s.%N)
+    /usr/bin/time -f "%M" -o "$work/peer.rss" sh -c "hg -R '$hg_repo' --config extensions.fastexport= fastexport | git -C '$work/peer$n.git' fast-import --quiet"
+    t1=$(date +%s.%N)
+    fastexport=$(secs "$t0" "$t1")
+
+    peer_lines=""
+    if [ "${PEERS:-}" = 1 ] && [ "$n" -le "${PEERS_MAX:-20000}" ]; then
+        : > "$work/authors.map"; : > "$work/authors.txt"
+        "$peers_dir/run-hg-peers.sh" "$hg_repo" "$work/authors.map" "$work/authors.txt" "$work/peers$n" >/dev/null 2>&1 || true
+        peer_lines=$(cat "$work/peers$n/times.txt")
+    fi
+
+    read -r ours2 rss2 imp2 < <(ours "$hg_repo" "hg$n-b")
+    best=$ours1; imp=$imp1
+    if python3 -c "import sys; sys.exit(0 if $ours2 < $ours1 else 1)"; then best=$ours2; imp=$imp2; fi
+    echo "== $n commits in the source (hg log: $count changesets)"
+    echo "srcimport (PUT → complete, read in place): ${ours1}s / ${ours2}s (before / after the peers; importing stage ${imp} ms in the faster); server peak RSS ${rss2} MiB"
+    echo "hg fastexport | git fast-import: ${fastexport}s, peak RSS $(( $(cat "$work/peer.rss") / 1024 )) MiB; ratio $(ratio "$fastexport" "$best")x"
+    if [ -n "$peer_lines" ]; then
+        echo "run-hg-peers.sh:"
+        while read -r name rc time; do
+            t=${time#time=}; t=${t%s}
+            echo "  $name $rc ${t}s; ratio $(ratio "$t" "$best")x"
+        done <<< "$peer_lines"
+    fi
+done

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use common::{as_hg_displays, fixture, hg};
 use serde_json::Value;
-use srcimport_converters::hg::{FileFlag, Filelog, Node, Repository, Revision};
+use srcimport_converters::hg::{
+    FileFlag, Filelog, Node, Repository, Revision, RevlogError, Streamed,
+};
 
 const CHANGESET_TEMPLATE: &str = concat!(
     r#"\{"rev":{rev},"node":"{node}","p1":"{p1.node}","p2":"{p2.node}","#,
@@ -203,6 +205,24 @@ fn check_files(repo_path: &Path, repo: &Repository, scratch: &Path) {
             assert!(
                 file_revision.data == expected_content,
                 "{context}: content of {:?}",
+                hg_line.path
+            );
+            // Streamed (as large files are), the content is the same, metadata removed.
+            let mut streamed = Vec::new();
+            let mut length = None;
+            filelog
+                .stream_content(&entry.node, |piece| -> Result<(), RevlogError> {
+                    match piece {
+                        Streamed::Length(len) => length = Some(len),
+                        Streamed::Bytes(bytes) => streamed.extend_from_slice(bytes),
+                    }
+                    Ok(())
+                })
+                .expect("stream file revision");
+            assert_eq!(length, Some(expected_content.len() as u64), "{context}");
+            assert!(
+                streamed == expected_content,
+                "{context}: streamed content of {:?}",
                 hg_line.path
             );
         }

@@ -335,7 +335,7 @@ fn push(session: &Session, dest: &str) -> Result<(), CliError> {
             .arg(session.path());
         git
     };
-    if has_lfs_objects(session.path()) {
+    if crate::git::lfs::LfsStore::for_repo(session.path()).has_objects() {
         srcimport_converters::git::lfs_push_refs(
             session.path(),
             user_git(),
@@ -357,14 +357,6 @@ fn push(session: &Session, dest: &str) -> Result<(), CliError> {
         .and_then(|done| done.success_or("git push"))
         .map_err(failed)?;
     Ok(())
-}
-
-/// Whether the workspace's LFS store holds any object (an `opt_in` conversion moved files
-/// there).
-fn has_lfs_objects(git_dir: &Path) -> bool {
-    std::fs::read_dir(git_dir.join("lfs/objects"))
-        .map(|mut entries| entries.next().is_some())
-        .unwrap_or(false)
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) ends quietly.

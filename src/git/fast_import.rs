@@ -32,6 +32,20 @@ fn io_error(error: GitError) -> std::io::Error {
     std::io::Error::other(error.to_string())
 }
 
+/// glibc allocator settings for fast-import. It sets up a zlib stream (over 256 KiB) for
+/// every object it writes; with glibc's defaults that memory is returned to the system
+/// and faulted back in, zeroed, each time, which made most of its run time (0.93 s → 0.20 s
+/// for 2,000 commits). Keeping up to 8 MiB of freed heap and serving allocations up to
+/// 1 MiB from it ends that; memory stays bounded. Settings already in the environment win;
+/// other allocators ignore the variable.
+fn malloc_tunables() -> String {
+    const OURS: &str = "glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=8388608";
+    match std::env::var("GLIBC_TUNABLES") {
+        Ok(theirs) if !theirs.is_empty() => format!("{OURS}:{theirs}"),
+        _ => OURS.to_owned(),
+    }
+}
+
 /// Deletes every ref under `prefixes`.
 fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(), GitError> {
     let mut args = vec!["for-each-ref", "--format=delete %(refname)"];
@@ -80,6 +94,7 @@ where
         "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
+    .env("GLIBC_TUNABLES", malloc_tunables())
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
@@ -179,6 +194,7 @@ pub fn import_mercurial(
     git_dir: &Path,
     repo: &Repository,
     default_branch: &str,
+    large_file_threshold: u64,
     cancel: &Cancel,
     on_changeset: impl FnMut(u64),
 ) -> Result<ExportSummary, ExportError> {
@@ -187,6 +203,7 @@ pub fn import_mercurial(
         notes_ref: format!("{RAW_NOTES_NAMESPACE}hg"),
         default_branch: default_branch.to_owned(),
         scratch_ref: format!("{WORK_NAMESPACE}hg"),
+        large_file_threshold,
     };
     run(
         git_dir,
@@ -246,4 +263,59 @@ pub fn subversion_refs() -> (String, String, String) {
         format!("{WORK_NAMESPACE}svn/"),
         format!("{RAW_NOTES_NAMESPACE}svn"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::{large_files, rewrite};
+
+    /// Builds `fixtures/hg/make-revlog-fixture.sh` (needs `hg`) into `dir`.
+    fn revlog_fixture(dir: &Path) -> std::path::PathBuf {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hg/make-revlog-fixture.sh");
+        let built = std::process::Command::new("bash")
+            .arg(script)
+            .arg(dir)
+            .output()
+            .expect("fixture runs");
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        dir.join("repo")
+    }
+
+    /// What the Mercurial export reports (identities with their counts, commits, large
+    /// blobs) is what scanning the history it wrote finds, at every threshold.
+    #[test]
+    fn the_mercurial_export_knows_what_a_scan_finds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hg = Repository::open(revlog_fixture(&dir.path().join("hg"))).expect("open");
+        let cancel = Cancel::new();
+        for threshold in [0, 100_000, 2_000_000, u64::MAX] {
+            let git_dir = dir.path().join(format!("{threshold}.git"));
+            crate::git::init_hosted(&git_dir).expect("init");
+            let summary = import_mercurial(&git_dir, &hg, "main", threshold, &cancel, |_| {})
+                .expect("import");
+            let scan = rewrite::scan_identities(&git_dir, &cancel, |_| {}).expect("scan");
+            assert_eq!(summary.identities, scan.identities);
+            assert_eq!(summary.changesets, scan.commits);
+            assert!(!summary.tags.is_empty(), "taggers are counted too");
+            let found = large_files::find(&git_dir, threshold, &cancel).expect("find");
+            let located = large_files::locate(
+                &git_dir,
+                summary.large_blobs.clone().into_iter().collect(),
+                &cancel,
+            )
+            .expect("locate");
+            assert_eq!(located, found, "threshold {threshold}");
+            if threshold == 100_000 {
+                // medium.bin's versions and big.bin.
+                assert!(found.len() >= 3, "{found:?}");
+            }
+            assert_eq!(summary.large_blobs.len(), found.len());
+        }
+    }
 }

@@ -43,6 +43,17 @@ pub fn find(git_dir: &Path, threshold: u64, cancel: &Cancel) -> Result<Vec<Large
             true
         },
     )?;
+    locate(git_dir, sizes, cancel)
+}
+
+/// Where each blob of `sizes` (object id → size) is first seen: on the first raw branch
+/// (then tag) that reaches it, under the path the walk meets it at. A converter that
+/// already knows its large blobs asks only this; nothing is walked when there are none.
+pub fn locate(
+    git_dir: &Path,
+    mut sizes: HashMap<String, u64>,
+    cancel: &Cancel,
+) -> Result<Vec<LargeBlob>, GitError> {
     if sizes.is_empty() {
         return Ok(Vec::new());
     }

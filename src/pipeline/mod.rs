@@ -69,7 +69,9 @@ impl From<hg::export::ExportError> for PipelineError {
 /// What a converter already knows of the history it wrote, so nothing has to scan for it.
 struct Known {
     commits: u64,
-    identities: Vec<String>,
+    /// Each Git identity with the number of commits and tags carrying it (as
+    /// [`rewrite::scan_identities`] counts them; 0 where the converter does not count).
+    identities: BTreeMap<String, u64>,
     large: Vec<large_files::LargeBlob>,
 }
 
@@ -378,10 +380,17 @@ impl Run<'_> {
             &self.repo_path,
             &repo,
             default_branch,
+            large_file_threshold(import),
             &self.cancel,
             |n| {
                 progress.commits(n);
             },
+        )?;
+        // The export saw every file: only its large blobs (usually none) are looked up.
+        let large = large_files::locate(
+            &self.repo_path,
+            summary.large_blobs.into_iter().collect(),
+            &self.cancel,
         )?;
         let mut report: Vec<ReportEntry> = summary
             .renames
@@ -409,7 +418,11 @@ impl Run<'_> {
                     (identity, (user, name))
                 })
                 .collect(),
-            known: None,
+            known: Some(Known {
+                commits: summary.changesets,
+                identities: summary.identities,
+                large,
+            }),
         })
     }
 
@@ -423,16 +436,15 @@ impl Run<'_> {
         known: Option<Known>,
     ) -> Result<u64, PipelineError> {
         let store = self.env.store.as_ref();
-        let threshold = u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX);
         let (scan, large) = match known {
             Some(known) => (
                 rewrite::IdentityScan {
-                    identities: known.identities.into_iter().map(|i| (i, 0)).collect(),
+                    identities: known.identities,
                     commits: known.commits,
                 },
                 known.large,
             ),
-            None => self.scan(threshold, progress)?,
+            None => self.scan(large_file_threshold(import), progress)?,
         };
         let seen: Vec<SeenAuthor> = scan
             .identities
@@ -613,6 +625,11 @@ impl Run<'_> {
         tracing::info!(repo_id = self.repo_id, url = %redact(&target.url), "pushed to the mirror");
         Ok(())
     }
+}
+
+/// Files larger than this many bytes are large files.
+fn large_file_threshold(import: &ImportRecord) -> u64 {
+    u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX)
 }
 
 /// Which failure status and message an error gives, by stage.

@@ -103,7 +103,7 @@ impl Run<'_> {
             work_ref_prefix,
             notes_ref,
             empty_dirs: import.svn_options.empty_dirs.unwrap_or(true),
-            large_file_threshold: u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX),
+            large_file_threshold: super::large_file_threshold(import),
         }
     }
 }
@@ -139,7 +139,7 @@ fn transferred(
         report,
         known: Some(Known {
             commits: summary.commits,
-            identities: source_users.keys().cloned().collect(),
+            identities: source_users.keys().map(|i| (i.clone(), 0)).collect(),
             large,
         }),
         source_users,

@@ -8,7 +8,7 @@ use std::io::Write;
 use super::error::{Result, RevlogError};
 use super::manifest::{FileFlag, Manifest};
 use super::repo::Repository;
-use super::Node;
+use super::{Node, Streamed};
 use crate::refnames;
 use crate::{Cancel, SourceError};
 
@@ -22,6 +22,8 @@ pub struct ExportOptions {
     pub default_branch: String,
     /// A scratch ref commits are written through (deleted by the caller afterwards).
     pub scratch_ref: String,
+    /// Files larger than this many bytes are listed in [`ExportSummary::large_blobs`].
+    pub large_file_threshold: u64,
 }
 
 pub use crate::fast_export::TagToWrite;
@@ -33,6 +35,11 @@ pub struct ExportSummary {
     /// The Git identity written for each Mercurial user string (`user` as stored, read as
     /// UTF-8 with invalid bytes replaced), so authors can be listed by their raw user.
     pub users: BTreeMap<String, String>,
+    /// Every Git identity written, with the number of commits and tags carrying it: what
+    /// a scan of the written history counts (author and committer count once per commit).
+    pub identities: BTreeMap<String, u64>,
+    /// The Git blob id and size of every file content over the large-file threshold.
+    pub large_blobs: BTreeMap<String, u64>,
     pub tags: Vec<TagToWrite>,
     /// `(what, original name, Git name)` for every name that had to change.
     pub renames: Vec<(String, String, String)>,
@@ -115,6 +122,68 @@ pub fn git_identity(user: &[u8]) -> String {
     String::from_utf8_lossy(&git_identity_bytes(user)).into_owned()
 }
 
+/// Texts longer than this are streamed from the revlog, never held whole.
+const STREAM_ABOVE: u64 = 1 << 20;
+
+/// Writes the `data` command of a file revision's content; returns its Git blob id and
+/// size when it is larger than `threshold`. Large texts are streamed.
+fn write_content(
+    out: &mut impl Write,
+    filelog: &super::Filelog,
+    node: &Node,
+    threshold: u64,
+) -> std::result::Result<Option<(String, u64)>, ExportError> {
+    if filelog.stored_len(node)? <= STREAM_ABOVE {
+        let content = filelog.file_revision(node)?;
+        data(out, &content.data)?;
+        let size = content.data.len() as u64;
+        return Ok((size > threshold).then(|| {
+            let mut id = BlobId::new(size);
+            id.update(&content.data);
+            (id.finish(), size)
+        }));
+    }
+    let mut size = 0;
+    let mut id = None;
+    filelog.stream_content(node, |piece| -> std::result::Result<(), ExportError> {
+        match piece {
+            Streamed::Length(length) => {
+                size = length;
+                id = (length > threshold).then(|| BlobId::new(length));
+                writeln!(out, "data {length}")?;
+            }
+            Streamed::Bytes(bytes) => {
+                if let Some(id) = id.as_mut() {
+                    id.update(bytes);
+                }
+                out.write_all(bytes)?;
+            }
+        }
+        Ok(())
+    })?;
+    out.write_all(b"\n")?;
+    Ok(id.map(|id| (id.finish(), size)))
+}
+
+/// A Git blob id, computed as the content goes by.
+struct BlobId(super::sha1::Sha1);
+
+impl BlobId {
+    fn new(size: u64) -> Self {
+        let mut hasher = super::sha1::Sha1::new();
+        hasher.update(format!("blob {size}\0").as_bytes());
+        BlobId(hasher)
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(self) -> String {
+        self.0.finish().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// Git's `+hhmm` for Mercurial's seconds west of UTC.
 fn git_timezone(offset_west: i32) -> String {
     let east = -offset_west;
@@ -187,10 +256,13 @@ pub fn export(
             &base,
             &manifest,
             &mut filelogs,
+            &mut summary.large_blobs,
         )?;
+        let identity = git_identity(&changeset.user);
+        *summary.identities.entry(identity.clone()).or_default() += 1;
         summary
             .users
-            .entry(git_identity(&changeset.user))
+            .entry(identity)
             .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
         let touches_subrepos = rev == 0 || changeset.files.iter().any(|f| f == b".hgsub");
         if touches_subrepos && manifest.get(b".hgsub").is_some() {
@@ -200,12 +272,7 @@ pub fn export(
                 ));
             }
         }
-        if manifest
-            .entries
-            .iter()
-            .any(|e| e.path.starts_with(b".hglf/"))
-            && !summary.notices.iter().any(|n| n.contains("largefiles"))
-        {
+        if !summary.notices.iter().any(|n| n.contains("largefiles")) && uses_largefiles(&manifest) {
             summary.notices.push(format!(
                 "r{rev}: the repository uses the largefiles extension; its .hglf/ standins are kept, the large files are not fetched"
             ));
@@ -232,6 +299,20 @@ pub fn export(
     Ok(summary)
 }
 
+/// Whether a manifest holds largefiles standins (`.hglf/…`): found by binary search, as
+/// the entries are sorted by path.
+fn uses_largefiles(manifest: &Manifest) -> bool {
+    let prefix: &[u8] = b".hglf/";
+    let first = manifest
+        .entries
+        .partition_point(|e| e.path.as_slice() < prefix);
+    manifest
+        .entries
+        .get(first)
+        .is_some_and(|e| e.path.starts_with(prefix))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn write_commit(
     repo: &Repository,
     out: &mut impl Write,
@@ -240,6 +321,7 @@ fn write_commit(
     base: &Manifest,
     manifest: &Manifest,
     filelogs: &mut FilelogCache,
+    large_blobs: &mut BTreeMap<String, u64>,
 ) -> std::result::Result<(), ExportError> {
     let identity = git_identity_bytes(&changeset.user);
     let when = format!(
@@ -269,32 +351,52 @@ fn write_commit(
     if let Some(p2) = changeset.parents[1] {
         writeln!(out, "merge :{}", mark(p2))?;
     }
-    for entry in &base.entries {
-        if manifest.get(&entry.path).is_none() {
-            out.write_all(b"D ")?;
-            out.write_all(&quote(&entry.path))?;
-            out.write_all(b"\n")?;
+    // Both manifests are sorted by path: one walk finds what went and what changed.
+    let mut changed: Vec<&super::ManifestEntry> = Vec::new();
+    let (mut old, mut new) = (
+        base.entries.iter().peekable(),
+        manifest.entries.iter().peekable(),
+    );
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(o), Some(n)) => o.path.cmp(&n.path),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                if let Some(gone) = old.next() {
+                    out.write_all(b"D ")?;
+                    out.write_all(&quote(&gone.path))?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            std::cmp::Ordering::Greater => changed.extend(new.next()),
+            std::cmp::Ordering::Equal => {
+                if let (Some(o), Some(n)) = (old.next(), new.next()) {
+                    if o.node != n.node || o.flag != n.flag {
+                        changed.push(n);
+                    }
+                }
+            }
         }
     }
-    for entry in &manifest.entries {
-        if base
-            .get(&entry.path)
-            .is_some_and(|old| old.node == entry.node && old.flag == entry.flag)
-        {
-            continue;
-        }
+    for entry in changed {
         let mode = match entry.flag {
             FileFlag::Regular => "100644",
             FileFlag::Executable => "100755",
             FileFlag::Symlink => "120000",
         };
-        let content = filelogs
-            .get(repo, &entry.path)?
-            .file_revision(&entry.node)?;
         write!(out, "M {mode} inline ")?;
         out.write_all(&quote(&entry.path))?;
         out.write_all(b"\n")?;
-        data(out, &content.data)?;
+        let filelog = filelogs.get(repo, &entry.path)?;
+        if let Some((id, size)) =
+            write_content(out, filelog, &entry.node, options.large_file_threshold)?
+        {
+            large_blobs.insert(id, size);
+        }
     }
     out.write_all(b"\n")?;
     Ok(())
@@ -403,10 +505,12 @@ fn write_refs(
             changeset.timestamp,
             git_timezone(changeset.tz_offset)
         );
+        let tagger = git_identity(&changeset.user);
+        *summary.identities.entry(tagger.clone()).or_default() += 1;
         summary.tags.push(TagToWrite {
             git_name: git_name.clone(),
             mark: mark(*rev),
-            tagger: format!("{} {when}", git_identity(&changeset.user)),
+            tagger: format!("{tagger} {when}"),
             message: format!("Mercurial tag {name}\n"),
         });
     }

@@ -11,6 +11,16 @@ use super::node::Node;
 use super::revlog::{Revision, Revlog};
 
 const METADATA_MARKER: &[u8] = b"\x01\n";
+/// The longest metadata block a streamed revision may start with.
+const METADATA_LIMIT: usize = 1 << 20;
+
+/// What [`Filelog::stream_content`] gives, in order: the content's length once, then its
+/// bytes in pieces.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Streamed<'a> {
+    Length(u64),
+    Bytes(&'a [u8]),
+}
 
 /// Where a copied or renamed file came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +69,54 @@ impl Filelog {
         self.file_revision_at(self.revlog.revision_of(node)?)
     }
 
+    /// The length of the stored text of the revision named by `node`, metadata block
+    /// included: an upper bound of its content's length, known without reading it.
+    pub fn stored_len(&self, node: &Node) -> Result<u64> {
+        self.revlog.text_len(self.revlog.revision_of(node)?)
+    }
+
+    /// Streams the content of the revision named by `node` (metadata block removed) to
+    /// `sink`, never holding it whole (see [`Revlog::stream_text`]): for files too large to
+    /// read into memory. On an error, what `sink` was given is void.
+    pub fn stream_content<E: From<RevlogError>>(
+        &self,
+        node: &Node,
+        mut sink: impl FnMut(Streamed<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let revision = self.revlog.revision_of(node)?;
+        let stored_len = self.revlog.text_len(revision)?;
+        let corrupt = |reason: String| RevlogError::CorruptFileMetadata {
+            path: self.revlog.index_path().to_path_buf(),
+            revision,
+            reason,
+        };
+        // The start of the text, held until the metadata block (if any) has gone by.
+        let mut head: Option<Vec<u8>> = Some(Vec::new());
+        let begin =
+            |head: &[u8], sink: &mut dyn FnMut(Streamed<'_>) -> std::result::Result<(), E>| {
+                let metadata_len = metadata_len(head).map_err(|e| E::from(corrupt(e)))?;
+                sink(Streamed::Length(stored_len - metadata_len as u64))?;
+                sink(Streamed::Bytes(&head[metadata_len..]))
+            };
+        self.revlog.stream_text(revision, |piece| {
+            let Some(held) = head.as_mut() else {
+                return sink(Streamed::Bytes(piece));
+            };
+            held.extend_from_slice(piece);
+            let decided = !held.starts_with(&METADATA_MARKER[..held.len().min(2)])
+                || (held.len() >= 4 && held[2..].windows(2).any(|w| w == METADATA_MARKER));
+            if decided || held.len() > METADATA_LIMIT {
+                let held = head.take().unwrap_or_default();
+                begin(&held, &mut sink)?;
+            }
+            Ok(())
+        })?;
+        if let Some(held) = head {
+            begin(&held, &mut sink)?;
+        }
+        Ok(())
+    }
+
     /// The file revision at filelog revision `revision`.
     pub fn file_revision_at(&self, revision: Revision) -> Result<FileRevision> {
         let text = self.revlog.revision_text(revision)?;
@@ -70,13 +128,18 @@ impl Filelog {
     }
 }
 
-fn split_metadata(mut text: Vec<u8>) -> std::result::Result<FileRevision, String> {
+/// The length of the metadata block `text` starts with (0 without one), checked.
+fn metadata_len(text: &[u8]) -> std::result::Result<usize, String> {
+    Ok(parse_metadata(text)?.map_or(0, |(len, _)| len))
+}
+
+/// The metadata block `text` starts with, if any: its length and its entries.
+#[allow(clippy::type_complexity)]
+fn parse_metadata(
+    text: &[u8],
+) -> std::result::Result<Option<(usize, BTreeMap<Vec<u8>, Vec<u8>>)>, String> {
     if !text.starts_with(METADATA_MARKER) {
-        return Ok(FileRevision {
-            data: text,
-            metadata: BTreeMap::new(),
-            copy_source: None,
-        });
+        return Ok(None);
     }
     let block_len = text[2..]
         .windows(2)
@@ -93,18 +156,36 @@ fn split_metadata(mut text: Vec<u8>) -> std::result::Result<FileRevision, String
             .ok_or("metadata line without \": \"")?;
         metadata.insert(line[..separator].to_vec(), line[separator + 2..].to_vec());
     }
-    let copy_source = match (
+    copy_source(&metadata)?;
+    Ok(Some((2 + block_len + 2, metadata)))
+}
+
+fn copy_source(
+    metadata: &BTreeMap<Vec<u8>, Vec<u8>>,
+) -> std::result::Result<Option<CopySource>, String> {
+    match (
         metadata.get(b"copy".as_slice()),
         metadata.get(b"copyrev".as_slice()),
     ) {
-        (None, None) => None,
-        (Some(path), Some(node)) => Some(CopySource {
+        (None, None) => Ok(None),
+        (Some(path), Some(node)) => Ok(Some(CopySource {
             path: path.clone(),
             node: Node::from_hex(node).ok_or("copyrev is not a 40-digit hex node")?,
-        }),
-        _ => return Err("copy and copyrev must appear together".to_owned()),
+        })),
+        _ => Err("copy and copyrev must appear together".to_owned()),
+    }
+}
+
+fn split_metadata(mut text: Vec<u8>) -> std::result::Result<FileRevision, String> {
+    let Some((len, metadata)) = parse_metadata(&text)? else {
+        return Ok(FileRevision {
+            data: text,
+            metadata: BTreeMap::new(),
+            copy_source: None,
+        });
     };
-    text.drain(..2 + block_len + 2);
+    let copy_source = copy_source(&metadata)?;
+    text.drain(..len);
     Ok(FileRevision {
         data: text,
         metadata,

@@ -22,7 +22,7 @@ pub mod transport;
 
 pub use changelog::{Changelog, Changeset};
 pub use error::{Result, RevlogError};
-pub use filelog::{CopySource, FileRevision, Filelog};
+pub use filelog::{CopySource, FileRevision, Filelog, Streamed};
 pub use manifest::{FileFlag, Manifest, ManifestEntry, ManifestLog};
 pub use node::Node;
 pub use repo::Repository;

@@ -14,24 +14,8 @@ pub(crate) struct ChunkError(pub(crate) String);
 
 /// Decompresses `chunk`, refusing to produce more than `output_limit` bytes.
 pub(crate) fn decompress_chunk(chunk: &[u8], output_limit: usize) -> Result<Vec<u8>, ChunkError> {
-    let Some(&marker) = chunk.first() else {
-        return Ok(Vec::new());
-    };
-    let output = match marker {
-        b'\0' => chunk.to_vec(),
-        b'u' => chunk[1..].to_vec(),
-        b'x' => read_limited(flate2::read::ZlibDecoder::new(chunk), output_limit, "zlib")?,
-        b'(' => {
-            let decoder = ruzstd::decoding::StreamingDecoder::new(chunk)
-                .map_err(|error| ChunkError(format!("bad zstd frame header: {error}")))?;
-            read_limited(decoder, output_limit, "zstd")?
-        }
-        other => {
-            return Err(ChunkError(format!(
-                "unknown compression marker {other:#04x}"
-            )));
-        }
-    };
+    let format = format_name(chunk.first().copied());
+    let output = read_limited(decompressing(chunk)?, output_limit, format)?;
     if output.len() > output_limit {
         return Err(ChunkError(format!(
             "chunk holds {} bytes, more than the {output_limit} allowed",
@@ -39,6 +23,47 @@ pub(crate) fn decompress_chunk(chunk: &[u8], output_limit: usize) -> Result<Vec<
         )));
     }
     Ok(output)
+}
+
+fn format_name(marker: Option<u8>) -> &'static str {
+    match marker {
+        Some(b'x') => "zlib",
+        Some(b'(') => "zstd",
+        _ => "stored",
+    }
+}
+
+/// The text of the chunk `chunk` reads, as a reader: nothing is held but the
+/// decompressor's window, so a large snapshot can be streamed.
+pub(crate) fn decompressing<'a>(
+    mut chunk: impl Read + 'a,
+) -> Result<Box<dyn Read + 'a>, ChunkError> {
+    let mut marker = [0u8; 1];
+    let read = loop {
+        match chunk.read(&mut marker) {
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    }
+    .map_err(|error| ChunkError(format!("reading the chunk: {error}")))?;
+    if read == 0 {
+        return Ok(Box::new(std::io::empty()));
+    }
+    let whole = |chunk| std::io::Cursor::new(marker).chain(chunk);
+    Ok(match marker[0] {
+        b'u' => Box::new(chunk),
+        b'\0' => Box::new(whole(chunk)),
+        b'x' => Box::new(flate2::read::ZlibDecoder::new(whole(chunk))),
+        b'(' => Box::new(
+            ruzstd::decoding::StreamingDecoder::new(whole(chunk))
+                .map_err(|error| ChunkError(format!("bad zstd frame header: {error}")))?,
+        ),
+        other => {
+            return Err(ChunkError(format!(
+                "unknown compression marker {other:#04x}"
+            )));
+        }
+    })
 }
 
 fn read_limited(

@@ -3,6 +3,7 @@
 mod chunk;
 mod index;
 mod mpatch;
+mod stream;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -342,14 +343,119 @@ impl Revlog {
         }
     }
 
-    fn verify_hash(&self, revision: Revision, text: &[u8]) -> Result<()> {
-        let expected = self.entry(revision)?.node;
+    /// The length of `revision`'s full text, from the index.
+    pub fn text_len(&self, revision: Revision) -> Result<u64> {
+        Ok(u64::from(self.entry(revision)?.uncompressed_len))
+    }
+
+    /// Gives the full text of `revision` to `sink` in pieces, in order, holding only the
+    /// deltas of its chain (the snapshot is decompressed as it is read). The text is checked
+    /// against its node id once it has all gone by: on an error the pieces given are void.
+    pub fn stream_text<E: From<RevlogError>>(
+        &self,
+        revision: Revision,
+        mut sink: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let entry = self.entry(revision)?;
+        if entry.flags != 0 {
+            return Err(RevlogError::UnsupportedRevisionFlags {
+                path: self.index_path.clone(),
+                revision,
+                flags: entry.flags,
+            }
+            .into());
+        }
+        let (chain, starts_from_empty) = self.delta_chain(revision)?;
+        let mut oldest_first = chain.iter().rev().copied();
+        let corrupt = |chain_revision: Revision, reason: String| RevlogError::CorruptDelta {
+            path: self.index_path.clone(),
+            revision: chain_revision,
+            reason,
+        };
+        let mut reader = ChunkReader::new(self)?;
+        let mut text: Box<dyn Read + '_> = Box::new(std::io::empty());
+        let mut text_len = 0usize;
+        if !starts_from_empty {
+            if let Some(snapshot) = oldest_first.next() {
+                let snapshot_entry = self.entry(snapshot)?;
+                text_len = snapshot_entry.uncompressed_len as usize;
+                let stored = ChunkReader::new(self)?.stream(snapshot, snapshot_entry)?;
+                let decompressed =
+                    chunk::decompressing(stored).map_err(|error| RevlogError::CorruptChunk {
+                        path: self.index_path.clone(),
+                        revision: snapshot,
+                        offset: snapshot_entry.chunk_offset,
+                        reason: error.0,
+                    })?;
+                text = Box::new(decompressed.take(text_len as u64));
+            }
+        }
+        for chain_revision in oldest_first {
+            let chain_entry = self.entry(chain_revision)?;
+            let expected_len = chain_entry.uncompressed_len as usize;
+            let chunk = reader.read(chain_revision, chain_entry)?;
+            let delta = chunk::decompress_chunk(&chunk, max_delta_len(text_len, expected_len))
+                .map_err(|error| RevlogError::CorruptChunk {
+                    path: self.index_path.clone(),
+                    revision: chain_revision,
+                    offset: chain_entry.chunk_offset,
+                    reason: error.0,
+                })?;
+            let hunks = mpatch::hunks(&delta).map_err(|e| corrupt(chain_revision, e.0))?;
+            mpatch::check_source_len(&hunks, text_len).map_err(|e| corrupt(chain_revision, e.0))?;
+            let patched_len = mpatch::patched_len(&hunks, text_len);
+            if patched_len != expected_len {
+                return Err(corrupt(
+                    chain_revision,
+                    format!("text is {patched_len} bytes, index says {expected_len}"),
+                )
+                .into());
+            }
+            text = Box::new(stream::Patched::new(text, delta, hunks));
+            text_len = expected_len;
+        }
+        let mut hasher = self.node_hasher(revision)?;
+        let mut given = 0usize;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let read = match text.read(&mut buf) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(corrupt(revision, error.to_string()).into()),
+            };
+            hasher.update(&buf[..read]);
+            given += read;
+            sink(&buf[..read])?;
+        }
+        if given != text_len {
+            return Err(corrupt(
+                revision,
+                format!("text is {given} bytes, index says {text_len}"),
+            )
+            .into());
+        }
+        Ok(self.check_node(revision, hasher)?)
+    }
+
+    /// A node hasher for `revision`, fed its parents: the text comes next.
+    fn node_hasher(&self, revision: Revision) -> Result<Sha1> {
         let [p1, p2] = self.parent_nodes(revision)?;
         let (first, second) = if p1 <= p2 { (p1, p2) } else { (p2, p1) };
         let mut hasher = Sha1::new();
         hasher.update(&first.0);
         hasher.update(&second.0);
+        Ok(hasher)
+    }
+
+    fn verify_hash(&self, revision: Revision, text: &[u8]) -> Result<()> {
+        let mut hasher = self.node_hasher(revision)?;
         hasher.update(text);
+        self.check_node(revision, hasher)
+    }
+
+    fn check_node(&self, revision: Revision, hasher: Sha1) -> Result<()> {
+        let expected = self.entry(revision)?.node;
         let actual = Node(hasher.finish());
         if actual != expected {
             return Err(RevlogError::HashMismatch {
@@ -387,26 +493,44 @@ impl<'a> ChunkReader<'a> {
         })
     }
 
-    fn read(&mut self, revision: Revision, entry: &IndexEntry) -> Result<Vec<u8>> {
-        let length = u64::from(entry.compressed_len);
-        let out_of_bounds = |file_len: u64, path: &Path| RevlogError::CorruptChunk {
-            path: path.to_path_buf(),
-            revision,
-            offset: entry.chunk_offset,
-            reason: format!("{length}-byte chunk runs past the end of the {file_len}-byte file"),
-        };
-        if let Some(bytes) = &self.revlog.inline_bytes {
-            let start = entry.chunk_offset as usize;
-            return bytes
-                .get(start..start.saturating_add(length as usize))
-                .map(<[u8]>::to_vec)
-                .ok_or_else(|| out_of_bounds(bytes.len() as u64, &self.revlog.index_path));
+    /// The stored chunk of `revision` as a reader (for chunks too large to hold).
+    fn stream(mut self, revision: Revision, entry: &IndexEntry) -> Result<Box<dyn Read + 'a>> {
+        if let Some(bytes) = self.inline_chunk(revision, entry)? {
+            return Ok(Box::new(bytes));
         }
+        if entry.compressed_len == 0 {
+            return Ok(Box::new(std::io::empty()));
+        }
+        self.open_data_file(revision, entry)?;
+        let data_path = &self.revlog.data_path;
+        let Some((mut file, _)) = self.data_file.take() else {
+            return Ok(Box::new(std::io::empty()));
+        };
+        file.seek(SeekFrom::Start(entry.chunk_offset))
+            .map_err(|error| RevlogError::io(data_path, error))?;
+        Ok(Box::new(
+            std::io::BufReader::with_capacity(1 << 16, file).take(u64::from(entry.compressed_len)),
+        ))
+    }
+
+    /// The chunk of `revision` in an inline revlog's `.i` bytes; `None` for a split revlog.
+    fn inline_chunk(&self, revision: Revision, entry: &IndexEntry) -> Result<Option<&'a [u8]>> {
+        let Some(bytes) = &self.revlog.inline_bytes else {
+            return Ok(None);
+        };
+        let start = entry.chunk_offset as usize;
+        bytes
+            .get(start..start.saturating_add(entry.compressed_len as usize))
+            .map(Some)
+            .ok_or_else(|| {
+                out_of_bounds(revision, entry, bytes.len() as u64, &self.revlog.index_path)
+            })
+    }
+
+    /// Opens the `.d` file (once) and checks that `entry`'s chunk lies within it.
+    fn open_data_file(&mut self, revision: Revision, entry: &IndexEntry) -> Result<()> {
         let data_path = &self.revlog.data_path;
         if self.data_file.is_none() {
-            if length == 0 {
-                return Ok(Vec::new());
-            }
             let file = File::open(data_path).map_err(|error| RevlogError::io(data_path, error))?;
             let file_len = file
                 .metadata()
@@ -414,17 +538,50 @@ impl<'a> ChunkReader<'a> {
                 .len();
             self.data_file = Some((file, file_len));
         }
-        let Some((file, file_len)) = self.data_file.as_mut() else {
+        if let Some((_, file_len)) = &self.data_file {
+            let length = u64::from(entry.compressed_len);
+            if entry.chunk_offset.saturating_add(length) > *file_len {
+                return Err(out_of_bounds(revision, entry, *file_len, data_path));
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&mut self, revision: Revision, entry: &IndexEntry) -> Result<Vec<u8>> {
+        let length = u64::from(entry.compressed_len);
+        if let Some(bytes) = self.inline_chunk(revision, entry)? {
+            return Ok(bytes.to_vec());
+        }
+        if self.data_file.is_none() && length == 0 {
+            return Ok(Vec::new());
+        }
+        self.open_data_file(revision, entry)?;
+        let data_path = &self.revlog.data_path;
+        let Some((file, _)) = self.data_file.as_mut() else {
             return Ok(Vec::new());
         };
-        if entry.chunk_offset.saturating_add(length) > *file_len {
-            return Err(out_of_bounds(*file_len, data_path));
-        }
         let mut chunk = vec![0u8; length as usize];
         file.seek(SeekFrom::Start(entry.chunk_offset))
             .and_then(|_| file.read_exact(&mut chunk))
             .map_err(|error| RevlogError::io(data_path, error))?;
         Ok(chunk)
+    }
+}
+
+fn out_of_bounds(
+    revision: Revision,
+    entry: &IndexEntry,
+    file_len: u64,
+    path: &Path,
+) -> RevlogError {
+    RevlogError::CorruptChunk {
+        path: path.to_path_buf(),
+        revision,
+        offset: entry.chunk_offset,
+        reason: format!(
+            "{}-byte chunk runs past the end of the {file_len}-byte file",
+            entry.compressed_len
+        ),
     }
 }
 

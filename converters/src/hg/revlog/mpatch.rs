@@ -14,10 +14,18 @@ fn read_u32(bytes: &[u8]) -> usize {
     u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize
 }
 
-/// Applies one delta to `source`, returning the new text.
-pub(crate) fn apply_delta(source: &[u8], delta: &[u8]) -> Result<Vec<u8>, DeltaError> {
-    let mut output = Vec::with_capacity(source.len().saturating_add(delta.len()));
-    let mut source_pos = 0usize;
+/// One hunk: source bytes `start..end` are replaced by the delta's bytes `data`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Hunk {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) data: std::ops::Range<usize>,
+}
+
+/// The hunks of `delta`, checked to be whole, sorted and not overlapping (not yet against
+/// a source length: see [`check_source_len`]).
+pub(crate) fn hunks(delta: &[u8]) -> Result<Vec<Hunk>, DeltaError> {
+    let mut hunks: Vec<Hunk> = Vec::new();
     let mut rest = delta;
     while !rest.is_empty() {
         let Some((header, after_header)) = rest.split_at_checked(HUNK_HEADER_LEN) else {
@@ -31,23 +39,58 @@ pub(crate) fn apply_delta(source: &[u8], delta: &[u8]) -> Result<Vec<u8>, DeltaE
             read_u32(&header[4..]),
             read_u32(&header[8..]),
         );
-        if start < source_pos || end < start || end > source.len() {
+        let previous_end = hunks.last().map_or(0, |h| h.end);
+        if start < previous_end || end < start {
             return Err(DeltaError(format!(
-                "hunk {start}..{end} out of order or outside a {}-byte source (previous hunk ended at {source_pos})",
-                source.len()
+                "hunk {start}..{end} out of order (previous hunk ended at {previous_end})"
             )));
         }
-        let Some((data, after_data)) = after_header.split_at_checked(length) else {
+        let Some((_, after_data)) = after_header.split_at_checked(length) else {
             return Err(DeltaError(format!(
                 "hunk at delta byte {} declares {length} bytes, {} remain",
                 delta.len() - rest.len(),
                 after_header.len()
             )));
         };
-        output.extend_from_slice(&source[source_pos..start]);
-        output.extend_from_slice(data);
-        source_pos = end;
+        let data_start = delta.len() - after_header.len();
+        hunks.push(Hunk {
+            start,
+            end,
+            data: data_start..data_start + length,
+        });
         rest = after_data;
+    }
+    Ok(hunks)
+}
+
+/// Checks that `hunks` lie within a `source_len`-byte source.
+pub(crate) fn check_source_len(hunks: &[Hunk], source_len: usize) -> Result<(), DeltaError> {
+    match hunks.last() {
+        Some(last) if last.end > source_len => Err(DeltaError(format!(
+            "hunk {}..{} outside a {source_len}-byte source",
+            last.start, last.end
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The length of the text `hunks` make from a `source_len`-byte source.
+pub(crate) fn patched_len(hunks: &[Hunk], source_len: usize) -> usize {
+    hunks
+        .iter()
+        .fold(source_len, |len, h| len - (h.end - h.start) + h.data.len())
+}
+
+/// Applies one delta to `source`, returning the new text.
+pub(crate) fn apply_delta(source: &[u8], delta: &[u8]) -> Result<Vec<u8>, DeltaError> {
+    let hunks = hunks(delta)?;
+    check_source_len(&hunks, source.len())?;
+    let mut output = Vec::with_capacity(patched_len(&hunks, source.len()));
+    let mut source_pos = 0usize;
+    for hunk in &hunks {
+        output.extend_from_slice(&source[source_pos..hunk.start]);
+        output.extend_from_slice(&delta[hunk.data.clone()]);
+        source_pos = hunk.end;
     }
     output.extend_from_slice(&source[source_pos..]);
     Ok(output)
