@@ -457,6 +457,9 @@ pub struct AuthorsArgs {
     /// Output format.
     #[arg(long, default_value = "git-svn", value_parser = ["git-svn", "svn-all-fast-export", "hg-fast-export", "git-tfs", "mailmap"])]
     pub format: String,
+    /// The project whose authors to list, in a source holding several.
+    #[arg(long)]
+    pub project: Option<String>,
 }
 
 /// Lists the source's authors (with commit counts as comments) as an authors file to edit.
@@ -471,11 +474,14 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
         use_lfs: LfsChoice::OptOut,
         credentials: args.source.credentials()?,
         large_file_threshold: i64::MAX,
-        svn_options: SvnOptions::default(),
+        svn_options: SvnOptions {
+            project: args.project.clone(),
+            ..SvnOptions::default()
+        },
         push: None,
         started_by: None,
     })?;
-    session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
+    let import = session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
     let counts =
         crate::git::rewrite::scan_identities(session.path(), &Cancel::new(), |_| {})?.identities;
     let authors = session.store().authors(session.repo.id, 0)?;
@@ -493,7 +499,8 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
     let text = authors_file::render(format, &rows).map_err(|e| CliError::Source(e.to_string()))?;
     let mut listing = String::new();
     for (line, author) in text.lines().zip(&authors) {
-        let commits = counts.get(&author.remote_id).copied().unwrap_or(0);
+        let written = crate::pipeline::written_identity(import.vcs, &author.remote_id);
+        let commits = counts.get(&written).copied().unwrap_or(0);
         let noun = if commits == 1 { "commit" } else { "commits" };
         listing.push_str(&format!("# {commits} {noun}\n{line}\n"));
     }

@@ -506,11 +506,7 @@ impl Run<'_> {
         let mut map = rewrite::AuthorMap::default();
         for author in self.env.store.authors(self.repo_id, 0)? {
             // Only authors someone changed are mapped: the source's own bytes stay as they are.
-            let written = match import.vcs {
-                Some(Vcs::Mercurial) => hg::export::git_identity(author.remote_id.as_bytes()),
-                Some(Vcs::Subversion) => subversion::identity_of(&author.remote_id),
-                _ => author.remote_id.clone(),
-            };
+            let written = written_identity(import.vcs, &author.remote_id);
             let (name, email) = ident::name_and_email(&written);
             if (author.name.as_str(), author.email.as_str()) != (name.as_str(), email.as_str()) {
                 map.insert(
@@ -624,6 +620,15 @@ impl Run<'_> {
         .map_err(failed)?;
         tracing::info!(repo_id = self.repo_id, url = %redact(&target.url), "pushed to the mirror");
         Ok(())
+    }
+}
+
+/// The identity a source's converter wrote into Git for the author `remote_id`.
+pub fn written_identity(vcs: Option<Vcs>, remote_id: &str) -> String {
+    match vcs {
+        Some(Vcs::Mercurial) => hg::export::git_identity(remote_id.as_bytes()),
+        Some(Vcs::Subversion) => subversion::identity_of(remote_id),
+        _ => remote_id.to_owned(),
     }
 }
 

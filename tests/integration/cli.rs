@@ -331,6 +331,23 @@ fn subversion_layout_flags_pick_a_project_and_drop_empty_dirs() {
         said,
         "the repository and its dump look the same"
     );
+    // Authors are listed with their commit counts, which a Subversion user's identity
+    // (`user <user@UUID>`) must not hide.
+    let listed = srcimport(
+        &[
+            "authors",
+            &repo_url,
+            "--format",
+            "git-svn",
+            "--project",
+            "beta",
+        ],
+        &[],
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listing = text(&listed.stdout);
+    assert!(listing.lines().any(|l| l.starts_with("# ")), "{listing}");
+    assert!(!listing.contains("# 0 commits"), "{listing}");
 
     // Without a project, a repository holding several cannot be converted as one.
     let refused = srcimport(
