@@ -272,6 +272,7 @@ fn names_git_refuses_are_renamed_deterministically_and_reported() {
         "end.lock_",
         "tilde_1",
         "bm_odd",
+        "main@bookmark",
     ]
     .into_iter()
     .collect();
@@ -296,6 +297,7 @@ fn names_git_refuses_are_renamed_deterministically_and_reported() {
         .collect();
     for wanted in [
         "branch_renamed Mercurial branch \"with space\" is \"with_space\" in Git",
+        "bookmark_renamed Mercurial bookmark \"main\" is \"main@bookmark\" in Git",
         "branch_renamed Mercurial branch \"a/b\" is \"a-b\" in Git",
         "branch_renamed Mercurial branch \"feature\" is \"feature_2\" in Git",
         "tag_renamed Mercurial tag \"release 1.0\" is \"release_1.0\" in Git",

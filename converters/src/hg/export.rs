@@ -465,9 +465,23 @@ fn write_refs(
             wanted.push((ref_name, *rev));
         }
     }
+    // A bookmark named like a branch ref (`main`, when default is `main`) must not replace
+    // that branch's head: at the same commit one ref is enough, elsewhere it is renamed.
+    let branch_refs: BTreeMap<String, u32> = wanted.iter().cloned().collect();
     for (name, node) in read_bookmarks(repo) {
-        if let Some(rev) = rev_of.get(&node) {
-            wanted.push((name, *rev));
+        let Some(&rev) = rev_of.get(&node) else {
+            continue;
+        };
+        match branch_refs.get(&name) {
+            Some(&head) if head == rev => {}
+            Some(_) => {
+                let renamed = format!("{name}@bookmark");
+                summary
+                    .renames
+                    .push(("bookmark".to_owned(), name, renamed.clone()));
+                wanted.push((renamed, rev));
+            }
+            None => wanted.push((name, rev)),
         }
     }
     let names: Vec<String> = wanted.iter().map(|(n, _)| n.clone()).collect();
