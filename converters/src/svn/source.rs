@@ -1,5 +1,6 @@
 //! A Subversion source as the converter reads it: a dump file, or a repository URL read
-//! through libsvn, with what a first look at it finds.
+//! through libsvn (a local `file://` repository through libsvn_fs, anything else through
+//! RA), with what a first look at it finds.
 
 use std::collections::BTreeSet;
 use std::io::BufReader;
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use super::convert::ConvertError;
 use super::events::RevisionSink;
 use super::ra::{self, RaSession};
-use super::{dump_events, layout_detect};
+use super::{dump_events, fs, layout_detect};
 use crate::{Cancel, Credentials, SourceError};
 
 /// Where the history comes from.
@@ -34,6 +35,12 @@ pub fn is_dump(url: &str) -> bool {
     [".dump", ".svndump", ".svn-dump"]
         .iter()
         .any(|ext| path.ends_with(ext))
+}
+
+/// Whether a repository URL names a local repository, read through libsvn_fs.
+pub fn is_local_repository(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file://"))
 }
 
 impl SvnSource {
@@ -95,7 +102,8 @@ impl SvnSource {
         }
     }
 
-    /// Feeds every revision up to `youngest` to `sink`.
+    /// Feeds every revision up to `youngest` to `sink`: a `file://` repository through the
+    /// fs reader, other URLs through RA.
     pub fn read_into<S: RevisionSink<Error = ConvertError>>(
         &self,
         credentials: Option<&Credentials>,
@@ -106,11 +114,13 @@ impl SvnSource {
         match self {
             SvnSource::Dump(path) => dump_events::replay(Self::open_dump(path)?, sink),
             SvnSource::Repository(url) => {
-                ra::read_history(url, credentials, 0, youngest, sink, cancel).map_err(|error| {
-                    match error {
-                        ra::HistoryError::Source(source) => ConvertError::Source(source),
-                        ra::HistoryError::Sink(error) => error,
-                    }
+                let read = match is_local_repository(url) {
+                    true => fs::read_history(url, 0, youngest, sink, cancel),
+                    false => ra::read_history(url, credentials, 0, youngest, sink, cancel),
+                };
+                read.map_err(|error| match error {
+                    ra::HistoryError::Source(source) => ConvertError::Source(source),
+                    ra::HistoryError::Sink(error) => error,
                 })
             }
         }
@@ -135,6 +145,9 @@ mod tests {
             SvnSource::Dump("/tmp/a.dump".into())
         );
         assert!(SvnSource::from_url("https://example.com/a.dump", false).is_err());
+        assert!(is_local_repository("file:///srv/repo"));
+        assert!(is_local_repository("FILE:///srv/repo"));
+        assert!(!is_local_repository("svn://example.com/repo"));
         let unnamed = std::env::temp_dir().join(format!("svn-source-{}", std::process::id()));
         std::fs::write(&unnamed, "SVN-fs-dump-format-version: 2\n").unwrap();
         let found = SvnSource::from_url(unnamed.to_str().unwrap(), true).unwrap();

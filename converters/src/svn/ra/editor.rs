@@ -8,13 +8,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::mpsc::SyncSender;
 
-use super::error::cancelled;
-use super::ffi;
 use super::nodes::{relpath, Baton, DirState, FileState, ReplayState};
-use super::props::{c_bytes, hash_to_properties, is_dropped, string_bytes};
 use super::session::RaSession;
-use super::spool::{send, Event, Spool};
+use super::spool::Spool;
 use crate::svn::events::{NodeAction, NodeChange, NodeKind, PropChange, Properties};
+use crate::svn::libsvn::error::cancelled;
+use crate::svn::libsvn::ffi;
+use crate::svn::libsvn::props::{c_bytes, hash_to_properties, is_dropped, string_bytes};
+use crate::svn::libsvn::reader::{send, Event};
 use crate::SourceError;
 
 /// Runs a callback body on the state: checks for cancellation first, turns a failure or a

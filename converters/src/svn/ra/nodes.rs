@@ -7,12 +7,12 @@ use std::mem::{size_of, take};
 use std::ptr;
 use std::sync::mpsc::SyncSender;
 
-use super::ffi;
-use super::session::CancelCheck;
-use super::spool::{send, send_spool, Event, Spool, SpoolError};
+use super::spool::{send_spool, Spool, SpoolError};
 use crate::svn::events::{
     CopyFrom, NodeAction, NodeChange, NodeKind, PropChange, Properties, TextForm,
 };
+use crate::svn::libsvn::ffi;
+use crate::svn::libsvn::reader::{send, CancelCheck, Event};
 use crate::SourceError;
 
 /// A directory opened or added by the drive.
