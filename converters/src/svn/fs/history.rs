@@ -2,14 +2,12 @@
 //! its revisions (a pool cleared per revision and per node), the calling thread feeds the
 //! [`RevisionSink`] (see [`crate::svn::libsvn::reader`]).
 
-use std::sync::mpsc::SyncSender;
-
 use super::changes::{paths_changed, ChangeKind};
 use super::nodes::RevisionNodes;
 use super::repos::Repository;
 use crate::svn::events::RevisionSink;
 use crate::svn::libsvn::pool::Pool;
-use crate::svn::libsvn::reader::{read_on_thread, send, CancelCheck, Event};
+use crate::svn::libsvn::reader::{read_on_thread, send, CancelCheck, Event, EventSender};
 pub use crate::svn::libsvn::HistoryError;
 use crate::{Cancel, SourceError};
 
@@ -45,7 +43,7 @@ fn read_thread(
     start: u64,
     end: u64,
     check: &CancelCheck,
-    out: &SyncSender<Event>,
+    out: &EventSender,
 ) -> Result<(), SourceError> {
     check.check()?;
     let repository = Repository::open(url)?;
@@ -71,7 +69,7 @@ fn read_revision(
     revision: u64,
     pool: &Pool,
     check: &CancelCheck,
-    out: &SyncSender<Event>,
+    out: &EventSender,
 ) -> Result<(), SourceError> {
     let properties = repository.revision_properties(revision)?;
     send(

@@ -7,7 +7,6 @@
 
 use std::ffi::CString;
 use std::ptr;
-use std::sync::mpsc::SyncSender;
 
 use super::changes::{node_kind, Change, ChangeKind};
 use super::repos::{Repository, Root};
@@ -16,7 +15,7 @@ use crate::svn::events::{CopyFrom, NodeAction, NodeChange, NodeKind, PropChange,
 use crate::svn::libsvn::ffi;
 use crate::svn::libsvn::pool::Pool;
 use crate::svn::libsvn::props::hash_to_properties;
-use crate::svn::libsvn::reader::{send, CancelCheck, Event, CHUNK};
+use crate::svn::libsvn::reader::{send, CancelCheck, Event, EventSender, CHUNK};
 use crate::SourceError;
 
 /// A path of revision root `root`.
@@ -37,7 +36,7 @@ pub(super) struct RevisionNodes<'r> {
     /// Where the revision's copies (adds and replacements with history) come from.
     pub(super) copies: Vec<(String, CopyFrom)>,
     pub(super) check: &'r CancelCheck,
-    pub(super) out: &'r SyncSender<Event>,
+    pub(super) out: &'r EventSender,
 }
 
 /// An fs path (`/trunk/a`) as a C string.

@@ -20,6 +20,30 @@ fn initialize() -> Result<(), SourceError> {
     initialize_layer(&INIT, ffi::svn_fs_initialize)
 }
 
+/// How the filesystem is opened, as `svnadmin dump` opens it: text deltas and full texts
+/// cached, and FSFS format 7's block reads (a revision file's items are read and cached a
+/// block at a time instead of one open and read each).
+const FS_CONFIG: &[(&CStr, &CStr)] = &[
+    (c"fsfs-cache-deltas", c"1"),
+    (c"fsfs-cache-fulltexts", c"1"),
+    (c"fsfs-cache-revprops", c"2"),
+    (c"fsfs-cache-nodeprops", c"1"),
+    (c"fsfs-block-read", c"1"),
+];
+
+/// [`FS_CONFIG`] as the hash `svn_repos_open3` takes, allocated in `pool`.
+fn fs_config(pool: &Pool) -> *mut ffi::apr_hash_t {
+    // SAFETY: a live pool; keys and values are static C strings, which outlive it.
+    unsafe {
+        let hash = ffi::apr_hash_make(pool.as_ptr());
+        for (key, value) in FS_CONFIG {
+            let length = ffi::apr_ssize_t::try_from(key.to_bytes().len()).unwrap_or(-1);
+            ffi::apr_hash_set(hash, key.as_ptr().cast(), length, value.as_ptr().cast());
+        }
+        hash
+    }
+}
+
 /// An open repository. The filesystem lives in the repository's pool, dropped with it.
 pub struct Repository {
     pool: Pool<'static>,
@@ -80,10 +104,11 @@ impl Repository {
                 )));
             }
             let mut repos: *mut ffi::svn_repos_t = ptr::null_mut();
+            let config = fs_config(&repository.pool);
             let error = ffi::svn_repos_open3(
                 &mut repos,
                 root,
-                ptr::null_mut(),
+                config,
                 repository.pool.as_ptr(),
                 scratch.as_ptr(),
             );

@@ -1,16 +1,24 @@
 //! A libsvn reader on a thread of its own: it owns its libsvn objects and pools and sends
-//! owned events over a bounded channel; the calling thread feeds them to the
+//! owned events over a bounded channel, in batches (a hand-over per node would cost more
+//! in thread wake-ups than reading the node); the calling thread feeds them to the
 //! [`RevisionSink`]. Shared by the RA and the fs reader.
 
+use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
+use std::mem::take;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use crate::svn::events::{NodeChange, Properties, RevisionSink};
 use crate::{Cancel, SourceError};
 
-/// Events in flight between the reader thread and the caller (text chunks are at most
-/// [`CHUNK`] bytes each).
-const CHANNEL_CAPACITY: usize = 16;
+/// Batches in flight between the reader thread and the caller.
+const CHANNEL_CAPACITY: usize = 8;
+
+/// A batch is sent once it holds this many events...
+const BATCH_EVENTS: usize = 256;
+
+/// ... or this many bytes of text (a batch holds at most this plus one [`CHUNK`]).
+const BATCH_BYTES: usize = 512 << 10;
 
 /// Text is sent in chunks of at most this size.
 pub(crate) const CHUNK: usize = 1 << 20;
@@ -39,9 +47,61 @@ impl From<Disconnected> for SourceError {
     }
 }
 
-/// Sends `event`, failing once the caller has stopped listening.
-pub(crate) fn send(out: &SyncSender<Event>, event: Event) -> Result<(), Disconnected> {
-    out.send(event).map_err(|_| Disconnected)
+/// The reader's end of the channel: events are gathered into batches, and what is left
+/// is sent when it is dropped (as if each event had been sent at once).
+pub(crate) struct EventSender {
+    channel: SyncSender<Vec<Event>>,
+    batch: RefCell<Vec<Event>>,
+    bytes: Cell<usize>,
+}
+
+impl EventSender {
+    fn new(channel: SyncSender<Vec<Event>>) -> Self {
+        EventSender {
+            channel,
+            batch: RefCell::new(Vec::new()),
+            bytes: Cell::new(0),
+        }
+    }
+
+    /// Queues `event`, sending the batch once it is full; fails once the caller has
+    /// stopped listening.
+    pub(crate) fn send(&self, event: Event) -> Result<(), Disconnected> {
+        if let Event::Chunk(chunk) = &event {
+            self.bytes.set(self.bytes.get() + chunk.len());
+        }
+        let full = {
+            let mut batch = self.batch.borrow_mut();
+            batch.push(event);
+            batch.len() >= BATCH_EVENTS || self.bytes.get() >= BATCH_BYTES
+        };
+        match full {
+            true => self.flush(),
+            false => Ok(()),
+        }
+    }
+
+    /// Sends what is queued.
+    pub(crate) fn flush(&self) -> Result<(), Disconnected> {
+        let batch = take(&mut *self.batch.borrow_mut());
+        self.bytes.set(0);
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.channel.send(batch).map_err(|_| Disconnected)
+    }
+}
+
+impl Drop for EventSender {
+    fn drop(&mut self) {
+        // A caller that stopped listening needs nothing more.
+        let _ = self.flush();
+    }
+}
+
+/// Sends `event` (in its batch), failing once the caller has stopped listening.
+pub(crate) fn send(out: &EventSender, event: Event) -> Result<(), Disconnected> {
+    out.send(event)
 }
 
 /// What a reader polls to stop: the caller's token and the reader's own stop flag.
@@ -90,7 +150,7 @@ pub(crate) fn read_on_thread<S, F>(
 ) -> Result<(), HistoryError<S::Error>>
 where
     S: RevisionSink,
-    F: FnOnce(CancelCheck, SyncSender<Event>) -> Result<(), SourceError> + Send,
+    F: FnOnce(CancelCheck, EventSender) -> Result<(), SourceError> + Send,
 {
     cancel.check()?;
     // Set when the caller stops early, so the reader stops too.
@@ -101,15 +161,19 @@ where
             let check = CancelCheck::new(vec![cancel.clone(), stop.clone()]);
             std::thread::Builder::new()
                 .name(name.into())
-                .spawn_scoped(scope, move || read(check, sender))
+                .spawn_scoped(scope, move || read(check, EventSender::new(sender)))
                 .map_err(|source| SourceError::io(format!("{name} thread"), source))?
         };
-        let driven = drive(&receiver, sink, cancel);
+        let mut events = Events {
+            receiver,
+            batch: Vec::new().into_iter(),
+        };
+        let driven = drive(&mut events, sink, cancel);
         if driven.is_err() {
             stop.cancel();
         }
         // Unblocks a reader waiting on a full channel.
-        drop(receiver);
+        drop(events);
         let read = reader.join().unwrap_or_else(|_| {
             Err(SourceError::Command {
                 command: format!("libsvn {name}"),
@@ -137,13 +201,31 @@ enum Stopped<E> {
     Sink(E),
 }
 
+/// The caller's end of the channel: the events of the batches, one by one.
+struct Events {
+    receiver: Receiver<Vec<Event>>,
+    batch: std::vec::IntoIter<Event>,
+}
+
+impl Events {
+    /// The next event; `None` once the reader has closed the channel.
+    fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.batch.next() {
+                return Some(event);
+            }
+            self.batch = self.receiver.recv().ok()?.into_iter();
+        }
+    }
+}
+
 /// Feeds the sink until the reader closes the channel.
 fn drive<S: RevisionSink>(
-    receiver: &Receiver<Event>,
+    events: &mut Events,
     sink: &mut S,
     cancel: &Cancel,
 ) -> Result<(), Stopped<S::Error>> {
-    while let Ok(event) = receiver.recv() {
+    while let Some(event) = events.next() {
         if cancel.is_cancelled() {
             return Err(Stopped::Cancelled);
         }
@@ -157,7 +239,7 @@ fn drive<S: RevisionSink>(
             Event::End => sink.end_revision().map_err(Stopped::Sink)?,
             Event::Node(node) => {
                 if node.text.is_some() {
-                    let mut text = ChunkReader::new(receiver);
+                    let mut text = ChunkReader::new(events);
                     sink.node(&node, Some(&mut text)).map_err(Stopped::Sink)?;
                     if !text.finish() {
                         // The reader stopped mid-text; its error comes from the join.
@@ -177,7 +259,7 @@ fn drive<S: RevisionSink>(
 
 /// A node's text: `Chunk`s from the channel up to `TextEnd`.
 struct ChunkReader<'r> {
-    receiver: &'r Receiver<Event>,
+    events: &'r mut Events,
     chunk: Vec<u8>,
     position: usize,
     done: bool,
@@ -185,9 +267,9 @@ struct ChunkReader<'r> {
 }
 
 impl<'r> ChunkReader<'r> {
-    fn new(receiver: &'r Receiver<Event>) -> Self {
+    fn new(events: &'r mut Events) -> Self {
         ChunkReader {
-            receiver,
+            events,
             chunk: Vec::new(),
             position: 0,
             done: false,
@@ -204,13 +286,13 @@ impl<'r> ChunkReader<'r> {
     }
 
     fn next_chunk(&mut self) {
-        match self.receiver.recv() {
-            Ok(Event::Chunk(chunk)) => {
+        match self.events.next() {
+            Some(Event::Chunk(chunk)) => {
                 self.chunk = chunk;
                 self.position = 0;
             }
-            Ok(Event::TextEnd) => self.done = true,
-            Ok(_) | Err(_) => self.broken = true,
+            Some(Event::TextEnd) => self.done = true,
+            Some(_) | None => self.broken = true,
         }
     }
 }

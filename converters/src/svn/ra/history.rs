@@ -2,12 +2,10 @@
 //! thread receives owned events over a bounded channel and feeds the [`RevisionSink`]
 //! (see [`crate::svn::libsvn::reader`]).
 
-use std::sync::mpsc::SyncSender;
-
 use super::editor::replay_range;
 use super::session::RaSession;
 use crate::svn::events::RevisionSink;
-use crate::svn::libsvn::reader::{read_on_thread, send, CancelCheck, Event};
+use crate::svn::libsvn::reader::{read_on_thread, send, CancelCheck, Event, EventSender};
 pub use crate::svn::libsvn::HistoryError;
 use crate::{Cancel, Credentials, SourceError};
 
@@ -69,7 +67,7 @@ fn read_thread(
     start: u64,
     end: u64,
     check: CancelCheck,
-    out: SyncSender<Event>,
+    out: EventSender,
 ) -> Result<(), SourceError> {
     let session = RaSession::open_with(url, credentials, check)?;
     if start == 0 {

@@ -1,13 +1,12 @@
 //! How a file's spooled svndiff delta is sent over the reader's channel.
 
 use std::io::{self, Read};
-use std::sync::mpsc::SyncSender;
 
-use crate::svn::libsvn::reader::{send, Disconnected, Event, CHUNK};
+use crate::svn::libsvn::reader::{send, Disconnected, Event, EventSender, CHUNK};
 pub(super) use crate::svn::spool::Spool;
 
 /// Sends a file's svndiff bytes as `Chunk`s, then `TextEnd`.
-pub(super) fn send_spool(mut spool: Spool, out: &SyncSender<Event>) -> Result<(), SpoolError> {
+pub(super) fn send_spool(mut spool: Spool, out: &EventSender) -> Result<(), SpoolError> {
     let mut reader = spool.reader()?;
     loop {
         let mut chunk = Vec::with_capacity(CHUNK);
