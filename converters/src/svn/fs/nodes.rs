@@ -48,7 +48,8 @@ fn fs_path(repository: &Repository, path: &str) -> Result<CString, SourceError> 
 }
 
 impl RevisionNodes<'_> {
-    /// Sends the node (or nodes) of `change`; `pool` is for this change alone.
+    /// Sends the node of `change` (none for an opened directory whose properties were not
+    /// touched); `pool` is for this change alone.
     pub(super) fn send_change(&self, change: &Change, pool: &Pool) -> Result<(), SourceError> {
         self.check.check()?;
         let path = fs_path(self.repository, &change.path)?;
@@ -88,7 +89,8 @@ impl RevisionNodes<'_> {
                     path: &base_path,
                 })
             }
-            ChangeKind::Add | ChangeKind::Replace => {
+            // An add or a replacement (deletions were sent above).
+            _ => {
                 node.action = match change.change {
                     ChangeKind::Add => NodeAction::Add,
                     _ => NodeAction::Replace,
@@ -106,7 +108,6 @@ impl RevisionNodes<'_> {
                     None => None,
                 }
             }
-            ChangeKind::Delete => unreachable!("handled above"),
         };
         let props_differ = match base {
             None => true,
