@@ -1,4 +1,5 @@
-//! Generates the libsvn RA bindings (`svn/ra/ffi.rs`) with bindgen and links libsvn and APR.
+//! Generates the libsvn bindings (`svn/libsvn/ffi.rs`) of the RA and fs readers with bindgen
+//! and links libsvn and APR.
 //!
 //! Debian's libsvn `.pc` files have an empty `Version:` field, so include paths come from
 //! `pkg-config --cflags-only-I` (with the Debian paths as fallback) and the link flags are
@@ -8,12 +9,14 @@ use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
-const HEADER: &str = "src/svn/ra/wrapper.h";
+const HEADER: &str = "src/svn/libsvn/wrapper.h";
 
 const FALLBACK_INCLUDES: &[&str] = &["/usr/include/subversion-1", "/usr/include/apr-1.0"];
 
 const LIBRARIES: &[&str] = &[
     "svn_ra-1",
+    "svn_repos-1",
+    "svn_fs-1",
     "svn_delta-1",
     "svn_subr-1",
     "aprutil-1",
@@ -53,6 +56,27 @@ const FUNCTIONS: &[&str] = &[
     "svn_stream_create",
     "svn_stream_set_write",
     "svn_uri_canonicalize",
+    "svn_repos_find_root_path",
+    "svn_repos_open3",
+    "svn_repos_fs",
+    "svn_fs_initialize",
+    "svn_fs_youngest_rev",
+    "svn_fs_get_uuid",
+    "svn_fs_revision_proplist2",
+    "svn_fs_revision_root",
+    "svn_fs_paths_changed3",
+    "svn_fs_path_change_get",
+    "svn_fs_check_path",
+    "svn_fs_copied_from",
+    "svn_fs_node_proplist",
+    "svn_fs_props_different",
+    "svn_fs_contents_different",
+    "svn_fs_file_length",
+    "svn_fs_file_contents",
+    "svn_fs_dir_entries",
+    "svn_stream_read_full",
+    "svn_uri_get_dirent_from_file_url",
+    "svn_dirent_internal_style",
     "svn_error_create",
     "svn_error_clear",
     "svn_err_best_message",
@@ -71,11 +95,14 @@ const TYPES: &[&str] = &[
     "svn_node_kind_t",
     "svn_string_t",
     "svn_errno_t",
+    "svn_fs_path_change3_t",
+    "svn_fs_path_change_kind_t",
+    "svn_fs_dirent_t",
 ];
 
 fn include_dirs() -> Vec<String> {
     let output = Command::new("pkg-config")
-        .args(["--cflags-only-I", "libsvn_ra", "apr-1"])
+        .args(["--cflags-only-I", "libsvn_ra", "libsvn_repos", "apr-1"])
         .output();
     let mut dirs: Vec<String> = match output {
         Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
@@ -127,6 +154,6 @@ fn main() {
         .expect("bindgen could not read the libsvn headers: install libsvn-dev, libapr1-dev and libclang-dev");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
     bindings
-        .write_to_file(out.join("svn_ra_bindings.rs"))
+        .write_to_file(out.join("svn_bindings.rs"))
         .expect("write the libsvn bindings");
 }

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{ConvertOptions, ConvertSummary, Converter, FastImport};
+use srcimport_converters::svn::source::SvnSource;
 use srcimport_converters::svn::{dump_events, layout_detect, ra};
 use srcimport_converters::Cancel;
 
@@ -40,8 +41,12 @@ const LARGE_FILE_THRESHOLD: u64 = 200;
 /// Where a conversion reads from.
 enum From<'a> {
     Dump(&'a Path),
-    /// A repository URL read through libsvn, with the layout detected from this dump.
+    /// A repository URL read as the pipeline reads it ([`SvnSource::read_into`]: a file://
+    /// URL through the fs reader), with the layout detected from this dump.
     Url(&'a str, &'a Path),
+    /// A repository URL read through the RA reader whatever its scheme, with the layout
+    /// detected from this dump.
+    Ra(&'a str, &'a Path),
 }
 
 /// Converts `dump` into a new bare repository under `work`; returns it and the summary.
@@ -51,7 +56,7 @@ fn convert(dump: &Path, work: &Path) -> (PathBuf, ConvertSummary) {
 
 fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
     let dump = match from {
-        From::Dump(dump) | From::Url(_, dump) => dump,
+        From::Dump(dump) | From::Url(_, dump) | From::Ra(_, dump) => dump,
     };
     let repo = work.join("out.git");
     let marks = work.join("marks");
@@ -91,7 +96,10 @@ fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
             let input = BufReader::new(std::fs::File::open(dump).unwrap());
             dump_events::replay(input, &mut converter).unwrap()
         }
-        From::Url(url, _) => {
+        From::Url(url, _) => SvnSource::Repository(url.to_owned())
+            .read_into(None, outline.youngest, &mut converter, &cancel)
+            .unwrap(),
+        From::Ra(url, _) => {
             ra::read_history(url, None, 0, outline.youngest, &mut converter, &cancel).unwrap()
         }
     }
@@ -335,15 +343,20 @@ fn every_shared_dump_converts_faithfully_or_fails_clearly() {
             .status()
             .unwrap();
         assert!(loaded.success(), "{name}: svnadmin load");
-        // Read back through libsvn, the same history converts to the same commits (a
-        // partial dump's revisions are renumbered by the load, so its notes differ).
+        // Read back through libsvn (fs and RA), the same history converts to the same
+        // commits (a partial dump's revisions are renumbered by the load, so its notes
+        // differ).
         if shift == 0 {
             let url = format!("file://{}", svn_repo.display());
-            let from_repo = convert_from(From::Url(&url, &dump), &dir.join("ra")).0;
             let refs =
                 |repo: &Path| git(repo, &["for-each-ref", "--format=%(objectname) %(refname)"]);
-            if refs(&git_dir) != refs(&from_repo) {
-                failures.push(format!("{name}: the libsvn reader gives different history"));
+            let from_fs = convert_from(From::Url(&url, &dump), &dir.join("fs")).0;
+            if refs(&git_dir) != refs(&from_fs) {
+                failures.push(format!("{name}: the fs reader gives different history"));
+            }
+            let from_ra = convert_from(From::Ra(&url, &dump), &dir.join("ra")).0;
+            if refs(&git_dir) != refs(&from_ra) {
+                failures.push(format!("{name}: the RA reader gives different history"));
             }
         }
         failures.extend(
@@ -358,10 +371,11 @@ fn every_shared_dump_converts_faithfully_or_fails_clearly() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The libsvn reader and the dump reader give byte-identical Git history for the same
-/// repository: every fixture, read over file:// and from its dump.
+/// The three readers give byte-identical Git history for the same repository: every
+/// fixture, read from its dump, through the fs reader (file://, as the pipeline reads it)
+/// and through the RA reader over file://.
 #[test]
-fn repository_and_dump_readers_give_identical_history() {
+fn fs_ra_and_dump_readers_give_identical_history() {
     let work = scratch_dir("svn-convert-readers");
     let peers = peers_fixture(&work);
     let mut fixtures = vec![(peers.parent().unwrap().join("repo"), peers.clone())];
@@ -373,8 +387,10 @@ fn repository_and_dump_readers_give_identical_history() {
     for (n, (svn_repo, dump)) in fixtures.iter().enumerate() {
         let url = format!("file://{}", svn_repo.display());
         let from_dump = convert_from(From::Dump(dump), &work.join(format!("dump-{n}"))).0;
-        let from_repo = convert_from(From::Url(&url, dump), &work.join(format!("ra-{n}"))).0;
-        assert_eq!(refs(&from_dump), refs(&from_repo), "{}", dump.display());
+        let from_fs = convert_from(From::Url(&url, dump), &work.join(format!("fs-{n}"))).0;
+        let from_ra = convert_from(From::Ra(&url, dump), &work.join(format!("ra-{n}"))).0;
+        assert_eq!(refs(&from_dump), refs(&from_fs), "fs: {}", dump.display());
+        assert_eq!(refs(&from_dump), refs(&from_ra), "RA: {}", dump.display());
         assert!(
             refs(&from_dump).contains("refs/heads/main"),
             "{}",
@@ -527,6 +543,10 @@ fn review_edge_cases_convert_faithfully() {
         assert!(loaded.success(), "{name}");
         let failures = oracle_by_notes(&svn_repo, &git_dir, 0, &[]);
         assert!(failures.is_empty(), "{name}: {failures:#?}");
+        let url = format!("file://{}", svn_repo.display());
+        let from_fs = convert_from(From::Url(&url, &dump), &dir.join("fs")).0;
+        let refs = |repo: &Path| git(repo, &["for-each-ref", "--format=%(objectname) %(refname)"]);
+        assert_eq!(refs(&git_dir), refs(&from_fs), "{name}: the fs reader");
         if name.contains("hidden_collide") {
             let deleted = git(&git_dir, &["for-each-ref", "refs/svn/deleted"]);
             assert_eq!(

@@ -1,5 +1,6 @@
 //! A Subversion source as the converter reads it: a dump file, or a repository URL read
-//! through libsvn, with what a first look at it finds.
+//! through libsvn (a local `file://` repository through libsvn_fs, anything else through
+//! RA), with what a first look at it finds.
 
 use std::collections::BTreeSet;
 use std::io::BufReader;
@@ -10,7 +11,7 @@ use tempfile::TempPath;
 use super::convert::ConvertError;
 use super::events::RevisionSink;
 use super::ra::{self, RaSession};
-use super::{download, dump_events, layout_detect};
+use super::{download, dump_events, fs, layout_detect};
 use crate::url_policy::{redact, UrlPolicy};
 use crate::{Cancel, Credentials, SourceError};
 
@@ -57,6 +58,12 @@ impl std::ops::Deref for OpenedSource {
     fn deref(&self) -> &SvnSource {
         &self.source
     }
+}
+
+/// Whether a repository URL names a local repository, read through libsvn_fs.
+pub fn is_local_repository(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file://"))
 }
 
 impl SvnSource {
@@ -135,7 +142,8 @@ impl SvnSource {
         }
     }
 
-    /// Feeds every revision up to `youngest` to `sink`.
+    /// Feeds every revision up to `youngest` to `sink`: a `file://` repository through the
+    /// fs reader, other URLs through RA.
     pub fn read_into<S: RevisionSink<Error = ConvertError>>(
         &self,
         credentials: Option<&Credentials>,
@@ -146,11 +154,13 @@ impl SvnSource {
         match self {
             SvnSource::Dump(path) => dump_events::replay(Self::open_dump(path)?, sink),
             SvnSource::Repository(url) => {
-                ra::read_history(url, credentials, 0, youngest, sink, cancel).map_err(|error| {
-                    match error {
-                        ra::HistoryError::Source(source) => ConvertError::Source(source),
-                        ra::HistoryError::Sink(error) => error,
-                    }
+                let read = match is_local_repository(url) {
+                    true => fs::read_history(url, 0, youngest, sink, cancel),
+                    false => ra::read_history(url, credentials, 0, youngest, sink, cancel),
+                };
+                read.map_err(|error| match error {
+                    ra::HistoryError::Source(source) => ConvertError::Source(source),
+                    ra::HistoryError::Sink(error) => error,
                 })
             }
         }
@@ -184,6 +194,9 @@ mod tests {
             SvnSource::Dump("/tmp/a.dump".into())
         );
         assert!(open("svn://127.0.0.1/a.dump").is_err());
+        assert!(is_local_repository("file:///srv/repo"));
+        assert!(is_local_repository("FILE:///srv/repo"));
+        assert!(!is_local_repository("svn://example.com/repo"));
         let unnamed = std::env::temp_dir().join(format!("svn-source-{}", std::process::id()));
         std::fs::write(&unnamed, "SVN-fs-dump-format-version: 2\n").unwrap();
         let found = open(unnamed.to_str().unwrap()).unwrap();

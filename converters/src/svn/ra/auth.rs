@@ -7,9 +7,9 @@ use std::mem::size_of;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-use super::error::new_error;
-use super::ffi;
-use super::pool::Pool;
+use crate::svn::libsvn::error::new_error;
+use crate::svn::libsvn::ffi;
+use crate::svn::libsvn::pool::Pool;
 use crate::Credentials;
 
 /// The username and password the providers hand out; boxed and owned by the session, whose

@@ -6,15 +6,15 @@ use std::ffi::{c_char, c_void};
 use std::io::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::mpsc::SyncSender;
 
-use super::error::cancelled;
-use super::ffi;
 use super::nodes::{relpath, Baton, DirState, FileState, ReplayState};
-use super::props::{c_bytes, hash_to_properties, is_dropped, string_bytes};
 use super::session::RaSession;
-use super::spool::{send, Event, Spool};
+use super::spool::Spool;
 use crate::svn::events::{NodeAction, NodeChange, NodeKind, PropChange, Properties};
+use crate::svn::libsvn::error::cancelled;
+use crate::svn::libsvn::ffi;
+use crate::svn::libsvn::props::{c_bytes, hash_to_properties, is_dropped, string_bytes};
+use crate::svn::libsvn::reader::{send, Event, EventSender};
 use crate::SourceError;
 
 /// Runs a callback body on the state: checks for cancellation first, turns a failure or a
@@ -419,7 +419,7 @@ pub(super) fn replay_range(
     session: &RaSession,
     start: u64,
     end: u64,
-    out: SyncSender<Event>,
+    out: EventSender,
 ) -> Result<(), SourceError> {
     let first = session.revnum(start)?;
     let last = session.revnum(end)?;

@@ -5,14 +5,13 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr};
 use std::mem::{size_of, take};
 use std::ptr;
-use std::sync::mpsc::SyncSender;
 
-use super::ffi;
-use super::session::CancelCheck;
-use super::spool::{send, send_spool, Event, Spool, SpoolError};
+use super::spool::{send_spool, Spool, SpoolError};
 use crate::svn::events::{
     CopyFrom, NodeAction, NodeChange, NodeKind, PropChange, Properties, TextForm,
 };
+use crate::svn::libsvn::ffi;
+use crate::svn::libsvn::reader::{send, CancelCheck, Event, EventSender};
 use crate::SourceError;
 
 /// A directory opened or added by the drive.
@@ -37,7 +36,7 @@ pub(super) struct FileState {
 
 /// Everything the callbacks share; `replay_baton` and edit baton of the drive.
 pub(super) struct ReplayState {
-    pub(super) out: SyncSender<Event>,
+    pub(super) out: EventSender,
     pub(super) cancel: CancelCheck,
     pub(super) repos_root: String,
     pub(super) editor: *const ffi::svn_delta_editor_t,

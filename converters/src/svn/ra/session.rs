@@ -6,11 +6,13 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use super::auth::{open_auth_baton, AuthData};
-use super::error::{cancelled, SvnFailure};
-use super::ffi;
-use super::pool::Pool;
-use super::props::hash_to_properties;
 use crate::svn::events::{NodeKind, Properties};
+use crate::svn::libsvn::error::{cancelled, SvnFailure};
+use crate::svn::libsvn::ffi;
+use crate::svn::libsvn::init::initialize_layer;
+use crate::svn::libsvn::pool::Pool;
+use crate::svn::libsvn::props::hash_to_properties;
+use crate::svn::libsvn::reader::CancelCheck;
 use crate::{Cancel, Credentials, SourceError};
 
 /// How many redirects (HTTP 301/302 to another repository URL) `open` follows.
@@ -19,47 +21,7 @@ const MAX_REDIRECTS: usize = 5;
 /// Initialises APR and libsvn's RA layer once per process.
 fn initialize() -> Result<(), SourceError> {
     static INIT: OnceLock<Result<(), String>> = OnceLock::new();
-    INIT.get_or_init(|| {
-        // SAFETY: runs once; APR is initialised before anything else touches it, and the
-        // global pool handed to svn_ra_initialize is never destroyed.
-        unsafe {
-            let status = ffi::apr_initialize();
-            if status != 0 {
-                return Err(format!("apr_initialize failed ({status})"));
-            }
-            // A failed libsvn assertion becomes an error instead of aborting the process.
-            ffi::svn_error_set_malfunction_handler(Some(ffi::svn_error_raise_on_malfunction));
-            if let Some(failure) = SvnFailure::take(ffi::svn_dso_initialize2()) {
-                return Err(failure.message);
-            }
-            let pool = ffi::svn_pool_create_ex(ptr::null_mut(), ptr::null_mut());
-            if let Some(failure) = SvnFailure::take(ffi::svn_ra_initialize(pool)) {
-                return Err(failure.message);
-            }
-        }
-        Ok(())
-    })
-    .clone()
-    .map_err(|detail| SourceError::Command {
-        command: "libsvn initialisation".into(),
-        detail,
-    })
-}
-
-/// What the RA layer's cancel callback polls: the caller's token and the reader's own stop flag.
-#[derive(Clone)]
-pub(super) struct CancelCheck {
-    tokens: Vec<Cancel>,
-}
-
-impl CancelCheck {
-    pub(super) fn new(tokens: Vec<Cancel>) -> Self {
-        CancelCheck { tokens }
-    }
-
-    pub(super) fn is_cancelled(&self) -> bool {
-        self.tokens.iter().any(Cancel::is_cancelled)
-    }
+    initialize_layer(&INIT, ffi::svn_ra_initialize)
 }
 
 unsafe extern "C" fn cancel_callback(baton: *mut c_void) -> *mut ffi::svn_error_t {

@@ -1,4 +1,4 @@
-/* The libsvn and APR declarations the RA reader binds (see build.rs). */
+/* The libsvn and APR declarations the RA and fs readers bind (see build.rs). */
 #include <apr_general.h>
 #include <apr_hash.h>
 #include <apr_pools.h>
@@ -9,9 +9,11 @@
 #include <svn_dso.h>
 #include <svn_error.h>
 #include <svn_error_codes.h>
+#include <svn_fs.h>
 #include <svn_io.h>
 #include <svn_pools.h>
 #include <svn_props.h>
 #include <svn_ra.h>
+#include <svn_repos.h>
 #include <svn_string.h>
 #include <svn_types.h>

@@ -8,7 +8,7 @@ use crate::svn::events::Properties;
 
 /// True for the properties svnrdump leaves out of a dump: the "entry" props
 /// (`svn:entry:committed-rev`, ...) and working-copy props (`svn:wc:*`).
-pub(super) fn is_dropped(name: &[u8]) -> bool {
+pub(crate) fn is_dropped(name: &[u8]) -> bool {
     name.starts_with(b"svn:entry:") || name.starts_with(b"svn:wc:")
 }
 
@@ -16,7 +16,7 @@ pub(super) fn is_dropped(name: &[u8]) -> bool {
 ///
 /// # Safety
 /// `value` is null or a live `svn_string_t`.
-pub(super) unsafe fn string_bytes(value: *const ffi::svn_string_t) -> Option<Vec<u8>> {
+pub(crate) unsafe fn string_bytes(value: *const ffi::svn_string_t) -> Option<Vec<u8>> {
     if value.is_null() {
         return None;
     }
@@ -35,7 +35,7 @@ pub(super) unsafe fn string_bytes(value: *const ffi::svn_string_t) -> Option<Vec
 ///
 /// # Safety
 /// `text` is a live NUL-terminated string.
-pub(super) unsafe fn c_bytes(text: *const std::ffi::c_char) -> Vec<u8> {
+pub(crate) unsafe fn c_bytes(text: *const std::ffi::c_char) -> Vec<u8> {
     // SAFETY: forwarded from the caller.
     unsafe { CStr::from_ptr(text) }.to_bytes().to_vec()
 }
@@ -44,7 +44,7 @@ pub(super) unsafe fn c_bytes(text: *const std::ffi::c_char) -> Vec<u8> {
 ///
 /// # Safety
 /// `hash` is null or a live hash of that shape; `pool` is live.
-pub(super) unsafe fn hash_to_properties(
+pub(crate) unsafe fn hash_to_properties(
     hash: *mut ffi::apr_hash_t,
     pool: *mut ffi::apr_pool_t,
 ) -> Properties {

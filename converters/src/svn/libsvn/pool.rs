@@ -7,15 +7,15 @@ use super::ffi;
 
 /// An APR pool. `'parent` ties a subpool to its parent, so the borrow checker keeps a
 /// subpool from outliving the pool that would free it.
-pub(super) struct Pool<'parent> {
+pub(crate) struct Pool<'parent> {
     raw: NonNull<ffi::apr_pool_t>,
     _parent: PhantomData<&'parent Pool<'parent>>,
 }
 
 impl Pool<'static> {
     /// A new root pool (with its own allocator).
-    pub(super) fn root() -> Self {
-        // SAFETY: APR is initialised (see `session::initialize`) before any pool is made;
+    pub(crate) fn root() -> Self {
+        // SAFETY: APR is initialised (see `libsvn::initialize`) before any pool is made;
         // null parent and allocator ask for a root pool with a fresh allocator.
         let raw = unsafe { ffi::svn_pool_create_ex(ptr::null_mut(), ptr::null_mut()) };
         Pool {
@@ -27,7 +27,7 @@ impl Pool<'static> {
 
 impl<'parent> Pool<'parent> {
     /// A subpool, destroyed when dropped (or with this pool).
-    pub(super) fn child(&self) -> Pool<'_> {
+    pub(crate) fn child(&self) -> Pool<'_> {
         // SAFETY: `self.raw` is a live pool; the subpool is tied to its lifetime.
         let raw = unsafe { ffi::svn_pool_create_ex(self.raw.as_ptr(), ptr::null_mut()) };
         Pool {
@@ -36,8 +36,15 @@ impl<'parent> Pool<'parent> {
         }
     }
 
-    pub(super) fn as_ptr(&self) -> *mut ffi::apr_pool_t {
+    pub(crate) fn as_ptr(&self) -> *mut ffi::apr_pool_t {
         self.raw.as_ptr()
+    }
+
+    /// Frees everything allocated in the pool (and destroys its subpools, none of which can
+    /// be alive: they borrow the pool) and keeps it for reuse.
+    pub(crate) fn clear(&mut self) {
+        // SAFETY: the pool is live and owned by this value; no subpool borrows it.
+        unsafe { ffi::apr_pool_clear(self.raw.as_ptr()) }
     }
 }
 

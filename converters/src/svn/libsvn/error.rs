@@ -7,11 +7,11 @@ use crate::{Credentials, SourceError};
 
 /// An svn error chain, read and cleared.
 #[derive(Debug, Clone)]
-pub(super) struct SvnFailure {
+pub(crate) struct SvnFailure {
     /// The `apr_err` codes of the chain, outermost first.
-    pub(super) codes: Vec<i32>,
+    pub(crate) codes: Vec<i32>,
     /// The messages of the chain, `E170001: ...; E215000: ...`.
-    pub(super) message: String,
+    pub(crate) message: String,
 }
 
 impl SvnFailure {
@@ -19,7 +19,7 @@ impl SvnFailure {
     ///
     /// # Safety
     /// `error` is null or an error chain owned by the caller, not used afterwards.
-    pub(super) unsafe fn take(error: *mut ffi::svn_error_t) -> Option<SvnFailure> {
+    pub(crate) unsafe fn take(error: *mut ffi::svn_error_t) -> Option<SvnFailure> {
         if error.is_null() {
             return None;
         }
@@ -61,11 +61,11 @@ impl SvnFailure {
             .any(|&code| u32::try_from(code).is_ok_and(|code| wanted.contains(&code)))
     }
 
-    pub(super) fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.has(&[ffi::SVN_ERR_CANCELLED])
     }
 
-    pub(super) fn is_auth(&self) -> bool {
+    pub(crate) fn is_auth(&self) -> bool {
         // SVN_ERR_AUTHN_*: the authentication category, 215000..220000.
         let authn = |code: &i32| (215_000..220_000).contains(code);
         self.codes.iter().any(authn)
@@ -78,7 +78,7 @@ impl SvnFailure {
             ])
     }
 
-    pub(super) fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         // mod_dav_svn answers a missing repository with ENOENT (APR error 2) under
         // "Unable to connect to a repository".
         let missing_over_dav = self.has(&[ffi::SVN_ERR_RA_CANNOT_CREATE_SESSION])
@@ -94,7 +94,7 @@ impl SvnFailure {
     }
 
     /// The [`SourceError`] for this failure of `operation` on `url`.
-    pub(super) fn into_source_error(
+    pub(crate) fn into_source_error(
         self,
         operation: &str,
         url: &str,
@@ -119,7 +119,7 @@ impl SvnFailure {
 }
 
 /// A new `svn_error_t` with `code` and `message`, for returning from a callback.
-pub(super) fn new_error(code: ffi::svn_errno_t, message: &CStr) -> *mut ffi::svn_error_t {
+pub(crate) fn new_error(code: ffi::svn_errno_t, message: &CStr) -> *mut ffi::svn_error_t {
     // SAFETY: svn_error_create copies the message into the error's own pool; a null child
     // is allowed.
     unsafe {
@@ -133,6 +133,6 @@ pub(super) fn new_error(code: ffi::svn_errno_t, message: &CStr) -> *mut ffi::svn
 
 /// The error a callback returns when the drive must stop (cancelled, or a Rust-side failure
 /// kept aside to be reported instead).
-pub(super) fn cancelled() -> *mut ffi::svn_error_t {
+pub(crate) fn cancelled() -> *mut ffi::svn_error_t {
     new_error(ffi::SVN_ERR_CANCELLED, c"cancelled")
 }

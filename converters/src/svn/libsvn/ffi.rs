@@ -13,4 +13,4 @@
     rustdoc::all
 )]
 
-include!(concat!(env!("OUT_DIR"), "/svn_ra_bindings.rs"));
+include!(concat!(env!("OUT_DIR"), "/svn_bindings.rs"));
