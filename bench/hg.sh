@@ -45,6 +45,12 @@ else
 fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/wrap"
+for tool in git hg; do
+    real=$(command -v "$tool")
+    printf '#!/bin/sh\nexec /usr/bin/time -a -o "%s" -f "%%M %%C" "%s" "$@"\n' "$work/peer-rss" "$real" > "$work/wrap/$tool"
+    chmod +x "$work/wrap/$tool"
+done
 secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
@@ -80,7 +86,11 @@ for n in "${sizes[@]}"; do
     peer_lines=""
     if [ "${PEERS:-}" = 1 ] && [ "$n" -le "${PEERS_MAX:-20000}" ]; then
         : > "$work/authors.map"; : > "$work/authors.txt"
-        "$peers_dir/run-hg-peers.sh" "$hg_repo" "$work/authors.map" "$work/authors.txt" "$work/peers$n" >/dev/null 2>&1 || true
+        # Every git and hg the peers start runs under /usr/bin/time: a peer's peak RSS is
+        # its largest process tree (hg-git: its `hg push`; git-remote-hg: `git clone
+        # hg::` with the helper; hg fastexport: the two ends of its pipe).
+        : > "$work/peer-rss"
+        PATH=$work/wrap:$PATH "$peers_dir/run-hg-peers.sh" "$hg_repo" "$work/authors.map" "$work/authors.txt" "$work/peers$n" >/dev/null 2>&1 || true
         peer_lines=$(cat "$work/peers$n/times.txt")
     fi
 
@@ -94,7 +104,14 @@ for n in "${sizes[@]}"; do
         echo "run-hg-peers.sh:"
         while read -r name rc time; do
             t=${time#time=}; t=${t%s}
-            echo "  $name $rc ${t}s; ratio $(ratio "$t" "$best")x"
+            case $name in
+                hg-git) pattern='extensions.hggit' ;;
+                git-remote-hg) pattern='hg::' ;;
+                hg-fastexport) pattern='fastexport|fast-import' ;;
+                *) pattern='^$' ;;
+            esac
+            peak=$(grep -E "$pattern" "$work/peer-rss" | awk '$1 > m { m = $1 } END { print int(m / 1024) }')
+            echo "  $name $rc ${t}s, peak RSS ${peak} MiB; ratio $(ratio "$t" "$best")x, RSS ratio $(ratio "$peak" "$rss2")x"
         done <<< "$peer_lines"
     fi
 done
