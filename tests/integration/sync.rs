@@ -372,3 +372,37 @@ fn a_subversion_sync_equals_a_fresh_import() {
     assert_ids_kept(&server, dir.path(), repo, &before);
     assert_same_as_fresh_import(&server, repo, "octo/svn-fresh", &url);
 }
+
+/// Credentials are forgotten once the source is read: a sync of a source behind auth
+/// takes them in its body, or ends in `auth_failed` and a PATCH with them resumes it.
+#[test]
+fn a_sync_of_a_source_behind_auth_takes_credentials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let source = GitSource::serve(&dir.path().join("src"), Some(("sync-user", "sync-pass-9")));
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/private";
+    let url = format!("{}/source.git", source.base);
+    let credentials = json!({"vcs_username": "sync-user", "vcs_password": "sync-pass-9"});
+    let mut body = credentials.clone();
+    body["vcs_url"] = json!(url);
+    server.put_import(repo, &body);
+    server.wait_status(repo, "complete");
+
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let next = commit_on(&bare, main.trim(), "needs credentials to see");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    let failed = sync(&server, repo, &json!({}), "auth_failed");
+    assert_eq!(failed["failed_step"], "importing", "{failed}");
+    let (status, _) = server.patch_import(repo, &credentials);
+    assert_eq!(status, 200);
+    server.wait_status(repo, "complete");
+    assert_eq!(ref_id(&published(&server, repo), "refs/heads/main"), next);
+
+    let later = commit_on(&bare, &next, "and one more");
+    git(&bare, &["update-ref", "refs/heads/main", &later]);
+    sync(&server, repo, &credentials, "complete");
+    assert_eq!(ref_id(&published(&server, repo), "refs/heads/main"), later);
+    assert!(!server.log().contains("sync-pass-9"));
+}

@@ -432,7 +432,8 @@ impl FilelogCache {
     }
 }
 
-/// Branches (one ref per head; extra heads get `@<short node>`), bookmarks, and tags.
+/// Branches (one ref per branch head: a changeset with no child on its own branch; extra
+/// heads get `@<short node>`), bookmarks, and tags.
 fn write_refs(
     repo: &Repository,
     out: &mut impl Write,
