@@ -185,6 +185,25 @@ fn a_rewritten_git_source_is_refused_unless_forced() {
     server.wait_status(repo, "complete");
     let before = published(&server, repo);
 
+    // A tag moved to another commit is a rewrite too.
+    let tag = git(
+        &bare,
+        &[
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname)",
+            "refs/tags",
+        ],
+    );
+    let tag = tag.trim().to_owned();
+    let tag_target = git(&bare, &["rev-parse", &tag]);
+    git(&bare, &["update-ref", &tag, "refs/heads/main"]);
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains(&tag), "{refused}");
+    assert_eq!(published(&server, repo), before, "nothing was published");
+    git(&bare, &["update-ref", &tag, tag_target.trim()]);
+
     // A force-push: main loses its last commit and gets another one instead.
     let rewritten = commit_on(&bare, "refs/heads/main~1", "rewritten history");
     git(&bare, &["update-ref", "refs/heads/main", &rewritten]);
