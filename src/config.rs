@@ -81,6 +81,13 @@ pub struct ServeConfig {
     /// Password or token for the server-wide push mirror (prefer the environment variable).
     #[arg(long, env = "SRCIMPORT_PUSH_MIRROR_PASSWORD", hide_env_values = true)]
     pub push_mirror_password: Option<String>,
+    /// Sync every complete import this often (seconds), unless its `sync_interval` field
+    /// says otherwise; unset: only imports that set `sync_interval` sync periodically.
+    #[arg(long, env = "SRCIMPORT_SYNC_INTERVAL")]
+    pub sync_interval: Option<u64>,
+    /// The shortest `sync_interval` accepted, in seconds (lower it only for tests).
+    #[arg(long, env = "SRCIMPORT_MIN_SYNC_INTERVAL", default_value_t = 60)]
+    pub min_sync_interval: u64,
     /// A single admin token, instead of a tokens file.
     #[arg(long, env = "SRCIMPORT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

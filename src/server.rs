@@ -121,7 +121,24 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         hold_stage,
         push_mirror,
     };
+    let min_sync_interval = i64::try_from(config.min_sync_interval.max(1)).unwrap_or(i64::MAX);
+    let default_sync_interval = match config.sync_interval {
+        Some(seconds) => {
+            let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+            if seconds < min_sync_interval {
+                return Err(ServerError::Config {
+                    flag: "--sync-interval",
+                    reason: format!("must be at least {min_sync_interval} seconds"),
+                });
+            }
+            Some(seconds)
+        }
+        None => None,
+    };
     let scheduler = Scheduler::start(env, config.workers)?;
+    // Due imports are looked for at least as often as the shortest interval allowed.
+    let tick = std::time::Duration::from_secs(min_sync_interval.clamp(1, 30).unsigned_abs());
+    crate::jobs::periodic::spawn(scheduler.clone(), default_sync_interval, tick);
     let state = Arc::new(AppState {
         store,
         scheduler: scheduler.clone(),
@@ -136,6 +153,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
             backoff: std::time::Duration::from_millis(config.webhook_backoff_ms.max(1)),
             max_attempts: config.webhook_max_attempts.max(1),
         },
+        default_sync_interval,
+        min_sync_interval,
     });
     let listener =
         TcpListener::bind(config.listen)

@@ -11,7 +11,7 @@ use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, authors, repos, wire, SharedState};
 use crate::git;
-use crate::store::{LfsChoice, NewImport, PushTarget, RepoRecord, Stage, SvnOptions};
+use crate::store::{LfsChoice, NewImport, PushTarget, RepoRecord, Stage, SvnOptions, SyncMode};
 
 /// Loads the repository and its import, answering 404 for either missing.
 fn import_of(
@@ -34,6 +34,7 @@ pub fn import_json(
     Ok(Json(wire::import(
         &wire::Urls { base: &base, repo },
         &import,
+        state.default_sync_interval,
     )))
 }
 
@@ -66,6 +67,25 @@ fn credentials(fields: &Fields<'_>) -> Result<Option<Credentials>, ApiError> {
             password: password.unwrap_or_default(),
         }),
     })
+}
+
+/// The `sync_interval` extension field: `None` when absent, `Some(0)` for `null` or `0`
+/// (no periodic syncs), else a number of seconds no lower than the server's minimum.
+fn sync_interval(state: &SharedState, fields: &Fields<'_>) -> Result<Option<i64>, ApiError> {
+    let invalid =
+        |message: String| ApiError::invalid("Import", "sync_interval", "invalid", message);
+    match fields.map.get("sync_interval") {
+        None => Ok(None),
+        Some(serde_json::Value::Null) => Ok(Some(0)),
+        Some(value) => match value.as_i64() {
+            Some(0) => Ok(Some(0)),
+            Some(seconds) if seconds >= state.min_sync_interval => Ok(Some(seconds)),
+            _ => Err(invalid(format!(
+                "sync_interval must be a number of seconds of at least {} (or null for none)",
+                state.min_sync_interval
+            ))),
+        },
+    }
 }
 
 /// The push mirror extension fields (`push_url`, `push_username`, `push_password`) over
@@ -140,6 +160,7 @@ pub async fn start(
         svn_options: svn_options(&fields, SvnOptions::default())?,
         push: push_target(&state, &fields, None)?,
         started_by: Some(who.login),
+        sync_interval: sync_interval(&state, &fields)?,
         vcs_url,
     };
     state
@@ -197,6 +218,7 @@ pub async fn update(
         map: &map,
     };
     let credentials = credentials(&fields)?;
+    let interval = sync_interval(&state, &fields)?;
     let vcs = fields.choice("vcs", Vcs::parse)?;
     let tfvc_project = fields.string("tfvc_project")?;
     let use_lfs = fields.choice("use_lfs", LfsChoice::parse)?;
@@ -217,6 +239,13 @@ pub async fn update(
     let push_given = ["push_url", "push_username", "push_password"]
         .iter()
         .any(|f| map.contains_key(*f));
+    if let Some(interval) = interval {
+        state.store.set_sync_interval(repo.id, Some(interval))?;
+        // A new interval alone changes when the next sync runs, nothing else.
+        if credentials.is_none() && !choosing && !push_given && use_lfs.is_none() {
+            return import_json(&state, &headers, &repo);
+        }
+    }
     if let Some(choice) = use_lfs {
         state.store.set_lfs_choice(repo.id, choice)?;
         if credentials.is_none() && !choosing && !push_given {
@@ -255,6 +284,40 @@ pub async fn update(
         state.scheduler.enqueue(repo.id);
     }
     import_json(&state, &headers, &repo)
+}
+
+/// `POST /repos/{owner}/{repo}/import/sync` (extension): reads the source again and
+/// publishes what is new, from a completed import (or one whose last sync failed). Without
+/// `force: true` the published branches must fast-forward and the tags stay, else the
+/// import ends in `error` and nothing is published. `vcs_username`/`vcs_password` are for
+/// sources that need them (an import forgets them once it has read the source).
+pub async fn sync(
+    State(state): State<SharedState>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    auth::authorize(&state, &headers, &owner, &name)?;
+    let map = read_object(body, state.max_body_bytes, "Import", None).await?;
+    let fields = Fields {
+        resource: "Import",
+        map: &map,
+    };
+    let mode = match fields.boolean("force")? {
+        Some(true) => SyncMode::Force,
+        _ => SyncMode::FastForward,
+    };
+    let credentials = credentials(&fields)?;
+    let repo = state.repo(&owner, &name)?;
+    let _control = state.scheduler.control(repo.id).await;
+    state.store.sync(repo.id, mode)?;
+    if credentials.is_some() {
+        state.store.set_credentials(repo.id, credentials)?;
+    }
+    state.scheduler.enqueue(repo.id);
+    tracing::info!(repo_id = repo.id, mode = mode.as_str(), "sync started");
+    let json = import_json(&state, &headers, &repo)?;
+    Ok((StatusCode::ACCEPTED, json).into_response())
 }
 
 pub async fn cancel(

@@ -39,6 +39,10 @@ pub struct AppState {
     pub default_large_file_threshold: i64,
     pub default_use_lfs: crate::store::LfsChoice,
     pub webhooks: webhooks::Settings,
+    /// The server's `--sync-interval` (seconds), for imports that set none.
+    pub default_sync_interval: Option<i64>,
+    /// The shortest `sync_interval` a client may ask for (seconds).
+    pub min_sync_interval: i64,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -83,6 +87,7 @@ pub fn router(state: SharedState) -> Router {
                 .patch(imports::update)
                 .delete(imports::cancel),
         )
+        .route("/repos/{owner}/{repo}/import/sync", post(imports::sync))
         .route(
             "/repos/{owner}/{repo}/hooks",
             post(hooks::create).get(hooks::list),

@@ -52,7 +52,13 @@ pub fn repository(urls: &Urls<'_>) -> Value {
     })
 }
 
-pub fn import(urls: &Urls<'_>, record: &ImportRecord) -> Value {
+/// An import; `default_sync_interval` is the server's, for imports that set none.
+pub fn import(urls: &Urls<'_>, record: &ImportRecord, default_sync_interval: Option<i64>) -> Value {
+    let sync_interval = match record.sync_interval {
+        None => default_sync_interval,
+        Some(0) => None,
+        Some(seconds) => Some(seconds),
+    };
     let mut value = json!({
         "vcs": record.vcs.map(|v| v.as_str()),
         "use_lfs": record.use_lfs.as_str(),
@@ -74,6 +80,8 @@ pub fn import(urls: &Urls<'_>, record: &ImportRecord) -> Value {
         "html_url": format!("{}/import", urls.html()),
         "authors_url": format!("{}/authors", urls.import()),
         "repository_url": urls.repository(),
+        "sync_interval": sync_interval,
+        "last_synced_at": record.last_synced_ms.map(crate::clock::iso8601),
     });
     if let Some(push) = &record.push {
         value["push_url"] = json!(push.url);

@@ -99,6 +99,7 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
         },
         push: None,
         started_by: None,
+        sync_interval: Some(0),
     })?;
     if let Some((format, text)) = &authors {
         session
@@ -480,6 +481,7 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
         },
         push: None,
         started_by: None,
+        sync_interval: Some(0),
     })?;
     let import = session.run(Some(Stage::Mapping), &Printer { quiet: true })?;
     let counts =

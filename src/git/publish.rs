@@ -76,3 +76,44 @@ pub fn publish(
     }
     Ok(default)
 }
+
+/// The published namespaces a sync keeps moving forward: branches (and Subversion's
+/// extras) must fast-forward, tags must stay. Notes are left out: they are a map from
+/// commit ids to revisions, rewritten as a whole whenever commits are added.
+const CHECKED_NAMESPACES: [&str; 3] = ["refs/heads/", "refs/tags/", "refs/svn/"];
+
+/// For a sync: the first published ref that publishing the mapped refs would not move
+/// forward (a branch whose old commit is not an ancestor of its new one, a tag that
+/// points elsewhere), if any. Refs the mapped history no longer has are deletions, which
+/// publishing propagates, and new refs are additions; neither is a rewrite.
+pub fn first_rewritten_ref(git_dir: &Path, cancel: &Cancel) -> Result<Option<String>, GitError> {
+    let mapped: std::collections::HashMap<String, String> =
+        refs_under(git_dir, &[MAPPED_NAMESPACE], cancel)?
+            .into_iter()
+            .map(|(oid, name)| (format!("refs/{}", &name[MAPPED_NAMESPACE.len()..]), oid))
+            .collect();
+    for (old, name) in refs_under(git_dir, &CHECKED_NAMESPACES, cancel)? {
+        let Some(new) = mapped.get(&name) else {
+            continue;
+        };
+        if *new == old {
+            continue;
+        }
+        if name.starts_with("refs/tags/") {
+            return Ok(Some(name));
+        }
+        // Nothing reachable from the old commit but not from the new one: an ancestor.
+        let range = format!("{old}^{{commit}}");
+        let not_new = format!("^{new}");
+        let ahead = run_git(
+            git_dir,
+            &["rev-list", "--max-count=1", &range, &not_new, "--"],
+            None,
+            cancel,
+        )?;
+        if !ahead.is_empty() {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}

@@ -1,6 +1,8 @@
 //! The worker pool: runs imports on their own threads, one run per repository at a time,
 //! and cancels or supersedes runs on request.
 
+pub mod periodic;
+
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

@@ -23,7 +23,7 @@ use crate::git::tree_rewrite::LargeFiles;
 use crate::git::{self, ident, large_files, publish, rewrite, GitError};
 use crate::store::{
     Failure, ImportRecord, JobStore, LargeFileRecord, LfsChoice, ProgressUpdate, PushTarget,
-    ReportEntry, SeenAuthor, Stage, Status, StoreError,
+    ReportEntry, SeenAuthor, Stage, Status, StoreError, SyncMode,
 };
 
 use progress::StoreProgress;
@@ -42,6 +42,9 @@ pub enum PipelineError {
     Mercurial(hg::export::ExportError),
     #[error("Subversion: {0}")]
     Subversion(ConvertError),
+    /// A sync found the source rewrote history that is already published.
+    #[error("the source rewrote {0}; nothing was published; sync with force: true to replace it")]
+    Rewritten(String),
     /// The push to the import's mirror failed (`url` is redacted).
     #[error("push mirror {url}: {source}")]
     Mirror { url: String, source: SourceError },
@@ -548,6 +551,11 @@ impl Run<'_> {
         let preferred = store
             .find_repo_by_id(self.repo_id)?
             .map(|repo| repo.default_branch);
+        if import.sync == Some(SyncMode::FastForward) {
+            if let Some(name) = publish::first_rewritten_ref(&self.repo_path, &self.cancel)? {
+                return Err(PipelineError::Rewritten(name));
+            }
+        }
         let default = publish::publish(&self.repo_path, preferred.as_deref(), &self.cancel)?;
         if let Some(branch) = default {
             store.set_default_branch(self.repo_id, &branch)?;

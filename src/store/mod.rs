@@ -11,7 +11,8 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 pub use records::{
     AuthorRecord, DeliveryAttempt, DeliveryRecord, DeliveryState, HookEvent, HookRecord,
     ImportRecord, LargeFileRecord, LfsChoice, NewDelivery, NewHook, NewImport, ProgressUpdate,
-    PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, SvnOptions, SERVER_HOOK_ID,
+    PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, SvnOptions, SyncMode,
+    SERVER_HOOK_ID,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,15 @@ pub trait JobStore: Send + Sync {
     /// from `mapping`/`pushing` (superseding that run). Other states keep going and
     /// pick the change up when they reach mapping.
     fn remap(&self, repo_id: i64) -> Result<ImportRecord, StoreError>;
+    /// Starts a sync: the importing stage again (new generation) with the published refs
+    /// checked before they move (`mode`). From `complete`, or from a failure of an import
+    /// that completed before (a refused sync, say).
+    fn sync(&self, repo_id: i64, mode: SyncMode) -> Result<ImportRecord, StoreError>;
+    /// Sets the `sync_interval` field as stored (see [`ImportRecord::sync_interval`]).
+    fn set_sync_interval(&self, repo_id: i64, interval: Option<i64>) -> Result<(), StoreError>;
+    /// Complete imports whose sync interval (theirs, else `default_secs`) has passed since
+    /// they last completed, at `now_ms`.
+    fn due_syncs(&self, now_ms: i64, default_secs: Option<i64>) -> Result<Vec<i64>, StoreError>;
 
     fn set_credentials(
         &self,

@@ -202,6 +202,39 @@ pub struct ImportRecord {
     /// Bumped by every restart, resume or remap; a worker's writes carry the generation it
     /// was started with, so a superseded worker can never overwrite newer state.
     pub generation: i64,
+    /// The `sync_interval` extension field as stored: `None` follows the server default,
+    /// `Some(0)` turns periodic syncs off, `Some(n)` syncs every `n` seconds.
+    pub sync_interval: Option<i64>,
+    /// Set while the current run is a sync (and kept when it fails, so a resume is one too).
+    pub sync: Option<SyncMode>,
+    /// When the source state now published was read (the last import or sync to complete).
+    pub last_synced_ms: Option<i64>,
+    /// When a run last completed (import, sync or remap): periodic syncs count from here.
+    pub completed_ms: Option<i64>,
+}
+
+/// How a sync publishes what it read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Only if every published branch moves forward and every published tag stays.
+    FastForward,
+    /// Whatever the source now holds (`force: true`).
+    Force,
+}
+
+impl SyncMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::FastForward => "fast_forward",
+            SyncMode::Force => "force",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SyncMode> {
+        [SyncMode::FastForward, SyncMode::Force]
+            .into_iter()
+            .find(|m| m.as_str() == text)
+    }
 }
 
 /// How to read a Subversion source, as the API extension fields say: where branches and
@@ -266,6 +299,8 @@ pub struct NewImport {
     pub svn_options: SvnOptions,
     pub push: Option<PushTarget>,
     pub started_by: Option<String>,
+    /// As [`ImportRecord::sync_interval`].
+    pub sync_interval: Option<i64>,
 }
 
 /// An external Git remote the published history is pushed to (a push mirror).

@@ -12,10 +12,25 @@ use super::{
     AuthorRecord, DeliveryAttempt, DeliveryRecord, DeliveryState, Failure, HookEvent, HookRecord,
     ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewDelivery, NewHook, NewImport,
     ProgressUpdate, PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError,
-    SvnOptions,
+    SvnOptions, SyncMode,
 };
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
+
+/// Version 4: incremental sync. `sync_interval` (NULL: the server default, 0: off),
+/// `sync_mode` (set while a sync runs), when the source was last read (`read_ms`), when
+/// that reading was published (`last_synced_ms`), and the last completion (`completed_ms`;
+/// imports already complete count from the migration, so an upgrade does not sync them all
+/// at once).
+const SCHEMA_V4: &str = "
+ALTER TABLE imports ADD COLUMN sync_interval INTEGER;
+ALTER TABLE imports ADD COLUMN sync_mode TEXT;
+ALTER TABLE imports ADD COLUMN read_ms INTEGER;
+ALTER TABLE imports ADD COLUMN last_synced_ms INTEGER;
+ALTER TABLE imports ADD COLUMN completed_ms INTEGER;
+UPDATE imports SET completed_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+    WHERE status = 'complete';
+";
 
 /// Version 3: push mirrors, the import's starter, webhooks, their pending events and
 /// their deliveries.
@@ -149,8 +164,8 @@ impl SqliteStore {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
-            0..=2 => {
-                let migrations = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+            0..=3 => {
+                let migrations = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
                 let start = usize::try_from(version).unwrap_or(0);
                 for migration in &migrations[start..] {
                     connection.execute_batch(&format!("BEGIN; {migration} COMMIT;"))?;
@@ -190,7 +205,8 @@ impl SqliteStore {
 const IMPORT_COLUMNS: &str = "repo_id, vcs, vcs_url, tfvc_project, use_lfs, status, failed_step, \
     error_message, commit_count, import_percent, push_percent, authors_count, large_files_count, \
     large_files_size, project_choices, source_username, source_password, generation, \
-    large_file_threshold, svn_options, push_url, push_username, push_password, started_by";
+    large_file_threshold, svn_options, push_url, push_username, push_password, started_by, \
+    sync_interval, sync_mode, last_synced_ms, completed_ms";
 
 fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
     let vcs: Option<String> = row.get(1)?;
@@ -202,6 +218,7 @@ fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, Store
     let password: Option<String> = row.get(16)?;
     let push_username: Option<String> = row.get(21)?;
     let push_password: Option<String> = row.get(22)?;
+    let sync_mode: Option<String> = row.get(25)?;
     let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("{what} {value:?}"));
     let record = (|| {
         Ok(ImportRecord {
@@ -241,6 +258,13 @@ fn import_from_row(row: &Row<'_>) -> rusqlite::Result<Result<ImportRecord, Store
                 },
             }),
             started_by: row.get(23)?,
+            sync_interval: row.get(24)?,
+            sync: match sync_mode {
+                Some(m) => Some(SyncMode::parse(&m).ok_or_else(|| corrupt("sync_mode", &m))?),
+                None => None,
+            },
+            last_synced_ms: row.get(26)?,
+            completed_ms: row.get(27)?,
         })
     })();
     Ok(record)
@@ -505,8 +529,9 @@ impl JobStore for SqliteStore {
             tx.execute(
                 "INSERT INTO imports (repo_id, vcs, vcs_url, tfvc_project, use_lfs, status,
                      source_username, source_password, generation, large_file_threshold,
-                     svn_options, push_url, push_username, push_password, started_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     svn_options, push_url, push_username, push_password, started_by,
+                     sync_interval)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     repo_id,
                     new.vcs.map(Vcs::as_str),
@@ -523,6 +548,7 @@ impl JobStore for SqliteStore {
                     push_credentials(new.push.as_ref()).map(|c| c.username.as_str()),
                     push_credentials(new.push.as_ref()).map(|c| c.password.as_str()),
                     new.started_by,
+                    new.sync_interval,
                 ],
             )?;
             require_import(tx, repo_id)
@@ -579,11 +605,21 @@ impl JobStore for SqliteStore {
                 });
             }
             set_status(tx, repo_id, to, None)?;
+            let now = crate::clock::now_ms();
+            if record.status == Status::Importing && to == Status::Mapping {
+                tx.execute(
+                    "UPDATE imports SET read_ms = ?2 WHERE repo_id = ?1",
+                    params![repo_id, now],
+                )?;
+            }
             if to == Status::Complete {
                 record_event(tx, &record, "success")?;
                 tx.execute(
-                    "UPDATE imports SET import_percent = 100, push_percent = 100 WHERE repo_id = ?1",
-                    [repo_id],
+                    "UPDATE imports SET import_percent = 100, push_percent = 100,
+                        completed_ms = ?2, last_synced_ms = COALESCE(read_ms, last_synced_ms),
+                        sync_mode = NULL
+                     WHERE repo_id = ?1",
+                    params![repo_id, now],
                 )?;
             }
             require_import(tx, repo_id)
@@ -698,7 +734,7 @@ impl JobStore for SqliteStore {
                 "UPDATE imports SET status = ?2, failed_step = NULL, error_message = NULL,
                     commit_count = NULL, import_percent = NULL, push_percent = NULL,
                     large_files_count = 0, large_files_size = 0, project_choices = '[]',
-                    generation = generation + 1 WHERE repo_id = ?1",
+                    sync_mode = NULL, generation = generation + 1 WHERE repo_id = ?1",
                 params![repo_id, first_stage(&record).as_str()],
             )?;
             require_import(tx, repo_id)
@@ -708,6 +744,13 @@ impl JobStore for SqliteStore {
     fn remap(&self, repo_id: i64) -> Result<ImportRecord, StoreError> {
         self.write(|tx| {
             let record = require_import(tx, repo_id)?;
+            if record.status == Status::Complete {
+                // A remap of what is published is no sync: it may rewrite any commit.
+                tx.execute(
+                    "UPDATE imports SET sync_mode = NULL WHERE repo_id = ?1",
+                    [repo_id],
+                )?;
+            }
             if matches!(
                 record.status,
                 Status::Complete | Status::Mapping | Status::Pushing
@@ -720,6 +763,57 @@ impl JobStore for SqliteStore {
             }
             require_import(tx, repo_id)
         })
+    }
+
+    fn sync(&self, repo_id: i64, mode: SyncMode) -> Result<ImportRecord, StoreError> {
+        self.write(|tx| {
+            let record = require_import(tx, repo_id)?;
+            let allowed = match record.status {
+                Status::Complete => true,
+                Status::Error | Status::AuthFailed => record.completed_ms.is_some(),
+                _ => false,
+            };
+            if !allowed || record.vcs.is_none() {
+                return Err(StoreError::Conflict {
+                    actual: record.status.as_str(),
+                    wanted: "sync".into(),
+                });
+            }
+            tx.execute(
+                "UPDATE imports SET status = 'importing', failed_step = NULL,
+                    error_message = NULL, import_percent = 0, push_percent = 0,
+                    project_choices = '[]', sync_mode = ?2, generation = generation + 1
+                 WHERE repo_id = ?1",
+                params![repo_id, mode.as_str()],
+            )?;
+            require_import(tx, repo_id)
+        })
+    }
+
+    fn set_sync_interval(&self, repo_id: i64, interval: Option<i64>) -> Result<(), StoreError> {
+        let changed = self.lock().execute(
+            "UPDATE imports SET sync_interval = ?2 WHERE repo_id = ?1",
+            params![repo_id, interval],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoImport);
+        }
+        Ok(())
+    }
+
+    fn due_syncs(&self, now_ms: i64, default_secs: Option<i64>) -> Result<Vec<i64>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT repo_id FROM imports
+             WHERE status = 'complete' AND vcs IS NOT NULL
+               AND COALESCE(sync_interval, ?2) > 0
+               AND COALESCE(completed_ms, 0) + COALESCE(sync_interval, ?2) * 1000 <= ?1
+             ORDER BY COALESCE(completed_ms, 0)",
+        )?;
+        let rows = stmt.query_map(params![now_ms, default_secs.unwrap_or(0)], |row| {
+            row.get::<_, i64>(0)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn set_credentials(
@@ -1165,6 +1259,7 @@ mod tests {
             svn_options: SvnOptions::default(),
             push: None,
             started_by: Some("admin".into()),
+            sync_interval: None,
         }
     }
 
@@ -1378,5 +1473,143 @@ mod tests {
             .expect("version");
         assert_eq!(version, SCHEMA_VERSION);
         SqliteStore::open(&path).expect("opens again");
+    }
+    fn complete(store: &SqliteStore, repo_id: i64, generation: i64, from: Status) {
+        let path: &[Status] = match from {
+            Status::Importing => &[Status::Mapping, Status::Pushing, Status::Complete],
+            _ => &[Status::Pushing, Status::Complete],
+        };
+        for to in path {
+            store.advance(repo_id, generation, *to).expect("advances");
+        }
+    }
+
+    #[test]
+    fn syncs_start_only_from_a_completed_import_and_record_when_they_read() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("o", "r", false).expect("creates");
+        let import = store
+            .start_import(repo.id, new_import("u"))
+            .expect("starts");
+        assert!(matches!(
+            store.sync(repo.id, SyncMode::FastForward),
+            Err(StoreError::Conflict {
+                actual: "importing",
+                ..
+            })
+        ));
+        let failure = |step| Failure {
+            status: Status::Error,
+            step,
+            message: "boom".into(),
+        };
+        store
+            .fail(repo.id, import.generation, failure(Stage::Importing))
+            .expect("fails");
+        // Never completed: nothing to sync against.
+        assert!(store.sync(repo.id, SyncMode::FastForward).is_err());
+        let resumed = store.resume(repo.id, Stage::Importing).expect("resumes");
+        complete(&store, repo.id, resumed.generation, Status::Importing);
+        let done = store.import(repo.id).expect("loads").expect("there");
+        let first_read = done.last_synced_ms.expect("read time recorded");
+        assert!(done.completed_ms.is_some() && done.sync.is_none());
+
+        let syncing = store.sync(repo.id, SyncMode::FastForward).expect("syncs");
+        assert_eq!(syncing.status, Status::Importing);
+        assert_eq!(syncing.sync, Some(SyncMode::FastForward));
+        assert!(syncing.generation > done.generation);
+        store
+            .advance(repo.id, syncing.generation, Status::Mapping)
+            .expect("maps");
+        store
+            .advance(repo.id, syncing.generation, Status::Pushing)
+            .expect("pushes");
+        store
+            .fail(repo.id, syncing.generation, failure(Stage::Pushing))
+            .expect("refused");
+        let refused = store.import(repo.id).expect("loads").expect("there");
+        // A failed sync publishes nothing: the last sync time stays; the mode stays for a resume.
+        assert_eq!(refused.last_synced_ms, Some(first_read));
+        assert_eq!(refused.sync, Some(SyncMode::FastForward));
+        let forced = store.sync(repo.id, SyncMode::Force).expect("from error");
+        assert_eq!(forced.sync, Some(SyncMode::Force));
+        complete(&store, repo.id, forced.generation, Status::Importing);
+        let synced = store.import(repo.id).expect("loads").expect("there");
+        assert!(synced.last_synced_ms.expect("synced") >= first_read);
+        assert_eq!(synced.sync, None);
+        let restarted = store.sync(repo.id, SyncMode::Force).expect("syncs");
+        assert!(store.restart(repo.id).expect("restarts").sync.is_none());
+        assert!(restarted.sync.is_some());
+    }
+
+    #[test]
+    fn due_syncs_follow_each_interval_or_the_default() {
+        let (_dir, store) = store();
+        let mut ids = Vec::new();
+        for (name, interval) in [("own", Some(60)), ("default", None), ("off", Some(0))] {
+            let repo = store.create_repo("o", name, false).expect("creates");
+            let mut new = new_import("u");
+            new.sync_interval = interval;
+            let import = store.start_import(repo.id, new).expect("starts");
+            complete(&store, repo.id, import.generation, Status::Importing);
+            ids.push(repo.id);
+        }
+        let done = store.import(ids[0]).expect("loads").expect("there");
+        let at = done.completed_ms.expect("completed");
+        assert!(store.due_syncs(at + 59_000, None).expect("due").is_empty());
+        assert_eq!(store.due_syncs(at + 61_000, None).expect("due"), [ids[0]]);
+        let mut due = store.due_syncs(at + 61_000, Some(30)).expect("due");
+        due.sort_unstable();
+        assert_eq!(due, [ids[0], ids[1]]);
+        store.set_sync_interval(ids[2], Some(1)).expect("sets");
+        assert_eq!(store.due_syncs(at + 2_000, None).expect("due"), [ids[2]]);
+        store.sync(ids[2], SyncMode::FastForward).expect("syncs");
+        assert!(store.due_syncs(at + 2_000, None).expect("due").is_empty());
+    }
+
+    #[test]
+    fn a_version_3_database_gets_sync_columns_and_no_sync_storm() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db.sqlite");
+        {
+            let old = Connection::open(&path).expect("opens");
+            old.execute_batch(SCHEMA_V1).expect("v1");
+            old.execute_batch(SCHEMA_V2).expect("v2");
+            old.execute_batch(SCHEMA_V3).expect("v3");
+            old.pragma_update(None, "user_version", 3).expect("version");
+            old.execute_batch(
+                "INSERT INTO repos (owner, name, owner_key, name_key, private, default_branch)
+                     VALUES ('o', 'r', 'o', 'r', 0, 'main');
+                 INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
+                     status, generation, started_by)
+                     VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3, 'admin');",
+            )
+            .expect("rows");
+        }
+        let before = crate::clock::now_ms();
+        let store = SqliteStore::open(&path).expect("migrates");
+        let import = store.import(1).expect("loads").expect("kept");
+        assert_eq!((import.status, import.generation), (Status::Complete, 3));
+        assert_eq!(import.started_by.as_deref(), Some("admin"));
+        assert_eq!((import.sync_interval, import.sync), (None, None));
+        assert_eq!(import.last_synced_ms, None);
+        assert!(import.completed_ms.expect("counted from the migration") >= before - 1_000);
+        assert!(store.due_syncs(before, Some(60)).expect("due").is_empty());
+        assert_eq!(
+            store.due_syncs(before + 62_000, Some(60)).expect("due"),
+            [1]
+        );
+        store.sync(1, SyncMode::FastForward).expect("syncs");
+        drop(store);
+        let version: i64 = Connection::open(&path)
+            .expect("opens")
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, 4);
+        let again = SqliteStore::open(&path).expect("opens again");
+        assert_eq!(
+            again.import(1).expect("loads").expect("kept").sync,
+            Some(SyncMode::FastForward)
+        );
     }
 }

@@ -12,4 +12,5 @@ mod push_mirror;
 mod python_client;
 mod subversion;
 mod support;
+mod sync;
 mod webhooks;

@@ -11,13 +11,13 @@ use serde_json::json;
 use crate::support::{git, try_clone, Server};
 
 /// `hg serve` on 127.0.0.1 with an OS-chosen port, killed on drop.
-struct HgServe {
-    url: String,
+pub(crate) struct HgServe {
+    pub(crate) url: String,
     child: Child,
 }
 
 impl HgServe {
-    fn start(repo: &Path) -> HgServe {
+    pub(crate) fn start(repo: &Path) -> HgServe {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -62,7 +62,7 @@ impl Drop for HgServe {
 }
 
 /// Runs a fixture script from `fixtures/hg/` into `dest`; returns the repository path.
-fn build_fixture(script: &str, dest: &Path) -> std::path::PathBuf {
+pub(crate) fn build_fixture(script: &str, dest: &Path) -> std::path::PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/hg")
         .join(script);
@@ -79,7 +79,7 @@ fn build_fixture(script: &str, dest: &Path) -> std::path::PathBuf {
     dest.join("repo")
 }
 
-fn hg(repo: &Path, args: &[&str]) -> String {
+pub(crate) fn hg(repo: &Path, args: &[&str]) -> String {
     let out = Command::new("hg")
         .current_dir(repo)
         .args(args)

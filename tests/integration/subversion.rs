@@ -11,7 +11,7 @@ use crate::support::{fixture, git, try_clone, GitSource, Server};
 const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
 
 /// Builds `fixtures/svn/features.sh` into `dest`; returns the directory.
-fn features(dest: &Path) -> PathBuf {
+pub(crate) fn features(dest: &Path) -> PathBuf {
     fixture("svn/features.sh", dest);
     dest.to_owned()
 }

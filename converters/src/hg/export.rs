@@ -226,6 +226,7 @@ pub fn export(
     let count = u32::try_from(changelog.len()).unwrap_or(u32::MAX);
     let mut summary = ExportSummary::default();
     let mut previous: Option<(u32, Manifest)> = None;
+    // Whether a changeset has a child on its own branch (so is not that branch's head).
     let mut is_parent = vec![false; count as usize];
     let mut branch_of = Vec::with_capacity(count as usize);
     let mut filelogs = FilelogCache::default();
@@ -243,8 +244,15 @@ pub fn export(
             },
             None => Manifest::default(),
         };
+        // Branch heads, as Mercurial has them: a changeset stops being its branch's head
+        // only when a child on the same branch appears. (A child on another branch alone
+        // would otherwise move the branch's ref to an older head when a sync sees it.)
+        let branch = String::from_utf8_lossy(changeset.branch());
         for parent in changeset.parents.iter().flatten() {
-            if let Some(flag) = is_parent.get_mut(*parent as usize) {
+            let same_branch = branch_of
+                .get(*parent as usize)
+                .is_some_and(|b: &String| *b == branch);
+            if let (true, Some(flag)) = (same_branch, is_parent.get_mut(*parent as usize)) {
                 *flag = true;
             }
         }
@@ -424,7 +432,8 @@ impl FilelogCache {
     }
 }
 
-/// Branches (one ref per head; extra heads get `@<short node>`), bookmarks, and tags.
+/// Branches (one ref per branch head: a changeset with no child on its own branch; extra
+/// heads get `@<short node>`), bookmarks, and tags.
 fn write_refs(
     repo: &Repository,
     out: &mut impl Write,

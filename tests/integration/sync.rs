@@ -1,0 +1,427 @@
+//! Incremental sync (`POST /import/sync`, `sync_interval`): for Git, Mercurial and
+//! Subversion, appending to the source and syncing gives what a fresh import of the new
+//! source state gives (same refs, same commit ids), and published commits keep their ids;
+//! a rewritten Git source is refused unless forced; periodic syncs survive a restart.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::mercurial::{build_fixture, hg, HgServe};
+use crate::subversion::features;
+use crate::support::{fixture, git, refs, try_clone, GitSource, Server, TOKEN};
+
+const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
+
+fn post_sync(server: &Server, repo: &str, body: Option<&str>) -> (u16, Value) {
+    server.request(
+        "POST",
+        &format!("/repos/{repo}/import/sync"),
+        Some(TOKEN),
+        body,
+    )
+}
+
+/// Starts a sync and waits for it to end in `wanted`.
+fn sync(server: &Server, repo: &str, body: &Value, wanted: &str) -> Value {
+    let (status, started) = post_sync(server, repo, Some(&body.to_string()));
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["status"], "importing", "{started}");
+    server.wait_status(repo, wanted)
+}
+
+/// Every ref the hosted repository shows, with its id (`ls-remote`).
+fn published(server: &Server, repo: &str) -> String {
+    let out = Command::new("git")
+        .args(["ls-remote", &server.authed_git_url(repo)])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git ls-remote");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn ref_id(listing: &str, name: &str) -> String {
+    listing
+        .lines()
+        .find_map(|l| l.strip_suffix(name)?.strip_suffix('\t'))
+        .unwrap_or_else(|| panic!("no {name} in {listing}"))
+        .to_owned()
+}
+
+/// Imports `url` afresh into `repo` and checks it publishes exactly what `synced` does.
+fn assert_same_as_fresh_import(server: &Server, synced: &str, fresh: &str, url: &str) {
+    server.put_import(fresh, &json!({ "vcs_url": url }));
+    server.wait_status(fresh, "complete");
+    assert_eq!(published(server, synced), published(server, fresh));
+}
+
+/// Checks every commit published before is still reachable, under the same id, from the
+/// branch it was on (when that branch still exists).
+fn assert_ids_kept(server: &Server, dir: &Path, repo: &str, before: &str) {
+    let after = published(server, repo);
+    let clone = dir.join(format!("{}-kept.git", repo.replace('/', "-")));
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    for line in before.lines().filter(|l| l.contains("\trefs/heads/")) {
+        let (old, name) = line.split_once('\t').expect("ls-remote line");
+        if after.lines().any(|l| l.ends_with(&format!("\t{name}"))) {
+            let new = ref_id(&after, name);
+            git(&clone, &["merge-base", "--is-ancestor", old, &new]);
+        }
+    }
+}
+
+fn git_env(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Syncer")
+        .env("GIT_AUTHOR_EMAIL", "syncer@example.com")
+        .env("GIT_AUTHOR_DATE", "1700000000 +0000")
+        .env("GIT_COMMITTER_NAME", "Syncer")
+        .env("GIT_COMMITTER_EMAIL", "syncer@example.com")
+        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A new commit on top of `parent` (same tree); returns its id.
+fn commit_on(bare: &Path, parent: &str, message: &str) -> String {
+    let tree = format!("{parent}^{{tree}}");
+    git_env(bare, &["commit-tree", &tree, "-p", parent, "-m", message])
+}
+
+#[test]
+fn a_git_sync_brings_new_commits_branches_tags_and_deletions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let url = format!("{}/source.git", source.base);
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/synced";
+
+    // Nothing to sync yet; bodies are checked like PATCH's.
+    assert_eq!(post_sync(&server, repo, None).0, 404);
+    server.put_import(
+        "octo/nothing",
+        &json!({"vcs_url": format!("{url}.missing")}),
+    );
+    server.wait_status("octo/nothing", "detection_found_nothing");
+    let (status, refused) = post_sync(&server, "octo/nothing", None);
+    assert_eq!(status, 422, "{refused}");
+    let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("detection_found_nothing"), "{refused}");
+
+    let first = server.put_import(repo, &json!({"vcs_url": url}));
+    assert!(first["sync_interval"].is_null(), "{first}");
+    let done = server.wait_status(repo, "complete");
+    assert!(done["last_synced_at"].is_string(), "{done}");
+    assert_eq!(post_sync(&server, repo, Some("{")).0, 400);
+    let (status, body) = post_sync(&server, repo, Some(r#"{"force": "yes"}"#));
+    assert_eq!(
+        (status, &body["errors"][0]["field"]),
+        (422, &json!("force"))
+    );
+    let before = published(&server, repo);
+
+    // Append: a commit on main, a new branch and tag; delete another branch.
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let main = main.trim();
+    let next = commit_on(&bare, main, "after the import");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    git(&bare, &["update-ref", "refs/heads/added-later", &next]);
+    git(&bare, &["tag", "v-sync", &next]);
+    let gone = git(
+        &bare,
+        &["for-each-ref", "--format=%(refname)", "refs/heads"],
+    )
+    .lines()
+    .find(|r| !r.ends_with("/main") && !r.ends_with("/added-later"))
+    .expect("a second branch")
+    .to_owned();
+    git(&bare, &["update-ref", "-d", &gone]);
+
+    let synced = sync(&server, repo, &json!({}), "complete");
+    assert!(synced["last_synced_at"].is_string(), "{synced}");
+    let after = published(&server, repo);
+    assert_eq!(ref_id(&after, "refs/heads/main"), next);
+    assert!(after.contains("\trefs/heads/added-later\n"), "{after}");
+    assert!(after.contains("\trefs/tags/v-sync\n"), "{after}");
+    assert!(
+        !after.contains(&format!("\t{gone}\n")),
+        "deletions propagate: {after}"
+    );
+    assert_ids_kept(&server, dir.path(), repo, &before);
+    let clone = dir.path().join("clone.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    assert_eq!(refs(&clone), refs(&bare));
+    assert_same_as_fresh_import(&server, repo, "octo/fresh", &url);
+}
+
+#[test]
+fn a_rewritten_git_source_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/rewritten";
+    server.put_import(
+        repo,
+        &json!({"vcs_url": format!("{}/source.git", source.base)}),
+    );
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+
+    // A tag moved to another commit is a rewrite too.
+    let tag = git(
+        &bare,
+        &[
+            "for-each-ref",
+            "--count=1",
+            "--format=%(refname)",
+            "refs/tags",
+        ],
+    );
+    let tag = tag.trim().to_owned();
+    let tag_target = git(&bare, &["rev-parse", &tag]);
+    git(&bare, &["update-ref", &tag, "refs/heads/main"]);
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains(&tag), "{refused}");
+    assert_eq!(published(&server, repo), before, "nothing was published");
+    git(&bare, &["update-ref", &tag, tag_target.trim()]);
+
+    // A force-push: main loses its last commit and gets another one instead.
+    let rewritten = commit_on(&bare, "refs/heads/main~1", "rewritten history");
+    git(&bare, &["update-ref", "refs/heads/main", &rewritten]);
+    let refused = sync(&server, repo, &json!({"force": false}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("refs/heads/main") && message.contains("force: true"),
+        "{refused}"
+    );
+    assert_eq!(published(&server, repo), before, "nothing was published");
+
+    // A plain sync is refused the same way; force replaces the history.
+    sync(&server, repo, &json!({}), "error");
+    sync(&server, repo, &json!({"force": true}), "complete");
+    let after = published(&server, repo);
+    assert_eq!(ref_id(&after, "refs/heads/main"), rewritten);
+    let clone = dir.path().join("clone.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    assert_eq!(refs(&clone), refs(&bare));
+}
+
+#[test]
+fn periodic_syncs_follow_sync_interval_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let data = dir.path().join("data");
+    let fast = [("SRCIMPORT_MIN_SYNC_INTERVAL", "1")];
+    let mut server = Server::start_with(&data, &fast);
+    let repo = "octo/periodic";
+    let url = format!("{}/source.git", source.base);
+    for wrong in [json!("soon"), json!(-3), json!(1.5)] {
+        let body = json!({"vcs_url": url, "sync_interval": wrong}).to_string();
+        let (status, answer) =
+            server.request("PUT", "/repos/octo/wrong/import", Some(TOKEN), Some(&body));
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["errors"][0]["field"], "sync_interval");
+    }
+    server.put_import(repo, &json!({"vcs_url": url, "sync_interval": 2}));
+    let done = server.wait_status(repo, "complete");
+    assert_eq!(done["sync_interval"], 2);
+
+    // The schedule is in the store: a restarted server keeps it.
+    server.kill_hard();
+    let server = Server::start_with(&data, &fast);
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let next = commit_on(&bare, main.trim(), "picked up by a periodic sync");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, now) = server.get(&format!("/repos/{repo}/import"));
+        if now["status"] == "complete"
+            && now["last_synced_at"] != done["last_synced_at"]
+            && ref_id(&published(&server, repo), "refs/heads/main") == next
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no periodic sync: {now}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(server.log().contains("periodic sync started"));
+
+    // null turns periodic syncs off, and only that: the import is not restarted.
+    let (status, patched) = server.patch_import(repo, &json!({"sync_interval": null}));
+    assert_eq!((status, &patched["sync_interval"]), (200, &Value::Null));
+    assert_eq!(patched["status"], "complete", "{patched}");
+}
+
+/// Starts a fresh server with a server-wide default interval: imports that set none show it.
+#[test]
+fn the_server_default_interval_applies_to_imports_that_set_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[("SRCIMPORT_SYNC_INTERVAL", "3600")],
+    );
+    let url = "http://127.0.0.1:9/none.git";
+    let shown = server.put_import("octo/default", &json!({"vcs_url": url}));
+    assert_eq!(shown["sync_interval"], 3600, "{shown}");
+    let own = server.put_import("octo/own", &json!({"vcs_url": url, "sync_interval": 120}));
+    assert_eq!(own["sync_interval"], 120, "{own}");
+    let body = json!({"vcs_url": url, "sync_interval": 5}).to_string();
+    let (status, low) = server.request("PUT", "/repos/octo/low/import", Some(TOKEN), Some(&body));
+    assert_eq!(status, 422, "below the 60 s minimum: {low}");
+}
+
+#[test]
+fn a_mercurial_sync_equals_a_fresh_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hg_repo = build_fixture("make-revlog-fixture.sh", &dir.path().join("hg"));
+    let serve = HgServe::start(&hg_repo);
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/hg-synced";
+    server.put_import(repo, &json!({"vcs_url": serve.url}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+
+    hg(&hg_repo, &["update", "-C", "default"]);
+    std::fs::write(hg_repo.join("synced.txt"), "after the import\n").expect("write");
+    let user = "Dana Sync <dana@example.com>";
+    hg(
+        &hg_repo,
+        &[
+            "commit",
+            "-A",
+            "-u",
+            user,
+            "-d",
+            "1700000000 0",
+            "-m",
+            "new on default",
+        ],
+    );
+    hg(&hg_repo, &["branch", "sync-branch"]);
+    std::fs::write(hg_repo.join("synced.txt"), "on a new branch\n").expect("write");
+    hg(
+        &hg_repo,
+        &[
+            "commit",
+            "-u",
+            user,
+            "-d",
+            "1700000100 0",
+            "-m",
+            "new branch",
+        ],
+    );
+    hg(
+        &hg_repo,
+        &["tag", "-u", user, "-d", "1700000200 0", "v-sync"],
+    );
+
+    sync(&server, repo, &json!({}), "complete");
+    let after = published(&server, repo);
+    assert_ne!(after, before);
+    assert!(after.contains("sync-branch"), "{after}");
+    assert_ids_kept(&server, dir.path(), repo, &before);
+    assert_same_as_fresh_import(&server, repo, "octo/hg-fresh", &serve.url);
+}
+
+#[test]
+fn a_subversion_sync_equals_a_fresh_import() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let svn_repo = built.join("repo");
+    let url = format!("file://{}", svn_repo.display());
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+    let repo = "octo/svn-synced";
+    server.put_import(repo, &json!({"vcs_url": url}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+
+    let new_file = dir.path().join("synced.txt");
+    std::fs::write(&new_file, "after the import\n").expect("write");
+    let config = dir.path().join("svn-config");
+    let svnmucc = |args: &[&str]| {
+        let out = Command::new("svnmucc")
+            .arg("--config-dir")
+            .arg(&config)
+            .args(["--non-interactive", "--username", "erin", "-U", &url])
+            .args(args)
+            .output()
+            .expect("svnmucc runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let file = new_file.to_str().expect("utf-8");
+    svnmucc(&["-m", "new on trunk", "put", file, "trunk/synced.txt"]);
+    svnmucc(&["-m", "new branch", "cp", "HEAD", "trunk", "branches/synced"]);
+    svnmucc(&["-m", "new tag", "cp", "HEAD", "trunk", "tags/v-sync"]);
+
+    sync(&server, repo, &json!({}), "complete");
+    let after = published(&server, repo);
+    assert_ne!(after, before);
+    assert!(after.contains("\trefs/heads/synced\n"), "{after}");
+    assert!(after.contains("\trefs/tags/v-sync"), "{after}");
+    assert_ids_kept(&server, dir.path(), repo, &before);
+    assert_same_as_fresh_import(&server, repo, "octo/svn-fresh", &url);
+}
+
+/// Credentials are forgotten once the source is read: a sync of a source behind auth
+/// takes them in its body, or ends in `auth_failed` and a PATCH with them resumes it.
+#[test]
+fn a_sync_of_a_source_behind_auth_takes_credentials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let source = GitSource::serve(&dir.path().join("src"), Some(("sync-user", "sync-pass-9")));
+    let server = Server::start(&dir.path().join("data"));
+    let repo = "octo/private";
+    let url = format!("{}/source.git", source.base);
+    let credentials = json!({"vcs_username": "sync-user", "vcs_password": "sync-pass-9"});
+    let mut body = credentials.clone();
+    body["vcs_url"] = json!(url);
+    server.put_import(repo, &body);
+    server.wait_status(repo, "complete");
+
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let next = commit_on(&bare, main.trim(), "needs credentials to see");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    let failed = sync(&server, repo, &json!({}), "auth_failed");
+    assert_eq!(failed["failed_step"], "importing", "{failed}");
+    let (status, _) = server.patch_import(repo, &credentials);
+    assert_eq!(status, 200);
+    server.wait_status(repo, "complete");
+    assert_eq!(ref_id(&published(&server, repo), "refs/heads/main"), next);
+
+    let later = commit_on(&bare, &next, "and one more");
+    git(&bare, &["update-ref", "refs/heads/main", &later]);
+    sync(&server, repo, &credentials, "complete");
+    assert_eq!(ref_id(&published(&server, repo), "refs/heads/main"), later);
+    assert!(!server.log().contains("sync-pass-9"));
+}
