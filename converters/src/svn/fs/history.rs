@@ -7,7 +7,9 @@ use super::nodes::RevisionNodes;
 use super::repos::Repository;
 use crate::svn::events::RevisionSink;
 use crate::svn::libsvn::pool::Pool;
-use crate::svn::libsvn::reader::{read_on_thread, send, CancelCheck, Event, EventSender};
+use crate::svn::libsvn::reader::{
+    check_range, read_on_thread, send, CancelCheck, Event, EventSender,
+};
 pub use crate::svn::libsvn::HistoryError;
 use crate::{Cancel, SourceError};
 
@@ -25,13 +27,7 @@ pub fn read_history<S: RevisionSink>(
     sink: &mut S,
     cancel: &Cancel,
 ) -> Result<(), HistoryError<S::Error>> {
-    if start > end {
-        return Err(SourceError::NotFound {
-            url: url.to_owned(),
-            reason: format!("empty revision range r{start}:{end}"),
-        }
-        .into());
-    }
+    check_range(url, start, end)?;
     read_on_thread("svn-fs-reader", sink, cancel, |check, out| {
         read_thread(url, start, end, &check, &out)
     })

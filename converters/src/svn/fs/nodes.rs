@@ -8,6 +8,16 @@
 use std::ffi::CString;
 use std::ptr;
 
+/// `svn_fs_props_different` and `svn_fs_contents_different` share this signature.
+type Compare = unsafe extern "C" fn(
+    *mut ffi::svn_boolean_t,
+    *mut ffi::svn_fs_root_t,
+    *const std::os::raw::c_char,
+    *mut ffi::svn_fs_root_t,
+    *const std::os::raw::c_char,
+    *mut ffi::apr_pool_t,
+) -> *mut ffi::svn_error_t;
+
 use super::changes::{node_kind, Change, ChangeKind};
 use super::repos::{Repository, Root};
 use crate::svn::convert::layout::{join, strip_dir};
@@ -168,28 +178,39 @@ impl RevisionNodes<'_> {
     }
 
     fn props_different(&self, a: At, b: At, pool: &Pool) -> Result<bool, SourceError> {
-        let mut different: ffi::svn_boolean_t = 0;
-        // SAFETY: live roots and paths, an out pointer and a live pool.
-        let error = unsafe {
-            ffi::svn_fs_props_different(
-                &mut different,
-                a.root.0,
-                a.path.as_ptr(),
-                b.root.0,
-                b.path.as_ptr(),
-                pool.as_ptr(),
-            )
-        };
-        // SAFETY: the error is ours.
-        unsafe { self.repository.check(error, "svn_fs_props_different") }?;
-        Ok(different != 0)
+        self.differ(
+            ffi::svn_fs_props_different,
+            "svn_fs_props_different",
+            a,
+            b,
+            pool,
+        )
     }
 
     fn contents_different(&self, a: At, b: At, pool: &Pool) -> Result<bool, SourceError> {
+        self.differ(
+            ffi::svn_fs_contents_different,
+            "svn_fs_contents_different",
+            a,
+            b,
+            pool,
+        )
+    }
+
+    /// Asks libsvn's `compare` (props or contents) whether two nodes differ.
+    fn differ(
+        &self,
+        compare: Compare,
+        name: &str,
+        a: At,
+        b: At,
+        pool: &Pool,
+    ) -> Result<bool, SourceError> {
         let mut different: ffi::svn_boolean_t = 0;
-        // SAFETY: live roots and paths of files, an out pointer and a live pool.
+        // SAFETY: live roots and paths (of files, for contents), an out pointer and a live
+        // pool.
         let error = unsafe {
-            ffi::svn_fs_contents_different(
+            compare(
                 &mut different,
                 a.root.0,
                 a.path.as_ptr(),
@@ -199,7 +220,7 @@ impl RevisionNodes<'_> {
             )
         };
         // SAFETY: the error is ours.
-        unsafe { self.repository.check(error, "svn_fs_contents_different") }?;
+        unsafe { self.repository.check(error, name) }?;
         Ok(different != 0)
     }
 

@@ -139,6 +139,17 @@ pub enum HistoryError<E> {
     Sink(E),
 }
 
+/// Refuses an empty revision range before any thread starts.
+pub(crate) fn check_range(url: &str, start: u64, end: u64) -> Result<(), SourceError> {
+    match start > end {
+        true => Err(SourceError::NotFound {
+            url: url.to_owned(),
+            reason: format!("empty revision range r{start}:{end}"),
+        }),
+        false => Ok(()),
+    }
+}
+
 /// Runs `read` on a thread named `name`, feeding what it sends to `sink` on the calling
 /// thread. `read` gets a [`CancelCheck`] that trips when `cancel` is set or the caller
 /// stops early (a sink error), and the sending end of the channel.
