@@ -1,6 +1,6 @@
 //! Source detection: which VCS lives at a URL, and which projects it offers.
 
-use crate::{git, hg, svn, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
+use crate::{git, hg, svn, tfvc, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
 
 /// The version control systems srcimport reads, named as the API names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,8 +77,14 @@ pub fn detect(
         Err(SourceError::NotFound { .. }) => {}
         Err(other) => return Err(other),
     }
-    // Subversion over HTTP (mod_dav_svn) answers neither Git nor Mercurial.
     let is_http = url.starts_with("http://") || url.starts_with("https://");
+    // A TFS / Azure DevOps collection answers `_apis/projects` (one request).
+    if is_http {
+        if let Some(found) = tfvc::probe::detect(url, credentials, policy, cancel)? {
+            return Ok(found);
+        }
+    }
+    // Subversion over HTTP (mod_dav_svn) answers neither Git nor Mercurial.
     if is_http && svn::probe::is_server(url, credentials, cancel)? {
         return Ok(Detection::Found(Vcs::Subversion));
     }

@@ -13,7 +13,9 @@ pub mod hg;
 pub mod process;
 pub mod progress;
 pub mod refnames;
+pub mod spool;
 pub mod svn;
+pub mod tfvc;
 pub mod url_policy;
 
 pub use cancel::Cancel;

@@ -5,6 +5,7 @@
 
 mod progress;
 mod subversion;
+mod tfvc;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -33,12 +34,21 @@ pub enum PipelineError {
     Git(#[from] GitError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{} sources are not supported by this build yet", .0.as_str())]
-    Unsupported(Vcs),
     #[error("Mercurial: {0}")]
     Mercurial(hg::export::ExportError),
     #[error("Subversion: {0}")]
     Subversion(ConvertError),
+    #[error("TFVC: {0}")]
+    Tfvc(srcimport_converters::tfvc::TfvcError),
+}
+
+impl From<srcimport_converters::tfvc::TfvcError> for PipelineError {
+    fn from(error: srcimport_converters::tfvc::TfvcError) -> Self {
+        match error {
+            srcimport_converters::tfvc::TfvcError::Source(source) => PipelineError::Source(source),
+            other => PipelineError::Tfvc(other),
+        }
+    }
 }
 
 impl From<ConvertError> for PipelineError {
@@ -87,8 +97,31 @@ pub struct Environment {
     pub hg_default_branch: String,
     /// The Git branch name of Subversion's trunk.
     pub svn_trunk_branch: String,
+    /// TFVC reading settings.
+    pub tfvc: TfvcSettings,
     /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.
     pub hold_stage: Option<Stage>,
+}
+
+/// How TFVC sources are read.
+#[derive(Debug, Clone)]
+pub struct TfvcSettings {
+    /// The Git name of the root branch.
+    pub main_branch: String,
+    /// Requests (mostly item downloads) in flight at once.
+    pub download_jobs: usize,
+    /// `$top` of paged requests.
+    pub page_size: usize,
+}
+
+impl Default for TfvcSettings {
+    fn default() -> Self {
+        TfvcSettings {
+            main_branch: "main".into(),
+            download_jobs: 8,
+            page_size: 200,
+        }
+    }
 }
 
 /// One run of one import, at one generation.
@@ -187,6 +220,22 @@ impl Run<'_> {
                     .set_detected_vcs(self.repo_id, import.generation, vcs)?;
                 Ok(Status::Importing)
             }
+            // A TFVC project chosen up front (PUT or --project) needs no second round.
+            Detection::Multiple(choices)
+                if import.tfvc_project.as_deref().is_some_and(|wanted| {
+                    choices.iter().any(|c| {
+                        c.vcs == Vcs::Tfvc
+                            && c.tfvc_project
+                                .as_deref()
+                                .is_some_and(|p| p.eq_ignore_ascii_case(wanted))
+                    })
+                }) =>
+            {
+                self.env
+                    .store
+                    .set_detected_vcs(self.repo_id, import.generation, Vcs::Tfvc)?;
+                Ok(Status::Importing)
+            }
             Detection::Multiple(choices) => {
                 self.env
                     .store
@@ -202,9 +251,6 @@ impl Run<'_> {
 
     fn import(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
         let vcs = import.vcs.unwrap_or(Vcs::Git);
-        if vcs == Vcs::Tfvc {
-            return Err(PipelineError::Unsupported(vcs));
-        }
         git::init_hosted(&self.repo_path)?;
         let store = self.env.store.as_ref();
         let progress = StoreProgress::new(store, self.repo_id, import.generation);
@@ -225,6 +271,8 @@ impl Run<'_> {
                 self.transfer_mercurial(import, &progress)
             } else if vcs == Vcs::Subversion {
                 self.transfer_subversion(import, &progress)
+            } else if vcs == Vcs::Tfvc {
+                self.transfer_tfvc(import, &progress)
             } else {
                 self.transfer(import, &progress).map(|report| Transferred {
                     report,
@@ -470,6 +518,9 @@ impl Run<'_> {
             let written = match import.vcs {
                 Some(Vcs::Mercurial) => hg::export::git_identity(author.remote_id.as_bytes()),
                 Some(Vcs::Subversion) => subversion::identity_of(&author.remote_id),
+                Some(Vcs::Tfvc) => {
+                    srcimport_converters::tfvc::identity::git_identity(&author.remote_id)
+                }
                 _ => author.remote_id.clone(),
             };
             let (name, email) = ident::name_and_email(&written);

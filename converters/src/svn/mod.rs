@@ -9,4 +9,4 @@ pub mod layout_detect;
 pub mod probe;
 pub mod ra;
 pub mod source;
-pub mod spool;
+pub use crate::spool;
