@@ -71,11 +71,26 @@ struct Line {
     /// The branches API listed it (or a folder branch from a branch made it one).
     has_parent: bool,
     work_ref: String,
+    /// The branch and changeset it was branched from.
+    origin: Option<(String, u64)>,
+    /// Paths (inside the branch) each changeset touched, for telling whole-branch merges
+    /// from cherry-picks and consistent labels from mixed ones.
+    touched: Vec<(u64, Vec<String>)>,
 }
 
 impl Line {
     fn tip(&self) -> Option<u64> {
         self.commits.last().map(|(_, mark)| *mark)
+    }
+
+    /// The newest changeset up to `changeset` that touched `rel` or a folder above it.
+    fn last_touch(&self, rel: &str, changeset: u64) -> u64 {
+        self.touched
+            .iter()
+            .rev()
+            .filter(|(c, _)| *c <= changeset)
+            .find(|(_, paths)| paths.iter().any(|p| covers_path(p, rel)))
+            .map_or(0, |(c, _)| *c)
     }
 
     /// The commit showing the branch as of `changeset`.
@@ -95,14 +110,18 @@ enum Op {
     Delete(String),
 }
 
+/// A merge source: its branch, the newest changeset merged (0 for a renaming source),
+/// and its path inside that branch (lowercased).
+type MergeFrom = (Option<String>, u64, String);
+
 /// What one changeset does to one branch.
 #[derive(Debug, Default)]
 struct Group {
     /// The first commit of a new branch: its parent and the tree to start from.
     start: Option<(u64, Option<String>)>,
     ops: Vec<Op>,
-    /// `(branch key, version)` of every merge source.
-    merges: Vec<(Option<String>, u64)>,
+    /// Every merge source.
+    merges: Vec<MergeFrom>,
     ends_life: bool,
     revives: bool,
 }
@@ -120,6 +139,10 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     root_is_main: bool,
     /// Deleted paths (lowercased) → the commit that still held them.
     deleted: HashMap<String, (String, u64)>,
+    /// `(target, source)` branch keys → the newest source changeset merged.
+    merged: HashMap<(String, String), u64>,
+    /// Paths each branch touched in the changeset being converted.
+    touching: BTreeMap<String, Vec<String>>,
     large: Vec<(String, String, u64, u64)>,
     notes: Vec<(u64, u64, String)>,
     last_time: i64,
@@ -147,6 +170,8 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             root_is_main: branches.is_empty(),
             root_key: root_key.clone(),
             deleted: HashMap::new(),
+            merged: HashMap::new(),
+            touching: BTreeMap::new(),
             large: Vec::new(),
             notes: Vec::new(),
             last_time: 0,
@@ -180,6 +205,8 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             deleted: false,
             has_parent,
             work_ref,
+            origin: None,
+            touched: Vec::new(),
         });
     }
 
@@ -253,6 +280,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             }
         }
         let copies = tree_copies(&changeset);
+        self.touching.clear();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         for (change, wanted) in changeset.changes.iter().zip(download) {
             let blob = if wanted {
@@ -294,6 +322,10 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             return Ok(());
         };
         let folder = change.item.is_folder;
+        self.touching
+            .entry(key.clone())
+            .or_default()
+            .push(rel.to_lowercase());
         if kind.has(ChangeType::DELETE)
             || (kind.has(ChangeType::SOURCE_RENAME)
                 && !kind.has(ChangeType::RENAME)
@@ -383,26 +415,26 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             });
         }
         if kind.has(ChangeType::MERGE) {
-            let sources: Vec<(Option<String>, u64)> = change
-                .merge_sources
-                .iter()
-                .filter(|m| !m.is_rename)
-                .map(|m| {
-                    (
-                        self.locate(&m.server_item).map(|(k, _)| k),
-                        m.version_to.unwrap_or(id.saturating_sub(1)),
-                    )
-                })
-                .collect();
-            let sources = if sources.is_empty() {
-                change
-                    .source_server_item
-                    .as_deref()
-                    .map(|s| vec![(self.locate(s).map(|(k, _)| k), id.saturating_sub(1))])
-                    .unwrap_or_default()
-            } else {
-                sources
-            };
+            let mut sources: Vec<MergeFrom> = Vec::new();
+            for m in &change.merge_sources {
+                let located = self.locate(&m.server_item);
+                let version = m.version_to.unwrap_or(id.saturating_sub(1));
+                // A renaming source names the path merged, not a change of its own.
+                if m.is_rename {
+                    if let Some((k, r)) = located {
+                        sources.push((Some(k), 0, r.to_lowercase()));
+                    }
+                    continue;
+                }
+                let (k, r) = located.map_or((None, String::new()), |(k, r)| (Some(k), r));
+                sources.push((k, version, r.to_lowercase()));
+            }
+            if sources.is_empty() {
+                if let Some(source) = change.source_server_item.as_deref() {
+                    let (k, r) = self.locate(source).map_or((None, String::new()), |(k, r)| (Some(k), r));
+                    sources.push((k, id.saturating_sub(1), r.to_lowercase()));
+                }
+            }
             groups.entry(key).or_default().merges.extend(sources);
         }
         Ok(())
@@ -502,6 +534,19 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             .unwrap_or(0);
         let signature = format!("{identity} {time} +0000");
         let message = info.comment.clone().unwrap_or_default();
+        // Which branch and changeset each mark is, for recording branch origins.
+        let origin_of: HashMap<u64, (String, u64)> = groups
+            .values()
+            .filter_map(|g| g.start.as_ref().map(|(parent, _)| *parent))
+            .filter_map(|parent| {
+                self.lines.iter().find_map(|(k, l)| {
+                    l.commits
+                        .iter()
+                        .find(|(_, m)| *m == parent)
+                        .map(|(c, _)| (parent, (k.clone(), *c)))
+                })
+            })
+            .collect();
         for (key, group) in groups {
             let line = &self.lines[&key];
             let first = line.commits.is_empty();
@@ -509,28 +554,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 continue; // nothing outside the branches yet: no empty commit
             }
             let tip = line.tip();
-            let mut merges: Vec<u64> = Vec::new();
-            if !group.merges.is_empty() {
-                let keys: BTreeSet<&Option<String>> = group.merges.iter().map(|(k, _)| k).collect();
-                match keys.into_iter().collect::<Vec<_>>().as_slice() {
-                    [Some(source)] if *source != key => {
-                        let version = group.merges.iter().map(|(_, v)| *v).max().unwrap_or(0);
-                        if let Some(mark) = self.lines[source].at(version) {
-                            if Some(mark) != tip {
-                                merges.push(mark);
-                            }
-                        }
-                    }
-                    [Some(_)] => {}
-                    _ => self.report(
-                        "merge_not_whole_branch",
-                        Some(id),
-                        Some(&self.lines[&key].path.clone()),
-                        "merged from several branches (or from outside them): no merge parent"
-                            .into(),
-                    ),
-                }
-            }
+            let merges: Vec<u64> = self.merge_parent(id, &key, &group.merges, tip).into_iter().collect();
             let line = &self.lines[&key];
             let work_ref = line.work_ref.clone();
             let mark = self.fi.mark();
@@ -566,8 +590,15 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 }
             }
             out.write_all(b"\n")?;
+            let touched = self.touching.remove(&key).unwrap_or_default();
             let line = self.lines.get_mut(&key).expect("the group's branch exists");
             line.commits.push((id, mark));
+            line.touched.push((id, touched));
+            if first {
+                if let Some((parent, _)) = &group.start {
+                    line.origin = origin_of.get(parent).cloned();
+                }
+            }
             if group.ends_life {
                 line.deleted = true;
             }
@@ -584,6 +615,79 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 .or_insert_with(|| (remote_id.clone(), display.clone()));
         }
         Ok(())
+    }
+
+    /// The merge parent a changeset's merges into `key` give: the source branch's commit at
+    /// the newest version merged, when every source is in that one other branch and every
+    /// path it changed since the last merge was merged (a whole-branch merge). Anything
+    /// else (a cherry-pick, several sources) is reported and gets no merge parent.
+    fn merge_parent(
+        &mut self,
+        id: u64,
+        key: &str,
+        merges: &[MergeFrom],
+        tip: Option<u64>,
+    ) -> Option<u64> {
+        if merges.is_empty() {
+            return None;
+        }
+        let keys: BTreeSet<&Option<String>> = merges.iter().map(|(k, _, _)| k).collect();
+        let source = match keys.into_iter().collect::<Vec<_>>().as_slice() {
+            [Some(source)] if source != key => source.clone(),
+            [Some(_)] => return None,
+            _ => {
+                let path = self.lines[key].path.clone();
+                self.report(
+                    "merge_not_whole_branch",
+                    Some(id),
+                    Some(&path),
+                    "merged from several branches (or from outside them): no merge parent".into(),
+                );
+                return None;
+            }
+        };
+        let version = merges.iter().map(|(_, v, _)| *v).max().unwrap_or(0);
+        let target = &self.lines[key];
+        let from = &self.lines[&source];
+        // Changes of the source already in the target: an earlier merge, or the branch point.
+        let mut base = self
+            .merged
+            .get(&(key.to_owned(), source.clone()))
+            .copied()
+            .unwrap_or(0);
+        if let Some((origin, at)) = &target.origin {
+            if *origin == source {
+                base = base.max(*at);
+            }
+        }
+        let creation = from
+            .origin
+            .as_ref()
+            .filter(|(origin, _)| origin == key)
+            .and(from.touched.first().map(|(c, _)| *c));
+        let merged_paths: Vec<&str> = merges.iter().map(|(_, _, p)| p.as_str()).collect();
+        let whole = from
+            .touched
+            .iter()
+            .filter(|(c, _)| *c > base && *c <= version && Some(*c) != creation)
+            .flat_map(|(_, paths)| paths)
+            .all(|p| merged_paths.iter().any(|m| covers_path(m, p)));
+        let mark = from.at(version);
+        let path = target.path.clone();
+        if !whole {
+            self.report(
+                "partial_merge",
+                Some(id),
+                Some(&path),
+                format!(
+                    "merged only part of {}'s changes up to changeset {version} (a cherry-pick): no merge parent",
+                    from.path
+                ),
+            );
+            return None;
+        }
+        self.merged.insert((key.to_owned(), source), version);
+        mark.filter(|m| Some(*m) != tip)
     }
 
     fn flush_notes(&mut self) -> Result<(), TfvcError> {
@@ -722,13 +826,15 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         for label in labels {
             let name = label.label.name.clone();
             let mut by_branch: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-            let mut versions = BTreeSet::new();
+            let mut files: Vec<(String, String, u64)> = Vec::new();
             for item in &label.items {
-                let Some((key, _)) = self.locate(&item.path) else {
+                let Some((key, rel)) = self.locate(&item.path) else {
                     continue;
                 };
                 let version = item.version.unwrap_or(0);
-                versions.insert(version);
+                if !item.is_folder {
+                    files.push((key.clone(), rel.to_lowercase(), version));
+                }
                 let entry = by_branch.entry(key).or_default();
                 entry.0 += 1;
                 entry.1 = entry.1.max(version);
@@ -758,14 +864,18 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                     ),
                 );
             }
-            if versions.len() > 1 {
+            let mixed = files
+                .iter()
+                .filter(|(k, rel, v)| *k != key || self.lines[&key].last_touch(rel, version) != *v)
+                .count();
+            if mixed > 0 {
                 self.report(
                     "label_mixed_versions",
                     None,
                     None,
                     format!(
-                        "label {name:?} holds items at {} different changesets; the tag is at changeset {version}",
-                        versions.len()
+                        "label {name:?}: {mixed} file(s) labelled at another version than the tag's (changeset {version} of {})",
+                        self.lines[&key].path
                     ),
                 );
             }
@@ -824,6 +934,13 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             });
         }
     }
+}
+
+/// Is `path` at or below `dir` (both inside one branch, lowercased)?
+fn covers_path(dir: &str, path: &str) -> bool {
+    dir.is_empty()
+        || path == dir
+        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
 }
 
 /// A server path component made safe for Git: `.git` (any case) becomes `_git`.

@@ -156,13 +156,13 @@ impl Change {
         ChangeType::parse(&self.change_type)
     }
 
-    /// The old path of a rename.
+    /// The old path of a rename: `sourceServerItem`, else the renaming merge source.
     pub fn rename_source(&self) -> Option<&str> {
-        self.merge_sources
+        self.source_server_item.as_deref().or(self
+            .merge_sources
             .iter()
             .find(|m| m.is_rename)
-            .map(|m| m.server_item.as_str())
-            .or(self.source_server_item.as_deref())
+            .map(|m| m.server_item.as_str()))
     }
 
     /// Where a branch (or merge) took this item from, and at which changeset.
