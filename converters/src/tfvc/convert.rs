@@ -321,6 +321,35 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             );
             return Ok(());
         };
+        if kind.has(ChangeType::MERGE) {
+            let mut sources: Vec<MergeFrom> = Vec::new();
+            for m in &change.merge_sources {
+                let located = self.locate(&m.server_item);
+                let version = m.version_to.unwrap_or(id.saturating_sub(1));
+                // A renaming source names the path merged, not a change of its own.
+                if m.is_rename {
+                    if let Some((k, r)) = located {
+                        sources.push((Some(k), 0, r.to_lowercase()));
+                    }
+                    continue;
+                }
+                let (k, r) = located.map_or((None, String::new()), |(k, r)| (Some(k), r));
+                sources.push((k, version, r.to_lowercase()));
+            }
+            if sources.is_empty() {
+                if let Some(source) = change.source_server_item.as_deref() {
+                    let (k, r) = self
+                        .locate(source)
+                        .map_or((None, String::new()), |(k, r)| (Some(k), r));
+                    sources.push((k, id.saturating_sub(1), r.to_lowercase()));
+                }
+            }
+            groups
+                .entry(key.clone())
+                .or_default()
+                .merges
+                .extend(sources);
+        }
         let folder = change.item.is_folder;
         self.touching
             .entry(key.clone())
@@ -413,29 +442,6 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 dataref: format!(":{mark}"),
                 path: rel.clone(),
             });
-        }
-        if kind.has(ChangeType::MERGE) {
-            let mut sources: Vec<MergeFrom> = Vec::new();
-            for m in &change.merge_sources {
-                let located = self.locate(&m.server_item);
-                let version = m.version_to.unwrap_or(id.saturating_sub(1));
-                // A renaming source names the path merged, not a change of its own.
-                if m.is_rename {
-                    if let Some((k, r)) = located {
-                        sources.push((Some(k), 0, r.to_lowercase()));
-                    }
-                    continue;
-                }
-                let (k, r) = located.map_or((None, String::new()), |(k, r)| (Some(k), r));
-                sources.push((k, version, r.to_lowercase()));
-            }
-            if sources.is_empty() {
-                if let Some(source) = change.source_server_item.as_deref() {
-                    let (k, r) = self.locate(source).map_or((None, String::new()), |(k, r)| (Some(k), r));
-                    sources.push((k, id.saturating_sub(1), r.to_lowercase()));
-                }
-            }
-            groups.entry(key).or_default().merges.extend(sources);
         }
         Ok(())
     }
@@ -554,7 +560,10 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 continue; // nothing outside the branches yet: no empty commit
             }
             let tip = line.tip();
-            let merges: Vec<u64> = self.merge_parent(id, &key, &group.merges, tip).into_iter().collect();
+            let merges: Vec<u64> = self
+                .merge_parent(id, &key, &group.merges, tip)
+                .into_iter()
+                .collect();
             let line = &self.lines[&key];
             let work_ref = line.work_ref.clone();
             let mark = self.fi.mark();

@@ -1,0 +1,454 @@
+//! The TFVC client and converter against the fixture server (the one stand-in): paging,
+//! continuation tokens, retries on 429 (honouring `Retry-After`) and 5xx, api-version
+//! fallback and 401s; a multi-branch history through `git fast-import`, checked with the
+//! real git against what the server says every branch holds at every changeset.
+
+#[path = "common/tfvc_fixture.rs"]
+mod tfvc_fixture;
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use srcimport_converters::fast_export::stream::FastImport;
+use srcimport_converters::fast_export::TagToWrite;
+use srcimport_converters::tfvc::client::{Client, ClientOptions};
+use srcimport_converters::tfvc::convert::{ConvertOptions, ConvertSummary, Converter};
+use srcimport_converters::tfvc::model::{Change, Envelope};
+use srcimport_converters::tfvc::reader::Reader;
+use srcimport_converters::tfvc::TfvcError;
+use srcimport_converters::url_policy::UrlPolicy;
+use srcimport_converters::{Cancel, Credentials, SourceError};
+
+use tfvc_fixture::{git_files, history, Fixture};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fast_options() -> ClientOptions {
+    ClientOptions {
+        page_size: 200,
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_secs(5),
+        timeout: Duration::from_secs(30),
+    }
+}
+
+fn client(fixture: &Fixture, credentials: Option<&Credentials>, options: ClientOptions) -> Client {
+    Client::new(
+        &fixture.collection,
+        credentials,
+        &UrlPolicy::default(),
+        options,
+        &Cancel::new(),
+    )
+    .expect("client")
+}
+
+/// Converts `project` into a new bare repository under `work`, writing the tags too.
+fn convert(fixture: &Fixture, project: &str, jobs: usize, work: &Path) -> ConvertSummary {
+    let repo = work.join("out.git");
+    std::fs::create_dir_all(work).unwrap();
+    git(&repo, &["init", "--quiet", "--bare"]);
+    let marks = work.join("marks");
+    let reader = Reader::new(client(fixture, None, fast_options()), project, jobs);
+    let branches = reader.branches().expect("branches");
+    let labels = reader.labels().expect("labels");
+    let changesets = reader.changesets().expect("changesets");
+    let mut stream = reader.stream(changesets);
+    let mut child = Command::new("git")
+        .arg("--git-dir")
+        .arg(&repo)
+        .args(["fast-import", "--quiet", "--done", "--cat-blob-fd=1"])
+        .arg(format!("--export-marks={}", marks.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut commands = BufWriter::new(child.stdin.take().unwrap());
+    let mut answers = BufReader::new(child.stdout.take().unwrap());
+    let options = ConvertOptions {
+        project: project.into(),
+        main_branch: "main".into(),
+        ref_prefix: "refs/".into(),
+        work_ref_prefix: "refs/work/".into(),
+        notes_ref: "refs/notes/tfvc".into(),
+        large_file_threshold: 64,
+    };
+    let cancel = Cancel::new();
+    let summary = {
+        let session = FastImport::new(&mut commands, &mut answers);
+        let mut converter = Converter::new(session, options, &branches, &cancel, |_| {});
+        converter.run(&mut stream).expect("conversion");
+        converter.finish(&labels).expect("finish").0
+    };
+    use std::io::Write;
+    commands.write_all(b"done\n").unwrap();
+    drop(commands);
+    assert!(child.wait().unwrap().success(), "fast-import succeeded");
+    let marks_text = std::fs::read_to_string(&marks).unwrap();
+    let commit_of: BTreeMap<u64, String> = marks_text
+        .lines()
+        .filter_map(|l| {
+            let (mark, oid) = l.strip_prefix(':')?.split_once(' ')?;
+            Some((mark.parse().ok()?, oid.to_owned()))
+        })
+        .collect();
+    for TagToWrite {
+        git_name,
+        mark,
+        tagger,
+        message,
+    } in &summary.tags
+    {
+        let body = format!(
+            "object {}\ntype commit\ntag {git_name}\ntagger {tagger}\n\n{message}\n",
+            commit_of[mark]
+        );
+        let mut mktag = Command::new("git")
+            .arg("--git-dir")
+            .arg(&repo)
+            .arg("mktag")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        mktag
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+        let out = mktag.wait_with_output().unwrap();
+        assert!(out.status.success(), "mktag {git_name}");
+        let id = String::from_utf8(out.stdout).unwrap();
+        git(
+            &repo,
+            &["update-ref", &format!("refs/tags/{git_name}"), id.trim()],
+        );
+    }
+    git(
+        &repo,
+        &["for-each-ref", "--format=delete %(refname)", "refs/work/"],
+    )
+    .lines()
+    .for_each(|l| {
+        git(
+            &repo,
+            &["update-ref", "-d", l.trim_start_matches("delete ")],
+        );
+    });
+    summary
+}
+
+/// Every commit of `branch` (first parent), with its note's changeset and path, checked
+/// against what the server says that path held at that changeset.
+fn check_history(
+    fixture: &Fixture,
+    repo: &Path,
+    project: &str,
+    branch: &str,
+) -> Vec<(String, u64)> {
+    let log = git(repo, &["rev-list", "--first-parent", branch]);
+    let mut seen = Vec::new();
+    for commit in log.lines() {
+        let note = git(repo, &["notes", "--ref=tfvc", "show", commit]);
+        let changeset: u64 = note
+            .lines()
+            .find_map(|l| l.strip_prefix("tfvc-changeset: "))
+            .expect("changeset in the note")
+            .parse()
+            .unwrap();
+        let path = note
+            .lines()
+            .find_map(|l| l.strip_prefix("tfvc-path: "))
+            .expect("path in the note");
+        assert_eq!(
+            git_files(repo, commit),
+            fixture.files_at(project, path, changeset, None),
+            "{branch} at changeset {changeset} ({path})"
+        );
+        seen.push((commit.to_owned(), changeset));
+    }
+    seen
+}
+
+#[test]
+fn multi_branch_history_converts_with_branch_points_merges_labels_and_notes() {
+    let fixture = Fixture::start(&history("multi-branch"), &["--page-limit", "3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = convert(&fixture, "Contoso", 8, dir.path());
+    let repo = dir.path().join("out.git");
+    let refs = git(&repo, &["for-each-ref", "--format=%(refname)"]);
+    assert!(refs.contains("refs/heads/main\n"), "{refs}");
+    assert!(refs.contains("refs/heads/Dev\n"), "{refs}");
+    assert!(refs.contains("refs/notes/tfvc\n"), "{refs}");
+    assert!(!refs.contains("refs/work/"), "{refs}");
+
+    // Every commit of both branches holds what the server holds at its changeset.
+    let main = check_history(&fixture, &repo, "Contoso", "main");
+    let dev = check_history(&fixture, &repo, "Contoso", "Dev");
+    let main_changesets: Vec<u64> = main.iter().rev().map(|(_, c)| *c).collect();
+    let dev_changesets: Vec<u64> = dev.iter().rev().map(|(_, c)| *c).collect();
+    assert_eq!(main_changesets, [1, 2, 5, 6, 8, 10]);
+    assert_eq!(
+        dev_changesets,
+        [1, 2, 3, 4, 7, 9],
+        "Dev starts from Main at changeset 2"
+    );
+    let commit_at = |list: &[(String, u64)], cs: u64| {
+        list.iter()
+            .find(|(_, c)| *c == cs)
+            .map(|(id, _)| id.clone())
+            .unwrap()
+    };
+    // Branch point: Dev's first commit has Main's changeset-2 commit as its parent.
+    let dev3 = commit_at(&dev, 3);
+    assert_eq!(
+        git(&repo, &["rev-parse", &format!("{dev3}^")]).trim(),
+        commit_at(&main, 2)
+    );
+    // Whole-branch merge (changeset 8) → a merge parent on Dev at changeset 7.
+    let parents = git(
+        &repo,
+        &["rev-list", "--parents", "-n1", &commit_at(&main, 8)],
+    );
+    let parents: Vec<&str> = parents.split_whitespace().skip(1).collect();
+    assert_eq!(parents, [commit_at(&main, 6), commit_at(&dev, 7)]);
+    // A cherry-pick (changeset 10) gets no merge parent, and is reported.
+    let parents = git(
+        &repo,
+        &["rev-list", "--parents", "-n1", &commit_at(&main, 10)],
+    );
+    assert_eq!(
+        parents.split_whitespace().count(),
+        2,
+        "one parent: {parents}"
+    );
+    assert!(
+        summary
+            .report
+            .iter()
+            .any(|r| r.kind == "partial_merge" && r.revision == Some(10)),
+        "{:?}",
+        summary.report
+    );
+
+    // Labels → annotated tags on Main at the label's changeset.
+    let tag = git(&repo, &["cat-file", "-p", "v1.0"]);
+    assert!(
+        tag.contains(&format!("object {}", commit_at(&main, 6))),
+        "{tag}"
+    );
+    assert!(
+        tag.contains("tagger alice <alice@CONTOSO> 1578765600 +0000"),
+        "{tag}"
+    );
+    assert!(tag.contains("Main after the undelete"), "{tag}");
+    let hotfix = git(&repo, &["rev-parse", "hotfix-1^{commit}"]);
+    assert_eq!(hotfix.trim(), commit_at(&main, 6));
+
+    // Identities, dates (with an offset) and non-ASCII messages.
+    let c2 = git(&repo, &["cat-file", "-p", &commit_at(&main, 2)]);
+    assert!(
+        c2.contains("author bob <bob@contoso.com> 1578389400 +0000"),
+        "{c2}"
+    );
+    assert!(c2.contains("Ajout du café — première version ☕"), "{c2}");
+    let users: Vec<&String> = summary.users.values().map(|(id, _)| id).collect();
+    assert!(users.contains(&&"CONTOSO\\alice".to_owned()), "{users:?}");
+    assert!(users.contains(&&"CONTOSO\\carol".to_owned()), "{users:?}");
+    assert_eq!(summary.changesets, 10);
+    assert_eq!(summary.commits as usize, main.len() + dev.len() - 2);
+}
+
+#[test]
+fn paging_and_continuation_tokens_bring_every_element() {
+    let fixture = Fixture::start(&history("multi-branch"), &["--page-limit", "2"]);
+    let mut options = fast_options();
+    options.page_size = 50;
+    let client = client(&fixture, None, options);
+    // Changeset 1 has 10 changes: pages of 2 linked by continuation tokens.
+    let changes: Vec<Change> = client
+        .get_continued("Contoso/_apis/tfvc/changesets/1/changes", &[])
+        .expect("changes");
+    assert_eq!(changes.len(), 10);
+    let mut ids = Vec::new();
+    client
+        .get_paged(
+            "Contoso/_apis/tfvc/changesets",
+            &[("$orderby", "id asc".into())],
+            |c: srcimport_converters::tfvc::model::ChangesetRef| {
+                ids.push(c.changeset_id);
+                Ok(())
+            },
+        )
+        .expect("changesets");
+    assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+    let stats = fixture.stats();
+    assert!(
+        stats["requests"]["changes"].as_u64().unwrap() >= 5,
+        "{stats}"
+    );
+    assert!(
+        stats["requests"]["changesets"].as_u64().unwrap() >= 5,
+        "{stats}"
+    );
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried() {
+    let mut history = history("multi-branch");
+    history["faults"] = json!([
+        {"endpoint": "changes", "status": 429, "times": 1, "retry_after": 1},
+        {"endpoint": "changesets", "status": 503, "times": 2},
+        {"endpoint": "download", "status": 500, "times": 2},
+    ]);
+    let fixture = Fixture::start(&history, &[]);
+    let client = client(&fixture, None, fast_options());
+    let started = Instant::now();
+    let changes: Envelope<Change> = client
+        .get_json("Contoso/_apis/tfvc/changesets/2/changes", &[])
+        .expect("changes after a 429");
+    assert_eq!(changes.value.len(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Retry-After: 1 was honoured ({:?})",
+        started.elapsed()
+    );
+    let _: Envelope<Value> = client
+        .get_json("Contoso/_apis/tfvc/changesets", &[])
+        .expect("changesets after two 503s");
+    let dir = tempfile::tempdir().unwrap();
+    convert(&fixture, "Contoso", 4, dir.path());
+    let stats = fixture.stats();
+    assert_eq!(stats["faults_injected"]["changes"], 1, "{stats}");
+    assert_eq!(stats["faults_injected"]["changesets"], 2, "{stats}");
+    assert_eq!(stats["faults_injected"]["download"], 2, "{stats}");
+
+    // Out of attempts: the error says what the server answered.
+    let mut history = history;
+    history["faults"] = json!([{"endpoint": "projects", "status": 500, "times": 10}]);
+    let fixture = Fixture::start(&history, &[]);
+    let client = self::client(&fixture, None, fast_options());
+    match client.get_json::<Value>("_apis/projects", &[]) {
+        Err(TfvcError::Http { status: 500, .. }) => {}
+        other => panic!("expected a 500 after the retries, got {other:?}"),
+    }
+}
+
+#[test]
+fn waiting_for_retry_after_is_cancellable() {
+    let mut history = history("small");
+    history["faults"] =
+        json!([{"endpoint": "projects", "status": 429, "times": 5, "retry_after": 30}]);
+    let fixture = Fixture::start(&history, &[]);
+    let cancel = Cancel::new();
+    let client = Client::new(
+        &fixture.collection,
+        None,
+        &UrlPolicy::default(),
+        fast_options(),
+        &cancel,
+    )
+    .unwrap();
+    let started = Instant::now();
+    let worker = std::thread::spawn(move || client.get_json::<Value>("_apis/projects", &[]));
+    // Cancels once the first 429 has been answered (the client is then waiting 30 s).
+    loop {
+        if fixture.stats()["faults_injected"]["projects"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1
+        {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    cancel.cancel();
+    let result = worker.join().unwrap();
+    assert!(
+        matches!(result, Err(TfvcError::Source(SourceError::Cancelled))),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn older_servers_get_an_older_api_version() {
+    let fixture = Fixture::start(&history("multi-branch"), &["--max-api-version", "5.0"]);
+    let client = client(&fixture, None, fast_options());
+    let changes: Envelope<Change> = client
+        .get_json("Contoso/_apis/tfvc/changesets/2/changes", &[])
+        .expect("changes");
+    assert_eq!(changes.value.len(), 2);
+    assert_eq!(client.api_version(), "5.0");
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(convert(&fixture, "Contoso", 2, dir.path()).changesets, 10);
+}
+
+#[test]
+fn unauthorized_requests_are_auth_errors() {
+    let fixture = Fixture::start(&history("small"), &["--pat", "s3cret-token"]);
+    let answer = |credentials: Option<&Credentials>| {
+        client(&fixture, credentials, fast_options()).get_json::<Value>("_apis/projects", &[])
+    };
+    match answer(None) {
+        Err(TfvcError::Source(SourceError::AuthRequired { .. })) => {}
+        other => panic!("expected AuthRequired, got {other:?}"),
+    }
+    let wrong = Credentials {
+        username: String::new(),
+        password: "nope".into(),
+    };
+    match answer(Some(&wrong)) {
+        Err(TfvcError::Source(e @ SourceError::AuthRejected { .. })) => {
+            assert!(!e.to_string().contains("nope"), "{e}");
+        }
+        other => panic!("expected AuthRejected, got {other:?}"),
+    }
+    let pat = Credentials {
+        username: String::new(),
+        password: "s3cret-token".into(),
+    };
+    assert!(answer(Some(&pat)).is_ok());
+}
+
+#[test]
+fn downloads_run_in_parallel_up_to_the_pool_size() {
+    let history = history("multi-branch");
+    for (jobs, parallel) in [(8, true), (1, false)] {
+        let fixture = Fixture::start(&history, &["--latency-ms", "30"]);
+        let dir = tempfile::tempdir().unwrap();
+        convert(&fixture, "Contoso", jobs, dir.path());
+        let max = fixture.stats()["max_concurrent_downloads"]
+            .as_u64()
+            .unwrap();
+        if parallel {
+            assert!(max > 1, "jobs {jobs}: at most {max} downloads at once");
+        } else {
+            assert_eq!(max, 1, "jobs {jobs}");
+        }
+    }
+}
