@@ -11,3 +11,4 @@ mod mercurial;
 mod python_client;
 mod subversion;
 mod support;
+mod tfvc;
