@@ -344,7 +344,6 @@ fn throttling_and_server_errors_are_retried() {
     assert_eq!(stats["faults_injected"]["download"], 2, "{stats}");
 
     // Out of attempts: the error says what the server answered.
-    let mut history = history;
     history["faults"] = json!([{"endpoint": "projects", "status": 500, "times": 10}]);
     let fixture = Fixture::start(&history, &[]);
     let client = self::client(&fixture, None, fast_options());
@@ -451,4 +450,163 @@ fn downloads_run_in_parallel_up_to_the_pool_size() {
             assert_eq!(max, 1, "jobs {jobs}");
         }
     }
+}
+
+fn change(path: &str, change_type: &str) -> Value {
+    json!({"path": path, "changeType": change_type})
+}
+
+fn folder(path: &str, change_type: &str) -> Value {
+    json!({"path": path, "changeType": change_type, "itemType": "folder"})
+}
+
+fn file(path: &str, change_type: &str, content: &str) -> Value {
+    json!({"path": path, "changeType": change_type, "content": content})
+}
+
+fn branch(path: &str, source: &str, version: u64) -> Value {
+    json!({"path": path, "changeType": "branch", "itemType": "folder",
+           "sourceServerItem": source, "sourceVersion": version})
+}
+
+/// Folder renames, deletes and undeletes, a folder branch inside a branch, a branch the
+/// branches API does not list (later deleted), content outside every branch, a long
+/// comment, a large file, and a project without branches.
+fn edge_history() -> Value {
+    let changesets: Vec<Vec<Value>> = vec![
+        vec![
+            folder("$/Edge", "add"),
+            folder("$/Edge/Main", "add"),
+            file("$/Edge/Main/lib/a.c", "add", "a1\n"),
+            file("$/Edge/Main/lib/b.c", "add", "b1\n"),
+            file("$/Edge/Main/docs/readme.txt", "add", "doc\n"),
+            file("$/Edge/Main/big.bin", "add", &"x".repeat(200)),
+            file("$/Edge/tools/build.sh", "add", "#!/bin/sh\n"),
+        ],
+        vec![branch("$/Edge/Release 1.0", "$/Edge/Main", 1)],
+        vec![
+            json!({"path": "$/Edge/Main/core", "changeType": "rename", "itemType": "folder",
+                    "sourceServerItem": "$/Edge/Main/lib"}),
+        ],
+        vec![folder("$/Edge/Main/docs", "delete")],
+        vec![folder("$/Edge/Main/docs", "undelete")],
+        vec![branch("$/Edge/Feat", "$/Edge/Main", 5)],
+        vec![
+            file("$/Edge/Feat/core/a.c", "edit", "a-feat\n"),
+            file("$/Edge/Release 1.0/lib/a.c", "edit", "a-rel\n"),
+        ],
+        vec![
+            branch("$/Edge/Main/core-copy", "$/Edge/Main/core", 7),
+            file("$/Edge/Main/core/b.c", "edit", "b2\n"),
+        ],
+        vec![folder("$/Edge/Feat", "delete")],
+        vec![
+            file("$/Edge/tools/build.sh", "edit", "#!/bin/sh\nmake\n"),
+            file("$/Edge/Main/core-copy/a.c", "edit", "a3\n"),
+            change("$/Edge/Main/lib-gone.txt", "add"),
+        ],
+        vec![
+            folder("$/Flat", "add"),
+            file("$/Flat/x.txt", "add", "x\n"),
+            file("$/Flat/sub/y.txt", "add", "y\n"),
+        ],
+        vec![
+            json!({"path": "$/Flat/sub2", "changeType": "rename", "itemType": "folder",
+                   "sourceServerItem": "$/Flat/sub"}),
+            file("$/Flat/x.txt", "edit", "x2\n"),
+        ],
+    ];
+    let long = format!("A long first comment: {}", "word ".repeat(40));
+    let changesets: Vec<Value> = changesets
+        .into_iter()
+        .enumerate()
+        .map(|(i, changes)| {
+            json!({
+                "id": i + 1,
+                "author": {"displayName": "Dee", "uniqueName": "EDGE\\dee"},
+                "createdDate": format!("2022-02-{:02}T12:00:00Z", i + 1),
+                "comment": if i == 0 { long.clone() } else { format!("changeset {}", i + 1) },
+                "changes": changes,
+            })
+        })
+        .collect();
+    json!({
+        "projects": [
+            {"name": "Edge", "branches": [
+                {"path": "$/Edge/Main", "parent": null, "owner": "EDGE\\dee", "isDeleted": false,
+                 "createdDate": "2022-02-01T12:00:00Z", "description": ""},
+                {"path": "$/Edge/Release 1.0", "parent": "$/Edge/Main", "owner": "EDGE\\dee", "isDeleted": false,
+                 "createdDate": "2022-02-01T12:00:00Z", "description": ""}
+            ]},
+            {"name": "Flat"}
+        ],
+        "changesets": changesets,
+    })
+}
+
+#[test]
+fn folder_moves_undeletes_copies_deleted_branches_and_unbranched_content() {
+    let fixture = Fixture::start(&edge_history(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = convert(&fixture, "Edge", 3, dir.path());
+    let repo = dir.path().join("out.git");
+    let refs = git(&repo, &["for-each-ref", "--format=%(refname)"]);
+    for wanted in [
+        "refs/heads/main",
+        "refs/heads/Release_1.0",
+        "refs/tfvc/deleted/Feat",
+        "refs/tfvc/unbranched",
+    ] {
+        assert!(refs.lines().any(|l| l == wanted), "{wanted} in\n{refs}");
+    }
+    let main = check_history(&fixture, &repo, "Edge", "main");
+    let release = check_history(&fixture, &repo, "Edge", "Release_1.0");
+    let feat = check_history(&fixture, &repo, "Edge", "refs/tfvc/deleted/Feat");
+    let changesets =
+        |list: &[(String, u64)]| list.iter().rev().map(|(_, c)| *c).collect::<Vec<_>>();
+    assert_eq!(changesets(&main), [1, 3, 4, 5, 8, 10]);
+    assert_eq!(changesets(&release), [1, 2, 7]);
+    assert_eq!(
+        changesets(&feat),
+        [1, 3, 4, 5, 6, 7],
+        "the deletion makes no commit"
+    );
+    // Content outside the branches.
+    let outside = git_files(&repo, "refs/tfvc/unbranched");
+    assert_eq!(outside.keys().collect::<Vec<_>>(), ["tools/build.sh"]);
+    assert_eq!(
+        outside["tools/build.sh"],
+        tfvc_fixture::blob_id(b"#!/bin/sh\nmake\n")
+    );
+    // The full first comment, though the list truncates it.
+    let first = git(
+        &repo,
+        &["log", "--format=%B", "-n1", &main.last().unwrap().0],
+    );
+    assert!(first.trim_end().ends_with("word word"), "{first}");
+    assert!(first.len() > 200, "{first}");
+    // The large file is listed with the branch that shows it.
+    assert!(
+        summary
+            .large_blobs
+            .iter()
+            .any(|b| b.ref_name == "refs/heads/main" && b.path == "big.bin" && b.size == 200),
+        "{:?}",
+        summary.large_blobs
+    );
+
+    // A project without branches is `main`, whole.
+    let dir = tempfile::tempdir().unwrap();
+    convert(&fixture, "Flat", 2, dir.path());
+    let repo = dir.path().join("out.git");
+    let flat = check_history(&fixture, &repo, "Flat", "main");
+    assert_eq!(changesets(&flat), [11, 12]);
+    assert_eq!(
+        git(
+            &repo,
+            &["for-each-ref", "--format=%(refname)", "refs/heads"]
+        )
+        .trim(),
+        "refs/heads/main"
+    );
 }

@@ -559,6 +559,13 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             if line.pseudo && group.ops.is_empty() && first {
                 continue; // nothing outside the branches yet: no empty commit
             }
+            if group.ends_life && group.ops.is_empty() && group.merges.is_empty() {
+                // A deleted branch keeps its last tree; its ref moves aside at the end.
+                if let Some(line) = self.lines.get_mut(&key) {
+                    line.deleted = true;
+                }
+                continue;
+            }
             let tip = line.tip();
             let merges: Vec<u64> = self
                 .merge_parent(id, &key, &group.merges, tip)

@@ -43,6 +43,7 @@ pub struct Label {
 }
 
 type Task = Box<dyn FnOnce() + Send>;
+type ItemsResult = Result<Vec<Item>, TfvcError>;
 
 /// A fixed set of worker threads; every request of a conversion runs on it, so at most
 /// `jobs` requests are in flight.
@@ -206,7 +207,7 @@ impl Reader {
             )?;
             Ok(all)
         })?;
-        let pending: Vec<(LabelRef, Receiver<Result<Vec<Item>, TfvcError>>)> = labels
+        let pending: Vec<(LabelRef, Receiver<ItemsResult>)> = labels
             .into_iter()
             .map(|label| {
                 let client = Arc::clone(&self.client);

@@ -79,11 +79,17 @@ impl Fixture {
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("fixture server starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("a first line").expect("readable");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let Some(Ok(first)) = lines.next() else {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            panic!("the fixture server did not start: {text}");
+        };
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
         let base = first
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
