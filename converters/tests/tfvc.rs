@@ -610,3 +610,37 @@ fn folder_moves_undeletes_copies_deleted_branches_and_unbranched_content() {
         "refs/heads/main"
     );
 }
+
+#[test]
+fn synthetic_history_converts_to_the_servers_trees() {
+    let fixture = Fixture::start(&tfvc_fixture::generated(300, 100), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = convert(&fixture, "Bench", 8, dir.path());
+    let repo = dir.path().join("out.git");
+    assert_eq!(summary.changesets, 300);
+    assert!(!summary.tags.is_empty(), "labels became tags");
+    let merges = git(&repo, &["rev-list", "--merges", "main"]);
+    assert!(
+        merges.lines().count() >= 3,
+        "merges from Dev: {merges}\n{:#?}",
+        summary.report
+    );
+    for (branch, path) in [("main", "$/Bench/Main"), ("Dev", "$/Bench/Dev")] {
+        let commits = git(&repo, &["rev-list", "--first-parent", branch]);
+        // The tip and every tenth commit hold what the server holds at their changeset.
+        for commit in commits.lines().step_by(10) {
+            let note = git(&repo, &["notes", "--ref=tfvc", "show", commit]);
+            let changeset: u64 = note
+                .lines()
+                .find_map(|l| l.strip_prefix("tfvc-changeset: "))
+                .expect("note")
+                .parse()
+                .unwrap();
+            assert_eq!(
+                git_files(&repo, commit),
+                fixture.files_at("Bench", path, changeset, None),
+                "{branch} at changeset {changeset}"
+            );
+        }
+    }
+}

@@ -99,7 +99,14 @@ impl Run<'_> {
             &labels,
             &mut stream,
             &self.cancel,
-            |done| progress.fraction(done, total.max(1)),
+            |done| {
+                progress.fraction(done, total.max(1));
+                // Changesets converted so far, as the commit count until the real one is
+                // known (written now and then: each write is a store transaction).
+                if done % 64 == 0 {
+                    progress.commits(done);
+                }
+            },
         )?;
         Ok(transferred(summary, large))
     }

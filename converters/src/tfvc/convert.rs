@@ -480,6 +480,12 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             rel.is_empty() && self.lines[key].commits.is_empty() && !self.lines[key].pseudo;
         if new_branch {
             let Some(commit) = source_commit else {
+                self.report(
+                    "branch_source_missing",
+                    Some(id),
+                    Some(&change.item.path),
+                    format!("branched from {source} at changeset {version}, which has no commit: the branch starts empty"),
+                );
                 return Ok(());
             };
             let tree = if source_rel.is_empty() {
@@ -490,7 +496,16 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             groups.entry(key.to_owned()).or_default().start = Some((commit, tree));
             return Ok(());
         }
-        if let Some(entry) = self.ls(source_commit, &source_rel)? {
+        let Some(entry) = self.ls(source_commit, &source_rel)? else {
+            self.report(
+                "branch_source_missing",
+                Some(id),
+                Some(&change.item.path),
+                format!("branched from {source} at changeset {version}, which the history does not hold"),
+            );
+            return Ok(());
+        };
+        {
             let group = groups.entry(key.to_owned()).or_default();
             if rel.is_empty() {
                 group.ops.push(Op::Delete(String::new()));
@@ -568,7 +583,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             }
             let tip = line.tip();
             let merges: Vec<u64> = self
-                .merge_parent(id, &key, &group.merges, tip)
+                .merge_parent(id, &key, &group.merges, tip)?
                 .into_iter()
                 .collect();
             let line = &self.lines[&key];
@@ -643,14 +658,14 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         key: &str,
         merges: &[MergeFrom],
         tip: Option<u64>,
-    ) -> Option<u64> {
+    ) -> Result<Option<u64>, TfvcError> {
         if merges.is_empty() {
-            return None;
+            return Ok(None);
         }
         let keys: BTreeSet<&Option<String>> = merges.iter().map(|(k, _, _)| k).collect();
         let source = match keys.into_iter().collect::<Vec<_>>().as_slice() {
             [Some(source)] if source != key => source.clone(),
-            [Some(_)] => return None,
+            [Some(_)] => return Ok(None),
             _ => {
                 let path = self.lines[key].path.clone();
                 self.report(
@@ -659,7 +674,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                     Some(&path),
                     "merged from several branches (or from outside them): no merge parent".into(),
                 );
-                return None;
+                return Ok(None);
             }
         };
         let version = merges.iter().map(|(_, v, _)| *v).max().unwrap_or(0);
@@ -681,29 +696,48 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             .as_ref()
             .filter(|(origin, _)| origin == key)
             .and(from.touched.first().map(|(c, _)| *c));
-        let merged_paths: Vec<&str> = merges.iter().map(|(_, _, p)| p.as_str()).collect();
-        let whole = from
+        let merged_paths: Vec<String> = merges.iter().map(|(_, _, p)| p.clone()).collect();
+        let uncovered: BTreeSet<String> = from
             .touched
             .iter()
             .filter(|(c, _)| *c > base && *c <= version && Some(*c) != creation)
             .flat_map(|(_, paths)| paths)
-            .all(|p| merged_paths.iter().any(|m| covers_path(m, p)));
+            .filter(|p| !merged_paths.iter().any(|m| covers_path(m, p)))
+            .cloned()
+            .collect();
+        // A path the merge does not name needs no merging when it ends as it began (added
+        // then deleted, say), or when the target already holds it as the source does
+        // (gone from both).
+        let before = from.at(base.max(creation.unwrap_or(0)));
+        let after = from.at(version);
+        let mut unmerged: Option<String> = None;
+        for path in &uncovered {
+            let source_now = self.ls(after, path)?;
+            let settled = !path.is_empty()
+                && (self.ls(before, path)? == source_now || self.ls(tip, path)? == source_now);
+            if !settled {
+                unmerged = Some(path.clone());
+                break;
+            }
+        }
+        let from = &self.lines[&source];
+        let target = &self.lines[key];
         let mark = from.at(version);
         let path = target.path.clone();
-        if !whole {
+        if let Some(unmerged) = unmerged {
             self.report(
                 "partial_merge",
                 Some(id),
                 Some(&path),
                 format!(
-                    "merged only part of {}'s changes up to changeset {version} (a cherry-pick): no merge parent",
+                    "merged only part of {}'s changes up to changeset {version} ({unmerged:?} is not merged): a cherry-pick, no merge parent",
                     from.path
                 ),
             );
-            return None;
+            return Ok(None);
         }
         self.merged.insert((key.to_owned(), source), version);
-        mark.filter(|m| Some(*m) != tip)
+        Ok(mark.filter(|m| Some(*m) != tip))
     }
 
     fn flush_notes(&mut self) -> Result<(), TfvcError> {

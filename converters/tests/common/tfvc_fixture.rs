@@ -57,6 +57,18 @@ fn binary() -> &'static Path {
     })
 }
 
+/// A synthetic history from `tfvc-fixture-server generate` (project `Bench`: Main and
+/// Dev, edits/adds/renames/deletes, merges, labels).
+pub fn generated(changesets: u32, label_every: u32) -> Value {
+    let out = Command::new(binary())
+        .args(["generate", "--changesets", &changesets.to_string()])
+        .args(["--label-every", &label_every.to_string()])
+        .output()
+        .expect("generate runs");
+    assert!(out.status.success(), "generate");
+    serde_json::from_slice(&out.stdout).expect("generated JSON")
+}
+
 /// A running fixture server, killed on drop.
 pub struct Fixture {
     child: Child,
