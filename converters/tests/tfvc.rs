@@ -537,6 +537,16 @@ fn edge_history() -> Value {
                  "createdDate": "2022-02-01T12:00:00Z", "description": ""},
                 {"path": "$/Edge/Release 1.0", "parent": "$/Edge/Main", "owner": "EDGE\\dee", "isDeleted": false,
                  "createdDate": "2022-02-01T12:00:00Z", "description": ""}
+            ], "labels": [
+                {"name": "span", "owner": "EDGE\\dee", "modifiedDate": "2022-03-01T00:00:00Z",
+                 "items": [{"path": "$/Edge/Main/big.bin", "version": 1},
+                           {"path": "$/Edge/Main/core/a.c", "version": 3},
+                           {"path": "$/Edge/Release 1.0/lib/a.c", "version": 7}]},
+                {"name": "mixed", "owner": "EDGE\\dee", "modifiedDate": "2022-03-01T00:00:00Z",
+                 "items": [{"path": "$/Edge/Main/core/b.c", "version": 3},
+                           {"path": "$/Edge/Main/core-copy/a.c", "version": 10}]},
+                {"name": "whole main", "owner": "EDGE\\dee", "modifiedDate": "2022-03-01T00:00:00Z",
+                 "scope": "$/Edge/Main", "changeset": 8}
             ]},
             {"name": "Flat"}
         ],
@@ -594,6 +604,46 @@ fn folder_moves_undeletes_copies_deleted_branches_and_unbranched_content() {
         "{:?}",
         summary.large_blobs
     );
+
+    // Labels: tagged on the branch holding most of their items, at the newest item;
+    // spanning branches and mixed versions are reported; names made valid.
+    let kinds: Vec<(&str, &str)> = summary
+        .report
+        .iter()
+        .map(|r| (r.kind.as_str(), r.detail.as_str()))
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .any(|(k, d)| *k == "label_spans_branches" && d.contains("\"span\"")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .any(|(k, d)| *k == "label_mixed_versions" && d.contains("\"mixed\"")),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds
+            .iter()
+            .any(|(_, d)| d.contains("\"whole main\"") && !d.contains("is tag")),
+        "{kinds:?}"
+    );
+    let tag_at = |name: &str| {
+        git(&repo, &["rev-parse", &format!("{name}^{{commit}}")])
+            .trim()
+            .to_owned()
+    };
+    let main_at = |cs: u64| {
+        main.iter()
+            .find(|(_, c)| *c == cs)
+            .map(|(id, _)| id.clone())
+            .unwrap()
+    };
+    assert_eq!(tag_at("span"), main_at(3));
+    assert_eq!(tag_at("mixed"), main_at(10));
+    assert_eq!(tag_at("whole_main"), main_at(8));
 
     // A project without branches is `main`, whole.
     let dir = tempfile::tempdir().unwrap();
