@@ -1,6 +1,8 @@
 //! Reading a project: changesets in id order with their changes, branches, labels, and
 //! item contents downloaded in parallel by a bounded pool, pipelined ahead of the
 //! converter (a bounded window of downloads, each spooled to disk past a small size).
+//! Lists and changes run on a second pool of the same size, so they never wait behind
+//! downloads.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
@@ -45,8 +47,7 @@ pub struct Label {
 type Task = Box<dyn FnOnce() + Send>;
 type ItemsResult = Result<Vec<Item>, TfvcError>;
 
-/// A fixed set of worker threads; every request of a conversion runs on it, so at most
-/// `jobs` requests are in flight.
+/// A fixed set of worker threads: at most that many requests of a kind are in flight.
 #[derive(Clone)]
 struct Pool {
     tx: Sender<Task>,
@@ -92,7 +93,11 @@ fn pool_gone() -> TfvcError {
 pub struct Reader {
     client: Arc<Client>,
     project: String,
+    /// Item downloads.
     pool: Pool,
+    /// Everything else (lists, each changeset's changes), beside the downloads so listing
+    /// never waits behind them.
+    meta: Pool,
     jobs: usize,
 }
 
@@ -103,6 +108,7 @@ impl Reader {
             client: Arc::new(client),
             project: project.to_owned(),
             pool: Pool::new(jobs),
+            meta: Pool::new(jobs),
             jobs: jobs.max(1),
         }
     }
@@ -126,7 +132,7 @@ impl Reader {
         work: impl FnOnce(&Client) -> Result<T, TfvcError> + Send + 'static,
     ) -> Result<T, TfvcError> {
         let client = Arc::clone(&self.client);
-        self.pool
+        self.meta
             .submit(move || work(&client))
             .recv()
             .map_err(|_| pool_gone())?
@@ -212,7 +218,7 @@ impl Reader {
             .map(|label| {
                 let client = Arc::clone(&self.client);
                 let path = self.api(&format!("tfvc/labels/{}/items", label.id));
-                let rx = self.pool.submit(move || {
+                let rx = self.meta.submit(move || {
                     let mut items = Vec::new();
                     client.get_paged(&path, &[], |i: Item| {
                         items.push(i);
@@ -238,9 +244,9 @@ impl Reader {
         let lookahead = (self.jobs * 4).max(8);
         let (tx, rx) = mpsc::sync_channel(lookahead);
         let client = Arc::clone(&self.client);
-        let pool = self.pool.clone();
+        let meta = self.meta.clone();
         let project = self.project.clone();
-        std::thread::spawn(move || list(client, pool, project, refs, lookahead, tx));
+        std::thread::spawn(move || list(client, meta, project, refs, lookahead, tx));
         Stream {
             planned: rx,
             received: VecDeque::new(),
