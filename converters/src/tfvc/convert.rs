@@ -139,6 +139,8 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     root_is_main: bool,
     /// Deleted paths (lowercased) → the commit that still held them.
     deleted: HashMap<String, (String, u64)>,
+    /// Downloaded blobs by the server's `hashValue`: `(mark, size)`.
+    blobs: HashMap<String, (u64, u64)>,
     /// `(target, source)` branch keys → the newest source changeset merged.
     merged: HashMap<(String, String), u64>,
     /// Paths each branch touched in the changeset being converted.
@@ -170,6 +172,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             root_is_main: branches.is_empty(),
             root_key: root_key.clone(),
             deleted: HashMap::new(),
+            blobs: HashMap::new(),
             merged: HashMap::new(),
             touching: BTreeMap::new(),
             large: Vec::new(),
@@ -258,6 +261,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         let Planned {
             changeset,
             download,
+            reuse,
         } = planned;
         let id = changeset.info.changeset_id;
         // Folder branches from a branch's root make new branches.
@@ -282,12 +286,22 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         let copies = tree_copies(&changeset);
         self.touching.clear();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        for (change, wanted) in changeset.changes.iter().zip(download) {
+        for ((change, wanted), reused) in changeset.changes.iter().zip(download).zip(reuse) {
             let blob = if wanted {
                 let mut spool = stream.content()?;
                 let size = spool.len();
                 let mark = self.fi.blob(size, &mut spool.reader()?)?;
+                if let Some(hash) = change.item.hash_value.clone().filter(|h| !h.is_empty()) {
+                    self.blobs.insert(hash, (mark, size));
+                }
                 Some((mark, size))
+            } else if let Some(hash) = reused {
+                let blob = self.blobs.get(&hash).copied();
+                Some(blob.ok_or_else(|| TfvcError::Invalid {
+                    changeset: id,
+                    path: change.item.path.clone(),
+                    message: "content planned for reuse was never downloaded".into(),
+                })?)
             } else {
                 None
             };

@@ -49,6 +49,8 @@ pub struct Item {
     #[serde(default)]
     pub is_folder: bool,
     pub size: Option<u64>,
+    /// Base64 MD5 of a file's content.
+    pub hash_value: Option<String>,
 }
 
 /// `TfvcMergeSource`.

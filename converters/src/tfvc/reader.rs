@@ -4,7 +4,7 @@
 //! Lists and changes run on a second pool of the same size, so they never wait behind
 //! downloads.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +27,9 @@ pub struct Planned {
     pub changeset: Changeset,
     /// Per change: is its content downloaded (and handed over by [`Stream::content`])?
     pub download: Vec<bool>,
+    /// Per change: the `hashValue` of content downloaded earlier that it has too (a rename,
+    /// a merge bringing the source's text): the converter reuses that blob.
+    pub reuse: Vec<Option<String>>,
 }
 
 /// A TFVC branch as the branches API lists it (flattened).
@@ -279,6 +282,7 @@ fn list(
     type Pending = Receiver<Result<Changeset, TfvcError>>;
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut refs = refs.into_iter();
+    let mut downloaded: HashSet<String> = HashSet::new();
     loop {
         while pending.len() < lookahead {
             let Some(info) = refs.next() else { break };
@@ -293,7 +297,7 @@ fn list(
             .recv()
             .map_err(|_| pool_gone())
             .and_then(|r| r)
-            .map(plan);
+            .map(|changeset| plan(changeset, &mut downloaded));
         let failed = planned.is_err();
         if out.send(planned).is_err() || failed {
             return;
@@ -324,34 +328,49 @@ fn fetch_changeset(
 
 /// Which changes need their content: files added, edited, branched, undeleted or renamed,
 /// except files a folder branch of the same changeset copies unchanged (the converter
-/// takes those from the source tree).
-pub fn plan(changeset: Changeset) -> Planned {
+/// takes those from the source tree) and files whose `hashValue` an earlier download had
+/// (`downloaded` holds those, across changesets; the converter reuses the blob).
+pub fn plan(changeset: Changeset, downloaded: &mut HashSet<String>) -> Planned {
     let id = changeset.info.changeset_id;
     let copies = tree_copies(&changeset);
-    let download = changeset
-        .changes
-        .iter()
-        .map(|change| {
-            let kind = change.kind();
-            if change.item.is_folder || kind.has(ChangeType::DELETE) {
-                return false;
+    let mut download = Vec::with_capacity(changeset.changes.len());
+    let mut reuse = Vec::with_capacity(changeset.changes.len());
+    for change in &changeset.changes {
+        let kind = change.kind();
+        let content = ChangeType::ADD
+            | ChangeType::EDIT
+            | ChangeType::BRANCH
+            | ChangeType::UNDELETE
+            | ChangeType::RENAME;
+        let pure_branch = kind.has(ChangeType::BRANCH)
+            && !kind.has(ChangeType::EDIT | ChangeType::MERGE | ChangeType::ADD);
+        let has_content =
+            !change.item.is_folder && !kind.has(ChangeType::DELETE) && kind.has(content);
+        let copied = pure_branch && covered(&copies, change, id);
+        let wanted = has_content && !copied;
+        let hash = change
+            .item
+            .hash_value
+            .clone()
+            .filter(|h| !h.is_empty() && wanted);
+        match hash {
+            Some(hash) if downloaded.contains(&hash) => {
+                download.push(false);
+                reuse.push(Some(hash));
             }
-            let content = ChangeType::ADD
-                | ChangeType::EDIT
-                | ChangeType::BRANCH
-                | ChangeType::UNDELETE
-                | ChangeType::RENAME;
-            if !kind.has(content) {
-                return false;
+            hash => {
+                if let Some(hash) = hash {
+                    downloaded.insert(hash);
+                }
+                download.push(wanted);
+                reuse.push(None);
             }
-            let pure_branch = kind.has(ChangeType::BRANCH)
-                && !kind.has(ChangeType::EDIT | ChangeType::MERGE | ChangeType::ADD);
-            !(pure_branch && covered(&copies, change, id))
-        })
-        .collect();
+        }
+    }
     Planned {
         changeset,
         download,
+        reuse,
     }
 }
 
