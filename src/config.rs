@@ -51,6 +51,15 @@ pub struct ServeConfig {
     /// The Git branch that Subversion's trunk becomes.
     #[arg(long, env = "SRCIMPORT_SVN_TRUNK_BRANCH", default_value = "main")]
     pub svn_trunk_branch: String,
+    /// The Git branch that TFVC's root branch (or a project without branches) becomes.
+    #[arg(long, env = "SRCIMPORT_TFVC_MAIN_BRANCH", default_value = "main")]
+    pub tfvc_main_branch: String,
+    /// TFVC: item downloads (and other REST requests) in flight at once, per import.
+    #[arg(long, env = "SRCIMPORT_TFVC_DOWNLOAD_JOBS", default_value_t = 8)]
+    pub tfvc_download_jobs: usize,
+    /// TFVC: `$top` of every paged REST request (large pages can make servers fail).
+    #[arg(long, env = "SRCIMPORT_TFVC_PAGE_SIZE", default_value_t = 200)]
+    pub tfvc_page_size: usize,
     /// File with one API token per line: `TOKEN LOGIN [OWNER,OWNER|*]`.
     /// Defaults to `DATA_DIR/tokens`; created with a fresh admin token on first start.
     #[arg(long, env = "SRCIMPORT_TOKENS_FILE")]

@@ -118,6 +118,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         url_policy,
         hg_default_branch: config.hg_default_branch.clone(),
         svn_trunk_branch: config.svn_trunk_branch.clone(),
+        tfvc: crate::pipeline::TfvcSettings {
+            main_branch: config.tfvc_main_branch.clone(),
+            download_jobs: config.tfvc_download_jobs.max(1),
+            page_size: config.tfvc_page_size.max(1),
+        },
         hold_stage,
         push_mirror,
     };

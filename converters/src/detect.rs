@@ -1,6 +1,6 @@
 //! Source detection: which VCS lives at a URL, and which projects it offers.
 
-use crate::{git, hg, svn, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
+use crate::{git, hg, svn, tfvc, url_policy::UrlPolicy, Cancel, Credentials, SourceError};
 
 /// The version control systems srcimport reads, named as the API names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -83,6 +83,12 @@ pub fn detect(
         Ok(()) => return Ok(Detection::Found(Vcs::Mercurial)),
         Err(SourceError::NotFound { .. }) => {}
         Err(other) => return Err(other),
+    }
+    // A TFS / Azure DevOps collection answers `_apis/projects` (one request).
+    if is_http {
+        if let Some(found) = tfvc::probe::detect(url, credentials, policy, cancel)? {
+            return Ok(found);
+        }
     }
     // Subversion over HTTP (mod_dav_svn) answers neither Git nor Mercurial.
     if is_http && svn::probe::is_server(url, credentials, cancel)? {

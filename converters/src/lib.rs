@@ -14,7 +14,9 @@ pub mod http;
 pub mod process;
 pub mod progress;
 pub mod refnames;
+pub mod spool;
 pub mod svn;
+pub mod tfvc;
 pub mod url_policy;
 
 pub use cancel::Cancel;

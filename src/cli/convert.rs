@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde_json::Value;
 use srcimport_converters::svn::{layout_detect, source::SvnSource};
+use srcimport_converters::tfvc::probe as tfvc_probe;
 use srcimport_converters::{
     detect as probe, url_policy::UrlPolicy, Cancel, Detection, SourceError, Vcs,
 };
@@ -43,9 +44,16 @@ pub struct ConvertArgs {
     /// Write the conversion report (JSON) here.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Subversion: the project directory to convert, in a repository holding several.
+    /// Subversion: the project directory to convert, in a repository holding several;
+    /// TFVC: the team project to convert, in a collection holding several.
     #[arg(long, help_heading = "Subversion layout")]
     pub project: Option<String>,
+    /// TFVC: item downloads (and other REST requests) in flight at once.
+    #[arg(long, default_value_t = 8, help_heading = "TFVC")]
+    pub jobs: usize,
+    /// TFVC: `$top` of paged REST requests.
+    #[arg(long, default_value_t = 200, help_heading = "TFVC")]
+    pub page_size: usize,
     /// Subversion: trunk's path (relative to the project); "" makes the whole project one
     /// branch. Default: detected.
     #[arg(long, help_heading = "Subversion layout")]
@@ -78,11 +86,17 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
         )));
     }
     let authors = read_authors(args)?;
-    let session = Session::new()?;
+    let mut session = Session::new()?;
+    session.env.tfvc.download_jobs = args.jobs.max(1);
+    session.env.tfvc.page_size = args.page_size.max(1);
+    let vcs = args.source.vcs();
     session.start(NewImport {
-        vcs: args.source.vcs(),
+        vcs,
         vcs_url: args.source.source.clone(),
-        tfvc_project: None,
+        tfvc_project: args
+            .project
+            .clone()
+            .filter(|_| matches!(vcs, None | Some(Vcs::Tfvc))),
         use_lfs: args
             .lfs
             .as_deref()
@@ -428,6 +442,25 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
             }
             print_out(&text)
         }
+        Detection::Found(Vcs::Tfvc) => {
+            let credentials = args.credentials()?;
+            let cancel = Cancel::new();
+            let located = tfvc_probe::locate(&args.source, credentials.as_ref(), &policy, &cancel)
+                .map_err(|e| source_error(e.into()))?
+                .ok_or_else(|| {
+                    CliError::Source(format!("{}: not a TFVC collection", args.source))
+                })?;
+            let mut text = format!("vcs: tfvc\ncollection: {}", located.collection);
+            let projects = match &located.project {
+                Some(project) => vec![project.clone()],
+                None => tfvc_probe::tfvc_projects(&located, credentials.as_ref(), &policy, &cancel)
+                    .map_err(|e| source_error(e.into()))?,
+            };
+            for project in projects {
+                text.push_str(&format!("\nproject: {project}"));
+            }
+            print_out(&text)
+        }
         Detection::Found(vcs) => print_out(&format!("vcs: {}", vcs.as_str())),
         Detection::Multiple(choices) => {
             let mut text = String::from("vcs: several projects");
@@ -471,7 +504,10 @@ pub fn authors(args: &AuthorsArgs) -> Result<(), CliError> {
     session.start(NewImport {
         vcs: args.source.vcs(),
         vcs_url: args.source.source.clone(),
-        tfvc_project: None,
+        tfvc_project: args
+            .project
+            .clone()
+            .filter(|_| matches!(args.source.vcs(), None | Some(Vcs::Tfvc))),
         use_lfs: LfsChoice::OptOut,
         credentials: args.source.credentials()?,
         large_file_threshold: i64::MAX,

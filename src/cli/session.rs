@@ -8,7 +8,7 @@ use srcimport_converters::Cancel;
 
 use super::progress::Printer;
 use super::CliError;
-use crate::pipeline::{Environment, Run};
+use crate::pipeline::{Environment, Run, TfvcSettings};
 use crate::store::{
     sqlite::SqliteStore, ImportRecord, JobStore, NewImport, RepoRecord, Stage, Status,
 };
@@ -51,6 +51,7 @@ impl Session {
             hg_default_branch: "main".to_owned(),
             svn_trunk_branch: "main".to_owned(),
             push_mirror: None,
+            tfvc: TfvcSettings::default(),
             hold_stage: None,
         };
         let repo_path = crate::jobs::repo_path(&env, &repo);

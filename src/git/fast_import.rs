@@ -12,6 +12,9 @@ use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportS
 use srcimport_converters::hg::Repository;
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
+use srcimport_converters::tfvc::convert as tfvc_convert;
+use srcimport_converters::tfvc::reader::{BranchInfo, Label, Stream};
+use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
@@ -238,6 +241,60 @@ where
         },
         |summary: &ConvertSummary| &summary.tags,
         |summary: &ConvertSummary| summary.large_blobs.iter().map(|b| b.mark).collect(),
+    )
+    .map(|(summary, marks)| {
+        let large = summary
+            .large_blobs
+            .iter()
+            .filter_map(|blob| {
+                Some(LargeBlob {
+                    ref_name: blob.ref_name.clone(),
+                    path: blob.path.clone(),
+                    oid: marks.get(&blob.mark)?.clone(),
+                    size: blob.size,
+                })
+            })
+            .collect();
+        (summary, large)
+    })
+}
+
+/// Replaces the raw refs with a TFVC project's history: every changeset of `stream`, then
+/// `labels` as tags. Returns what the converter found, and its large blobs with their ids.
+#[allow(clippy::too_many_arguments)]
+pub fn import_tfvc(
+    git_dir: &Path,
+    project: &str,
+    main_branch: &str,
+    large_file_threshold: u64,
+    branches: &[BranchInfo],
+    labels: &[Label],
+    stream: &mut Stream,
+    cancel: &Cancel,
+    on_changeset: impl FnMut(u64),
+) -> Result<(tfvc_convert::ConvertSummary, Vec<LargeBlob>), TfvcError> {
+    let options = tfvc_convert::ConvertOptions {
+        project: project.to_owned(),
+        main_branch: main_branch.to_owned(),
+        ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
+        work_ref_prefix: WORK_NAMESPACE.to_owned(),
+        notes_ref: format!("{RAW_NOTES_NAMESPACE}tfvc"),
+        large_file_threshold,
+    };
+    run(
+        git_dir,
+        cancel,
+        |commands, answers| {
+            let session = FastImport::new(commands, answers);
+            let mut converter =
+                tfvc_convert::Converter::new(session, options, branches, cancel, on_changeset);
+            converter.run(stream)?;
+            Ok(converter.finish(labels)?.0)
+        },
+        |summary: &tfvc_convert::ConvertSummary| &summary.tags,
+        |summary: &tfvc_convert::ConvertSummary| {
+            summary.large_blobs.iter().map(|b| b.mark).collect()
+        },
     )
     .map(|(summary, marks)| {
         let large = summary

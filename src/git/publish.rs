@@ -23,9 +23,14 @@ fn refs_under(
 }
 
 /// The namespaces a hosted repository shows: branches, tags, notes (revision maps) and
-/// Subversion's extras (deleted branches, paths outside the layout).
-pub const PUBLISHED_NAMESPACES: [&str; 4] =
-    ["refs/heads/", "refs/tags/", "refs/notes/", "refs/svn/"];
+/// Subversion's and TFVC's extras (deleted branches, paths outside the branches).
+pub const PUBLISHED_NAMESPACES: [&str; 5] = [
+    "refs/heads/",
+    "refs/tags/",
+    "refs/notes/",
+    "refs/svn/",
+    "refs/tfvc/",
+];
 
 /// Replaces the visible `refs/heads/*` and `refs/tags/*` with the mapped ones and points
 /// HEAD at `preferred` (if it exists), else `main`, `master` or the first branch.

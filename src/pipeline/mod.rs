@@ -5,6 +5,7 @@
 
 mod progress;
 mod subversion;
+mod tfvc;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -36,8 +37,6 @@ pub enum PipelineError {
     Git(#[from] GitError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{} sources are not supported by this build yet", .0.as_str())]
-    Unsupported(Vcs),
     #[error("Mercurial: {0}")]
     Mercurial(hg::export::ExportError),
     #[error("Subversion: {0}")]
@@ -48,6 +47,17 @@ pub enum PipelineError {
     /// The push to the import's mirror failed (`url` is redacted).
     #[error("push mirror {url}: {source}")]
     Mirror { url: String, source: SourceError },
+    #[error("TFVC: {0}")]
+    Tfvc(srcimport_converters::tfvc::TfvcError),
+}
+
+impl From<srcimport_converters::tfvc::TfvcError> for PipelineError {
+    fn from(error: srcimport_converters::tfvc::TfvcError) -> Self {
+        match error {
+            srcimport_converters::tfvc::TfvcError::Source(source) => PipelineError::Source(source),
+            other => PipelineError::Tfvc(other),
+        }
+    }
 }
 
 impl From<ConvertError> for PipelineError {
@@ -98,6 +108,8 @@ pub struct Environment {
     pub hg_default_branch: String,
     /// The Git branch name of Subversion's trunk.
     pub svn_trunk_branch: String,
+    /// TFVC reading settings.
+    pub tfvc: TfvcSettings,
     /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.
     pub hold_stage: Option<Stage>,
     /// The server-wide push mirror, for imports that name none of their own.
@@ -116,6 +128,27 @@ impl MirrorTemplate {
         PushTarget {
             url: self.url.replace("{owner}", owner).replace("{repo}", repo),
             credentials: self.credentials.clone(),
+        }
+    }
+}
+
+/// How TFVC sources are read.
+#[derive(Debug, Clone)]
+pub struct TfvcSettings {
+    /// The Git name of the root branch.
+    pub main_branch: String,
+    /// Requests (mostly item downloads) in flight at once.
+    pub download_jobs: usize,
+    /// `$top` of paged requests.
+    pub page_size: usize,
+}
+
+impl Default for TfvcSettings {
+    fn default() -> Self {
+        TfvcSettings {
+            main_branch: "main".into(),
+            download_jobs: 8,
+            page_size: 200,
         }
     }
 }
@@ -219,6 +252,22 @@ impl Run<'_> {
                     .set_detected_vcs(self.repo_id, import.generation, vcs)?;
                 Ok(Status::Importing)
             }
+            // A TFVC project chosen up front (PUT or --project) needs no second round.
+            Detection::Multiple(choices)
+                if import.tfvc_project.as_deref().is_some_and(|wanted| {
+                    choices.iter().any(|c| {
+                        c.vcs == Vcs::Tfvc
+                            && c.tfvc_project
+                                .as_deref()
+                                .is_some_and(|p| p.eq_ignore_ascii_case(wanted))
+                    })
+                }) =>
+            {
+                self.env
+                    .store
+                    .set_detected_vcs(self.repo_id, import.generation, Vcs::Tfvc)?;
+                Ok(Status::Importing)
+            }
             Detection::Multiple(choices) => {
                 self.env
                     .store
@@ -234,9 +283,6 @@ impl Run<'_> {
 
     fn import(&self, import: &ImportRecord) -> Result<Status, PipelineError> {
         let vcs = import.vcs.unwrap_or(Vcs::Git);
-        if vcs == Vcs::Tfvc {
-            return Err(PipelineError::Unsupported(vcs));
-        }
         git::init_hosted(&self.repo_path)?;
         let store = self.env.store.as_ref();
         let progress = StoreProgress::new(store, self.repo_id, import.generation);
@@ -257,6 +303,8 @@ impl Run<'_> {
                 self.transfer_mercurial(import, &progress)
             } else if vcs == Vcs::Subversion {
                 self.transfer_subversion(import, &progress)
+            } else if vcs == Vcs::Tfvc {
+                self.transfer_tfvc(import, &progress)
             } else {
                 self.transfer(import, &progress).map(|report| Transferred {
                     report,
@@ -631,11 +679,42 @@ impl Run<'_> {
     }
 }
 
+/// What a converter that reports its authors and large blobs (Subversion, TFVC) gives the
+/// rest of the pipeline: the report, the authors (Git identity → `remote_id` and
+/// `remote_name`), and what the survey then need not scan for.
+fn converted(
+    report: Vec<srcimport_converters::fast_export::ReportItem>,
+    source_users: BTreeMap<String, (String, String)>,
+    commits: u64,
+    large: Vec<crate::git::large_files::LargeBlob>,
+) -> Transferred {
+    let report = report
+        .into_iter()
+        .map(|item| ReportEntry {
+            kind: item.kind,
+            revision: item.revision.map(|r| r.to_string()),
+            path: item.path,
+            detail: item.detail,
+        })
+        .collect();
+    Transferred {
+        report,
+        known: Some(Known {
+            commits,
+            // These converters do not count commits per identity.
+            identities: source_users.keys().map(|i| (i.clone(), 0)).collect(),
+            large,
+        }),
+        source_users,
+    }
+}
+
 /// The identity a source's converter wrote into Git for the author `remote_id`.
 pub fn written_identity(vcs: Option<Vcs>, remote_id: &str) -> String {
     match vcs {
         Some(Vcs::Mercurial) => hg::export::git_identity(remote_id.as_bytes()),
         Some(Vcs::Subversion) => subversion::identity_of(remote_id),
+        Some(Vcs::Tfvc) => srcimport_converters::tfvc::identity::git_identity(remote_id),
         _ => remote_id.to_owned(),
     }
 }

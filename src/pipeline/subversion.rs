@@ -1,8 +1,6 @@
 //! The importing stage for Subversion: a dump file (or, through libsvn, a repository URL)
 //! converted into the raw refs, with the layout detected from the history itself.
 
-use std::collections::BTreeMap;
-
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertOptions};
 use srcimport_converters::svn::layout_detect;
@@ -10,10 +8,10 @@ use srcimport_converters::svn::source::SvnSource;
 use srcimport_converters::{ProjectChoice, Vcs};
 
 use super::progress::StoreProgress;
-use super::{Known, PipelineError, Run, Transferred};
+use super::{PipelineError, Run, Transferred};
 use crate::git;
 use crate::git::large_files::LargeBlob;
-use crate::store::{ImportRecord, ReportEntry, StoreError};
+use crate::store::{ImportRecord, StoreError};
 
 impl Run<'_> {
     pub(super) fn transfer_subversion(
@@ -108,23 +106,14 @@ impl Run<'_> {
     }
 }
 
-/// The report and author names a conversion gives the rest of the pipeline.
+/// What the Subversion conversion gives the rest of the pipeline; authors are listed by
+/// `user` (their `remote_id` is `user@UUID`).
 fn transferred(
     summary: srcimport_converters::svn::convert::ConvertSummary,
     large: Vec<LargeBlob>,
     uuid: &str,
 ) -> Transferred {
-    let report = summary
-        .report
-        .into_iter()
-        .map(|item| ReportEntry {
-            kind: item.kind,
-            revision: item.revision.map(|r| r.to_string()),
-            path: item.path,
-            detail: item.detail,
-        })
-        .collect();
-    let source_users: BTreeMap<String, (String, String)> = summary
+    let source_users = summary
         .users
         .into_iter()
         .map(|(identity, remote_id)| {
@@ -135,15 +124,7 @@ fn transferred(
             (identity, (remote_id, user))
         })
         .collect();
-    Transferred {
-        report,
-        known: Some(Known {
-            commits: summary.commits,
-            identities: source_users.keys().map(|i| (i.clone(), 0)).collect(),
-            large,
-        }),
-        source_users,
-    }
+    super::converted(summary.report, source_users, summary.commits, large)
 }
 
 /// The Git identity the raw history holds for an author listed as `remote_id` (`user@UUID`).

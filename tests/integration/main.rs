@@ -13,4 +13,5 @@ mod python_client;
 mod subversion;
 mod support;
 mod sync;
+mod tfvc;
 mod webhooks;

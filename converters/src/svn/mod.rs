@@ -13,4 +13,4 @@ mod libsvn;
 pub mod probe;
 pub mod ra;
 pub mod source;
-pub mod spool;
+pub use crate::spool;

@@ -11,7 +11,6 @@ mod mergeinfo;
 mod output;
 mod properties;
 pub mod revprops;
-mod stream;
 mod text_cache;
 mod tree_changes;
 
@@ -23,14 +22,15 @@ use crate::svn::dump::{apply_svndiff, DumpError, NodeAction, NodeKind};
 use crate::svn::events::{NodeChange, PropChange, RevisionSink, TextForm};
 use crate::{refnames, Cancel, SourceError};
 
-use crate::svn::spool::Spool;
+pub use crate::fast_export::stream::FastImport;
+use crate::fast_export::stream::{quote, Entry};
+pub use crate::fast_export::{LargeBlob, ReportItem};
+use crate::spool::Spool;
 use entities::{Entity, EntityKind, Life};
 use history::PathFacts;
 use layout::{join, parent, CompiledLayout, Layout, Location, RootKind};
 use properties::Ignores;
 use revprops::RevisionInfo;
-pub use stream::FastImport;
-use stream::{quote, Entry};
 
 const MODE_FILE: u32 = 0o100644;
 const MODE_EXEC: u32 = 0o100755;
@@ -65,15 +65,6 @@ pub struct ConvertOptions {
     pub large_file_threshold: u64,
 }
 
-/// Something the conversion could not represent, or repaired.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportItem {
-    pub kind: String,
-    pub revision: Option<u64>,
-    pub path: Option<String>,
-    pub detail: String,
-}
-
 /// What a conversion did.
 #[derive(Debug, Default)]
 pub struct ConvertSummary {
@@ -86,17 +77,6 @@ pub struct ConvertSummary {
     pub report: Vec<ReportItem>,
     /// Every blob over the large-file threshold, by the ref that shows it last.
     pub large_blobs: Vec<LargeBlob>,
-}
-
-/// A blob over the large-file threshold, and where it appears.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LargeBlob {
-    /// The published ref name, e.g. `refs/heads/main`.
-    pub ref_name: String,
-    /// The path inside that ref's tree.
-    pub path: String,
-    pub mark: u64,
-    pub size: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

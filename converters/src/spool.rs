@@ -13,9 +13,19 @@ pub struct Spool {
     memory: Vec<u8>,
     file: Option<File>,
     len: u64,
+    /// Bytes kept in memory before moving to a file; 0 means [`IN_MEMORY_LIMIT`].
+    limit: usize,
 }
 
 impl Spool {
+    /// A spool that moves to a file past `limit` bytes.
+    pub fn with_limit(limit: usize) -> Spool {
+        Spool {
+            limit: limit.max(1),
+            ..Spool::default()
+        }
+    }
+
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -38,7 +48,12 @@ impl Spool {
 
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.file.is_none() && self.memory.len() + buf.len() > IN_MEMORY_LIMIT {
+        let limit = if self.limit == 0 {
+            IN_MEMORY_LIMIT
+        } else {
+            self.limit
+        };
+        if self.file.is_none() && self.memory.len() + buf.len() > limit {
             let mut file = tempfile::tempfile()?;
             file.write_all(&self.memory)?;
             self.memory = Vec::new();
