@@ -192,6 +192,24 @@ where
     Ok((result, commit_of))
 }
 
+/// A converter's large blobs with the object ids fast-import gave their marks.
+fn with_ids(
+    blobs: &[srcimport_converters::fast_export::LargeBlob],
+    marks: &Marks,
+) -> Vec<LargeBlob> {
+    blobs
+        .iter()
+        .filter_map(|blob| {
+            Some(LargeBlob {
+                ref_name: blob.ref_name.clone(),
+                path: blob.path.clone(),
+                oid: marks.get(&blob.mark)?.clone(),
+                size: blob.size,
+            })
+        })
+        .collect()
+}
+
 /// Replaces the raw refs with the Mercurial repository's whole history.
 pub fn import_mercurial(
     git_dir: &Path,
@@ -243,18 +261,7 @@ where
         |summary: &ConvertSummary| summary.large_blobs.iter().map(|b| b.mark).collect(),
     )
     .map(|(summary, marks)| {
-        let large = summary
-            .large_blobs
-            .iter()
-            .filter_map(|blob| {
-                Some(LargeBlob {
-                    ref_name: blob.ref_name.clone(),
-                    path: blob.path.clone(),
-                    oid: marks.get(&blob.mark)?.clone(),
-                    size: blob.size,
-                })
-            })
-            .collect();
+        let large = with_ids(&summary.large_blobs, &marks);
         (summary, large)
     })
 }
@@ -297,18 +304,7 @@ pub fn import_tfvc(
         },
     )
     .map(|(summary, marks)| {
-        let large = summary
-            .large_blobs
-            .iter()
-            .filter_map(|blob| {
-                Some(LargeBlob {
-                    ref_name: blob.ref_name.clone(),
-                    path: blob.path.clone(),
-                    oid: marks.get(&blob.mark)?.clone(),
-                    size: blob.size,
-                })
-            })
-            .collect();
+        let large = with_ids(&summary.large_blobs, &marks);
         (summary, large)
     })
 }

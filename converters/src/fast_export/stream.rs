@@ -44,6 +44,26 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
         &mut self.out
     }
 
+    /// Writes one commit to `notes_ref` (dated `time`, UTC) holding a note for each
+    /// `(mark, text)`.
+    pub fn notes_commit(
+        &mut self,
+        notes_ref: &str,
+        time: i64,
+        message: &str,
+        notes: impl IntoIterator<Item = (u64, String)>,
+    ) -> io::Result<()> {
+        write!(
+            self.out,
+            "commit {notes_ref}\ncommitter srcimport <srcimport@localhost> {time} +0000\ndata {}\n{message}",
+            message.len()
+        )?;
+        for (mark, text) in notes {
+            write!(self.out, "N inline :{mark}\ndata {}\n{text}\n", text.len())?;
+        }
+        self.out.write_all(b"\n")
+    }
+
     /// Writes a blob of `length` bytes read from `text`; returns its mark.
     pub fn blob(&mut self, length: u64, text: &mut dyn Read) -> io::Result<u64> {
         let mark = self.mark();

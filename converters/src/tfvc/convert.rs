@@ -758,25 +758,20 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         if self.notes.is_empty() {
             return Ok(());
         }
-        let message = b"TFVC changesets\n";
-        let out = self.fi.out();
-        write!(
-            out,
-            "commit {}\ncommitter srcimport <srcimport@localhost> {} +0000\ndata {}\n",
-            self.options.notes_ref,
+        let notes = std::mem::take(&mut self.notes)
+            .into_iter()
+            .map(|(mark, changeset, path)| {
+                (
+                    mark,
+                    format!("tfvc-changeset: {changeset}\ntfvc-path: {path}\n"),
+                )
+            });
+        self.fi.notes_commit(
+            &self.options.notes_ref,
             self.last_time,
-            message.len()
+            "TFVC changesets\n",
+            notes,
         )?;
-        out.write_all(message)?;
-        for (mark, changeset, path) in std::mem::take(&mut self.notes) {
-            let text = format!("tfvc-changeset: {changeset}\ntfvc-path: {path}\n");
-            write!(
-                self.fi.out(),
-                "N inline :{mark}\ndata {}\n{text}\n",
-                text.len()
-            )?;
-        }
-        self.fi.out().write_all(b"\n")?;
         Ok(())
     }
 

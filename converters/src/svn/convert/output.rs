@@ -105,29 +105,25 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         if self.notes.is_empty() {
             return Ok(());
         }
-        let message = b"Subversion revisions\n";
-        let out = self.fi.out();
-        write!(
-            out,
-            "commit {}\ncommitter srcimport <srcimport@localhost> {} +0000\ndata {}\n",
-            self.options.notes_ref,
+        let uuid = &self.options.uuid;
+        let notes = std::mem::take(&mut self.notes)
+            .into_iter()
+            .map(|(mark, revision, key)| {
+                let (path, scope) = match &key {
+                    Key::Root(root) => (root.as_str(), ""),
+                    Key::Outside => ("", "svn-scope: outside the branch layout\n"),
+                };
+                let text = format!(
+                    "svn-revision: {revision}\nsvn-path: /{path}\nsvn-uuid: {uuid}\n{scope}"
+                );
+                (mark, text)
+            });
+        self.fi.notes_commit(
+            &self.options.notes_ref,
             self.last_time,
-            message.len()
+            "Subversion revisions\n",
+            notes,
         )?;
-        out.write_all(message)?;
-        for (mark, revision, key) in std::mem::take(&mut self.notes) {
-            let (path, scope) = match &key {
-                Key::Root(root) => (root.as_str(), ""),
-                Key::Outside => ("", "svn-scope: outside the branch layout\n"),
-            };
-            let text = format!(
-                "svn-revision: {revision}\nsvn-path: /{path}\nsvn-uuid: {}\n{scope}",
-                self.options.uuid
-            );
-            let out = self.fi.out();
-            write!(out, "N inline :{mark}\ndata {}\n{text}\n", text.len())?;
-        }
-        self.fi.out().write_all(b"\n")?;
         Ok(())
     }
 
