@@ -5,12 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::Digest;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use srcimport_converters::http::{self, ureq};
 use srcimport_converters::url_policy::{redact, UrlPolicy};
 
 use super::{wire, AppState};
 use crate::clock;
+use crate::git::objects::hex;
 use crate::store::{
     DeliveryAttempt, DeliveryRecord, DeliveryState, HookEvent, NewDelivery, StoreError,
     SERVER_HOOK_ID,
@@ -238,8 +240,14 @@ fn send(
         .set("X-GitHub-Hook-Installation-Target-Type", "repository")
         .set("X-GitHub-Hook-Installation-Target-ID", &target_id);
     if let Some(secret) = secret {
-        let sha256 = hex(&hmac::<sha2::Sha256>(secret.as_bytes(), body.as_bytes()));
-        let sha1 = hex(&hmac::<sha1::Sha1>(secret.as_bytes(), body.as_bytes()));
+        let sha256 = hex(&sign::<Hmac<sha2::Sha256>>(
+            secret.as_bytes(),
+            body.as_bytes(),
+        ));
+        let sha1 = hex(&sign::<Hmac<sha1::Sha1>>(
+            secret.as_bytes(),
+            body.as_bytes(),
+        ));
         request = request
             .set("X-Hub-Signature-256", &format!("sha256={sha256}"))
             .set("X-Hub-Signature", &format!("sha1={sha1}"));
@@ -251,29 +259,12 @@ fn send(
     }
 }
 
-/// HMAC (RFC 2104) over a hash with 64-byte blocks (SHA-1, SHA-256).
-fn hmac<D: Digest>(key: &[u8], message: &[u8]) -> Vec<u8> {
-    const BLOCK: usize = 64;
-    let mut key = if key.len() > BLOCK {
-        D::digest(key).to_vec()
-    } else {
-        key.to_vec()
-    };
-    key.resize(BLOCK, 0);
-    let pad = |byte: u8| key.iter().map(|k| k ^ byte).collect::<Vec<u8>>();
-    let inner = D::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    D::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The HMAC of `message` under `key` with the MAC type `M` (`Hmac<Sha256>`, `Hmac<Sha1>`).
+fn sign<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// A random (version 4) UUID, as GitHub's delivery GUIDs are.
@@ -329,16 +320,16 @@ mod tests {
         let key = b"Jefe";
         let data = b"what do ya want for nothing?";
         assert_eq!(
-            hex(&hmac::<sha2::Sha256>(key, data)),
+            hex(&sign::<Hmac<sha2::Sha256>>(key, data)),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_eq!(
-            hex(&hmac::<sha1::Sha1>(key, data)),
+            hex(&sign::<Hmac<sha1::Sha1>>(key, data)),
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
         );
         // RFC 4231 test case 6: a key longer than the block is hashed first.
         assert_eq!(
-            hex(&hmac::<sha2::Sha256>(
+            hex(&sign::<Hmac<sha2::Sha256>>(
                 &[0xaa; 131],
                 b"Test Using Larger Than Block-Size Key - Hash Key First"
             )),

@@ -23,6 +23,33 @@ impl Entry {
     }
 }
 
+/// A file operation inside one commit.
+#[derive(Debug)]
+pub enum Op {
+    Modify {
+        mode: u32,
+        dataref: String,
+        path: String,
+    },
+    /// Deletes a path; the empty path deletes everything (`deleteall`).
+    Delete(String),
+}
+
+impl Op {
+    /// Writes the operation as its fast-import command line.
+    pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        match self {
+            Op::Modify {
+                mode,
+                dataref,
+                path,
+            } => writeln!(out, "M {mode:06o} {dataref} {}", quote(path)),
+            Op::Delete(path) if path.is_empty() => writeln!(out, "deleteall"),
+            Op::Delete(path) => writeln!(out, "D {}", quote(path)),
+        }
+    }
+}
+
 impl<W: Write, R: BufRead> FastImport<W, R> {
     pub fn new(out: W, replies: R) -> Self {
         FastImport {

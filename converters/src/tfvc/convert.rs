@@ -14,7 +14,7 @@ use super::identity;
 use super::model::{Change, ChangeType};
 use super::reader::{tree_copies, BranchInfo, Label, Planned, Stream};
 use super::TfvcError;
-use crate::fast_export::stream::{quote, FastImport};
+use crate::fast_export::stream::{FastImport, Op};
 use crate::fast_export::{LargeBlob, ReportItem, TagToWrite};
 use crate::{refnames, Cancel};
 
@@ -98,16 +98,6 @@ impl Line {
         let i = self.commits.partition_point(|(c, _)| *c <= changeset);
         i.checked_sub(1).map(|i| self.commits[i].1)
     }
-}
-
-#[derive(Debug)]
-enum Op {
-    Modify {
-        mode: u32,
-        dataref: String,
-        path: String,
-    },
-    Delete(String),
 }
 
 /// A merge source: its branch, the newest changeset merged (0 for a renaming source),
@@ -624,15 +614,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
                 writeln!(out, "deleteall\nM 040000 {tree} \"\"")?;
             }
             for op in &group.ops {
-                match op {
-                    Op::Modify {
-                        mode,
-                        dataref,
-                        path,
-                    } => writeln!(out, "M {mode:06o} {dataref} {}", quote(path))?,
-                    Op::Delete(path) if path.is_empty() => writeln!(out, "deleteall")?,
-                    Op::Delete(path) => writeln!(out, "D {}", quote(path))?,
-                }
+                op.write_to(out)?;
             }
             out.write_all(b"\n")?;
             let touched = self.touching.remove(&key).unwrap_or_default();

@@ -23,7 +23,7 @@ use crate::svn::events::{NodeChange, PropChange, RevisionSink, TextForm};
 use crate::{refnames, Cancel, SourceError};
 
 pub use crate::fast_export::stream::FastImport;
-use crate::fast_export::stream::{quote, Entry};
+use crate::fast_export::stream::{quote, Entry, Op};
 pub use crate::fast_export::{LargeBlob, ReportItem};
 use crate::spool::Spool;
 use entities::{Entity, EntityKind, Life};
@@ -106,17 +106,6 @@ pub enum ConvertError {
 enum Key {
     Root(String),
     Outside,
-}
-
-/// A file operation inside one commit.
-#[derive(Debug)]
-enum Op {
-    Modify {
-        mode: u32,
-        dataref: String,
-        path: String,
-    },
-    Delete(String),
 }
 
 /// What one revision did to one tracked directory.

@@ -57,15 +57,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 writeln!(out, "merge :{merge}")?;
             }
             for op in &work.ops {
-                match op {
-                    Op::Modify {
-                        mode,
-                        dataref,
-                        path,
-                    } => writeln!(out, "M {mode:06o} {dataref} {}", quote(path))?,
-                    Op::Delete(path) if path.is_empty() => writeln!(out, "deleteall")?,
-                    Op::Delete(path) => writeln!(out, "D {}", quote(path))?,
-                }
+                op.write_to(out)?;
             }
             if self.options.empty_dirs {
                 for dir in &work.emptied {
