@@ -90,6 +90,10 @@ pub struct ServeConfig {
     /// Password or token for the server-wide push mirror (prefer the environment variable).
     #[arg(long, env = "SRCIMPORT_PUSH_MIRROR_PASSWORD", hide_env_values = true)]
     pub push_mirror_password: Option<String>,
+    /// The most one push to a mirror may carry, in bytes (GitHub's limit: 2 GiB); a larger
+    /// history is pushed in steps along each branch.
+    #[arg(long, env = "SRCIMPORT_PUSH_SIZE_LIMIT", default_value_t = crate::pipeline::DEFAULT_PUSH_SIZE_LIMIT)]
+    pub push_size_limit: u64,
     /// Sync every complete import this often (seconds), unless its `sync_interval` field
     /// says otherwise; unset: only imports that set `sync_interval` sync periodically.
     #[arg(long, env = "SRCIMPORT_SYNC_INTERVAL")]

@@ -125,6 +125,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         },
         hold_stage,
         push_mirror,
+        push_size_limit: config.push_size_limit.max(1),
     };
     let min_sync_interval = i64::try_from(config.min_sync_interval.max(1)).unwrap_or(i64::MAX);
     let default_sync_interval = match config.sync_interval {

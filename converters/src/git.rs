@@ -254,22 +254,39 @@ pub fn fetch_lfs_objects(
     }
 }
 
-/// Mirrors the refs of `git_dir` under `namespaces` (each ending in `/`) to `url`: forced
-/// updates, and refs the remote has there but `git_dir` lacks are deleted. Credentials go
-/// through the credential helper, as for sources. `on_percent` hears the transfer progress
-/// ("Writing objects"), each percentage once.
-pub fn push_mirror(
+/// What one push sends: the mirror of whole namespaces, or single commits to refs.
+pub enum PushRefs<'a> {
+    /// The refs of `git_dir` under these namespaces (each ending in `/`): forced updates,
+    /// and refs the remote has there but `git_dir` lacks are deleted.
+    Mirror(&'a [&'a str]),
+    /// Forced updates of refs to commits: `(commit id, full ref name)`.
+    Steps(&'a [(String, String)]),
+}
+
+/// Pushes `refs` from `git_dir` to `url`. Credentials go through the credential helper, as
+/// for sources. `on_percent` hears the transfer progress ("Writing objects"), each
+/// percentage once.
+pub fn push(
     git_dir: &Path,
     url: &str,
     credentials: Option<&Credentials>,
     policy: &UrlPolicy,
-    namespaces: &[&str],
+    refs: PushRefs<'_>,
     mut on_percent: impl FnMut(u8),
     cancel: &Cancel,
 ) -> Result<(), SourceError> {
     let mut cmd = remote_command(Some(git_dir), url, credentials, policy)?;
-    cmd.args(["push", "--progress", "--prune", "--", url])
-        .args(namespaces.iter().map(|ns| format!("+{ns}*:{ns}*")));
+    cmd.args(["push", "--progress"]);
+    match refs {
+        PushRefs::Mirror(namespaces) => {
+            cmd.args(["--prune", "--", url])
+                .args(namespaces.iter().map(|ns| format!("+{ns}*:{ns}*")));
+        }
+        PushRefs::Steps(steps) => {
+            cmd.args(["--", url])
+                .args(steps.iter().map(|(oid, name)| format!("+{oid}:{name}")));
+        }
+    }
     let mut last = None;
     let done = process::run(cmd, None, cancel, |line| {
         if let Some(percent) = phase_percent(line, "Writing objects:") {
@@ -282,6 +299,24 @@ pub fn push_mirror(
     classify(url, credentials, done)
         .map(|_| ())
         .map_err(|e| named_command(e, "git push"))
+}
+
+/// The refs `url` advertises, as `(object id, ref name)`.
+pub fn remote_refs(
+    url: &str,
+    credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
+    cancel: &Cancel,
+) -> Result<Vec<(String, String)>, SourceError> {
+    let mut cmd = remote_command(None, url, credentials, policy)?;
+    cmd.args(["ls-remote", "--", url]);
+    let done = process::run(cmd, None, cancel, |_| {})?;
+    let done = classify(url, credentials, done).map_err(|e| named_command(e, "git ls-remote"))?;
+    Ok(String::from_utf8_lossy(&done.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(oid, name)| (oid.to_owned(), name.to_owned()))
+        .collect())
 }
 
 /// Pushes the Git LFS objects that the refs under `namespaces` point at to `url`'s LFS

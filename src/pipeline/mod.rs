@@ -3,6 +3,7 @@
 //! Runs on a worker thread. Every stage is idempotent, so a run killed anywhere (DELETE,
 //! restart, a crashed server) is resumed by running the current stage again.
 
+mod mirror;
 mod progress;
 mod subversion;
 mod tfvc;
@@ -12,7 +13,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use srcimport_converters::svn::convert::ConvertError;
-use srcimport_converters::url_policy::redact;
 use srcimport_converters::url_policy::UrlPolicy;
 use srcimport_converters::{
     detect, git as git_source, hg, Cancel, Credentials, Detection, SourceError, Vcs,
@@ -27,6 +27,7 @@ use crate::store::{
     ReportEntry, SeenAuthor, Stage, Status, StoreError, SyncMode,
 };
 
+pub use mirror::DEFAULT_PUSH_SIZE_LIMIT;
 use progress::StoreProgress;
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,8 @@ pub struct Environment {
     pub hold_stage: Option<Stage>,
     /// The server-wide push mirror, for imports that name none of their own.
     pub push_mirror: Option<MirrorTemplate>,
+    /// The most one push to a mirror may carry (bytes); more goes in steps.
+    pub push_size_limit: u64,
 }
 
 /// A server-wide push mirror: a URL template with `{owner}` and `{repo}`, and credentials.
@@ -605,11 +608,11 @@ impl Run<'_> {
             }
         }
         let default = publish::publish(&self.repo_path, preferred.as_deref(), &self.cancel)?;
-        if let Some(branch) = default {
-            store.set_default_branch(self.repo_id, &branch)?;
+        if let Some(branch) = &default {
+            store.set_default_branch(self.repo_id, branch)?;
         }
         if let Some(target) = self.mirror_target(import)? {
-            self.mirror(import, &target)?;
+            self.mirror(import, &target, default.as_deref())?;
         }
         store.record_progress(
             self.repo_id,
@@ -639,43 +642,24 @@ impl Run<'_> {
             .map(|repo| template.target(&repo.owner, &repo.name)))
     }
 
-    /// Pushes the published history to the mirror: LFS objects first, then the refs
-    /// (forced, pruned), with `push_percent` following git's "Writing objects".
-    fn mirror(&self, import: &ImportRecord, target: &PushTarget) -> Result<(), PipelineError> {
-        let failed = |source: SourceError| match source {
-            SourceError::Cancelled => PipelineError::Source(SourceError::Cancelled),
-            source => PipelineError::Mirror {
-                url: redact(&target.url),
-                source,
-            },
-        };
-        let credentials = target.credentials.as_ref();
-        let policy = &self.env.url_policy;
-        let namespaces = &publish::PUBLISHED_NAMESPACES;
-        if LfsStore::for_repo(&self.repo_path).has_objects() {
-            git_source::push_lfs_objects(
-                &self.repo_path,
-                &target.url,
-                credentials,
-                policy,
-                namespaces,
-                &self.cancel,
-            )
-            .map_err(failed)?;
-        }
+    /// Pushes the published history to the mirror (see [`mirror`]).
+    fn mirror(
+        &self,
+        import: &ImportRecord,
+        target: &PushTarget,
+        default_branch: Option<&str>,
+    ) -> Result<(), PipelineError> {
         let progress = StoreProgress::new(self.env.store.as_ref(), self.repo_id, import.generation);
-        git_source::push_mirror(
-            &self.repo_path,
-            &target.url,
-            credentials,
-            policy,
-            namespaces,
-            |percent| progress.push_percent(percent.min(99)),
-            &self.cancel,
-        )
-        .map_err(failed)?;
-        tracing::info!(repo_id = self.repo_id, url = %redact(&target.url), "pushed to the mirror");
-        Ok(())
+        mirror::Mirror {
+            git_dir: &self.repo_path,
+            target,
+            policy: &self.env.url_policy,
+            limit: self.env.push_size_limit,
+            default_branch,
+            progress: &progress,
+            cancel: &self.cancel,
+        }
+        .run()
     }
 }
 

@@ -237,3 +237,116 @@ fn the_server_wide_template_mirrors_every_import() {
     assert_eq!(published(&mirrors.join("templated.git")), hosted_refs);
     assert!(!server.log().contains(PASSWORD));
 }
+
+/// A mirror repository that keeps every push as a pack of its own and counts the pushes
+/// (a post-receive hook appends a line per push to `ROOT/pushes.log`).
+fn counting_mirror_repo(root: &Path) -> std::path::PathBuf {
+    mirror_repo(root);
+    let path = root.join("mirror.git");
+    git(&path, &["config", "receive.unpackLimit", "1"]);
+    let log = root.join("pushes.log");
+    let hook = path.join("hooks/post-receive");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\necho push >> '{}'\n", log.display()),
+    )
+    .expect("hook");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+fn pushes_received(root: &Path) -> usize {
+    std::fs::read_to_string(root.join("pushes.log"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+fn pack_sizes(git_dir: &Path) -> Vec<u64> {
+    std::fs::read_dir(git_dir.join("objects/pack"))
+        .expect("pack dir")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+        .map(|e| e.metadata().expect("metadata").len())
+        .collect()
+}
+
+/// Imports `many-blobs.sh` with these arguments and mirrors it under `limit` bytes a push;
+/// returns the mirrors directory and the server.
+fn mirror_with_limit(
+    dir: &Path,
+    fixture_args: &[&str],
+    limit: u64,
+) -> (std::path::PathBuf, Server, GitSource, GitSource) {
+    fixture_with("git/many-blobs.sh", &dir.join("src"), fixture_args);
+    let source = GitSource::serve(&dir.join("src"), None);
+    let mirrors = dir.join("mirrors");
+    counting_mirror_repo(&mirrors);
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let limit = limit.to_string();
+    let server = Server::start_with(
+        &dir.join("data"),
+        &[("SRCIMPORT_PUSH_SIZE_LIMIT", limit.as_str())],
+    );
+    let repo = "octo/stepped";
+    server.put_import(
+        repo,
+        &json!({
+            "vcs": "git",
+            "vcs_url": format!("{}/source.git", source.base),
+            "push_url": format!("{}/mirror.git", target.base),
+            "push_username": "pusher",
+            "push_password": PASSWORD,
+        }),
+    );
+    let done = server.wait_status(repo, "complete");
+    assert_eq!(done["push_percent"], 100);
+    let hosted_refs = hosted(&server, repo, &dir.join("hosted.git"));
+    assert!(hosted_refs.contains("refs/tags/v1"), "{hosted_refs}");
+    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
+    (mirrors, server, source, target)
+}
+
+#[test]
+fn a_history_over_the_push_size_limit_is_pushed_in_steps_under_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let limit = 512 * 1024;
+    // 40 commits of 100 KiB incompressible blobs (4 MiB and more) on three branches.
+    let (mirrors, server, _source, _target) = mirror_with_limit(dir.path(), &[], limit);
+    let pushes = pushes_received(&mirrors);
+    let packs = pack_sizes(&mirrors.join("mirror.git"));
+    let received: u64 = packs.iter().sum();
+    assert!(received > 4 * 1024 * 1024, "{packs:?}");
+    assert!(pushes >= 8, "{pushes} pushes, packs {packs:?}");
+    // Each push's pack stays under the limit (a little slack: the receiver completes
+    // thin packs with the bases they refer to).
+    for size in &packs {
+        assert!(
+            *size <= limit + limit / 8,
+            "a pack of {size} bytes: {packs:?}"
+        );
+    }
+    assert!(
+        server.log().contains("pushing in steps"),
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
+fn commits_each_over_the_limit_are_pushed_one_at_a_time_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Six commits of 100 KiB and a merged side branch of three more, under 50 KiB a push:
+    // every commit goes alone, the side's before the merge that brings it.
+    let (mirrors, server, _source, _target) =
+        mirror_with_limit(dir.path(), &["6", "102400"], 50 * 1024);
+    let pushes = pushes_received(&mirrors);
+    assert!(pushes >= 9, "{pushes} pushes");
+    let log = server.log();
+    assert!(
+        log.contains("one commit is larger than the push size limit"),
+        "{log}"
+    );
+    assert!(!log.contains(PASSWORD));
+}
