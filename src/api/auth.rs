@@ -70,16 +70,20 @@ pub fn authorize_git(
     }
 }
 
-/// Writing (LFS uploads): always a token with rights on the owner.
+/// Writing (pushes, LFS uploads): always a token with rights on the owner. A token without
+/// them gets 403 for a public repository (as GitHub answers) and 404 for a private one.
 pub fn authorize_git_write(
     state: &AppState,
     headers: &HeaderMap,
     repo: &RepoRecord,
-) -> Result<(), ApiError> {
+) -> Result<Principal, ApiError> {
     let token = bearer_token(headers).ok_or(ApiError::GitAuthRequired)?;
     match state.tokens.authenticate(&token) {
-        Some(who) if who.may_act_for(&repo.owner) => Ok(()),
-        Some(_) => Err(ApiError::NotFound),
+        Some(who) if who.may_act_for(&repo.owner) => Ok(who.clone()),
+        Some(_) if repo.private => Err(ApiError::NotFound),
+        Some(_) => Err(ApiError::Forbidden(
+            "Permission denied: this token may not write to the repository",
+        )),
         None => Err(ApiError::GitAuthRequired),
     }
 }

@@ -31,6 +31,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// The repository is busy (an import runs).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("invalid JSON")]
     BadJson,
     #[error("body is not a JSON object")]
@@ -112,6 +115,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Forbidden(why) => (
                 StatusCode::FORBIDDEN,
+                json!({"message": why, "documentation_url": DOCS}),
+            ),
+            ApiError::Conflict(why) => (
+                StatusCode::CONFLICT,
                 json!({"message": why, "documentation_url": DOCS}),
             ),
             ApiError::BadJson => (

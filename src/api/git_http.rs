@@ -1,4 +1,6 @@
-//! Git smart HTTP for hosted repositories (clone and fetch; pushes are refused).
+//! Git smart HTTP for hosted repositories: clone and fetch, and pushes from a token with
+//! write rights while no import runs (a hosted repository can be another server's push
+//! mirror).
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -9,6 +11,7 @@ use super::body::read_capped;
 use super::error::ApiError;
 use super::{auth, SharedState};
 use crate::git::http_backend::{self, CgiRequest};
+use crate::git::HIDDEN_NAMESPACE;
 
 /// Largest upload-pack request (the client's wants and haves).
 const MAX_NEGOTIATION_BYTES: usize = 64 * 1024 * 1024;
@@ -35,31 +38,54 @@ async fn backend(state: &SharedState, request: GitRequest) -> Result<Response, A
         body,
     } = request;
     let repo = state.hosted_repo(&owner, &repo_segment)?;
-    auth::authorize_git(state, &headers, &repo)?;
     let query = query.unwrap_or_default();
-    if query.contains("git-receive-pack") {
-        return Err(ApiError::Forbidden(
-            "hosted repositories are written by imports only",
-        ));
-    }
-    let body = read_capped(body, MAX_NEGOTIATION_BYTES).await?;
+    let pushing = service_path == "git-receive-pack"
+        || query.split('&').any(|p| p == "service=git-receive-pack");
     let path_info = format!(
         "/{}/{}.git/{service_path}",
         repo.owner.to_lowercase(),
         repo.name.to_lowercase()
     );
     let root = state.scheduler.env().repos_root.clone();
-    http_backend::serve(CgiRequest {
+    let request = |body, remote_user, config, hold| CgiRequest {
         project_root: &root,
         path_info: &path_info,
         method: &method,
         query: &query,
         headers: &headers,
         body,
-        remote_user: None,
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))
+        remote_user,
+        config,
+        hold,
+    };
+    let served = if pushing {
+        let who = auth::authorize_git_write(state, &headers, &repo)?;
+        // Held until the push has ended: no import starts meanwhile.
+        let control = state.scheduler.control(repo.id).await;
+        if let Some(import) = state.store.import(repo.id)? {
+            if import.status.is_running() {
+                return Err(ApiError::Conflict(
+                    "an import is running for this repository; push when it has ended",
+                ));
+            }
+        }
+        let config = [
+            ("http.receivepack", "true"),
+            ("receive.hideRefs", HIDDEN_NAMESPACE),
+        ];
+        http_backend::serve(request(
+            body,
+            Some(who.login.as_str()),
+            &config,
+            Some(Box::new(control)),
+        ))
+        .await
+    } else {
+        auth::authorize_git(state, &headers, &repo)?;
+        let body = read_capped(body, MAX_NEGOTIATION_BYTES).await?;
+        http_backend::serve(request(Body::from(body), None, &[], None)).await
+    };
+    served.map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 pub async fn info_refs(
@@ -89,12 +115,32 @@ pub async fn upload_pack(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    service(state, owner, repo, "git-upload-pack", headers, body).await
+}
+
+pub async fn receive_pack(
+    State(state): State<SharedState>,
+    Path((owner, repo)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    service(state, owner, repo, "git-receive-pack", headers, body).await
+}
+
+async fn service(
+    state: SharedState,
+    owner: String,
+    repo_segment: String,
+    service_path: &'static str,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     backend(
         &state,
         GitRequest {
             owner,
-            repo_segment: repo,
-            service_path: "git-upload-pack",
+            repo_segment,
+            service_path,
             method: Method::POST,
             query: None,
             headers,
@@ -102,8 +148,4 @@ pub async fn upload_pack(
         },
     )
     .await
-}
-
-pub async fn receive_pack() -> ApiError {
-    ApiError::Forbidden("hosted repositories are written by imports only")
 }

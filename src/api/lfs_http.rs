@@ -47,7 +47,9 @@ pub async fn batch(
         .unwrap_or_default();
     match operation {
         "download" => auth::authorize_git(&state, &headers, &repo)?,
-        "upload" => auth::authorize_git_write(&state, &headers, &repo)?,
+        "upload" => {
+            auth::authorize_git_write(&state, &headers, &repo)?;
+        }
         _ => {
             return Ok(lfs_response(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -20,8 +20,13 @@ pub struct CgiRequest<'a> {
     pub method: &'a Method,
     pub query: &'a str,
     pub headers: &'a HeaderMap,
-    pub body: axum::body::Bytes,
+    /// Streamed into the backend as it arrives (a push can be large).
+    pub body: Body,
     pub remote_user: Option<&'a str>,
+    /// Configuration for this request only (`-c`-like, through `GIT_CONFIG_COUNT`).
+    pub config: &'a [(&'a str, &'a str)],
+    /// Held until the response has been streamed and the backend is gone (a lock).
+    pub hold: Option<Box<dyn Send + Sync>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +42,7 @@ pub enum CgiError {
 struct ChildOutput {
     stdout: BufReader<ChildStdout>,
     child: Child,
+    _hold: Option<Box<dyn Send + Sync>>,
 }
 
 impl Drop for ChildOutput {
@@ -68,6 +74,20 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
         .to_owned()
 }
 
+/// Copies the request body into the backend's stdin frame by frame; a body that fails
+/// (the client went away) closes stdin early, and the backend then refuses the request.
+async fn feed(body: Body, mut stdin: tokio::process::ChildStdin) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            if stdin.write_all(&data).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// Runs `git http-backend` for one request and streams its answer.
 pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> {
     let mut cmd = Command::new("git");
@@ -83,7 +103,6 @@ pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> 
         .env("REQUEST_METHOD", request.method.as_str())
         .env("QUERY_STRING", request.query)
         .env("CONTENT_TYPE", header_text(request.headers, "content-type"))
-        .env("CONTENT_LENGTH", request.body.len().to_string())
         .env(
             "HTTP_CONTENT_ENCODING",
             header_text(request.headers, "content-encoding"),
@@ -97,16 +116,22 @@ pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> 
         .stderr(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
+    // Without a length (a chunked request), the backend reads until the end of input.
+    if let Some(length) = request.headers.get("content-length") {
+        cmd.env("CONTENT_LENGTH", length.to_str().unwrap_or_default());
+    }
     if let Some(user) = request.remote_user {
         cmd.env("REMOTE_USER", user);
     }
+    cmd.env("GIT_CONFIG_COUNT", request.config.len().to_string());
+    for (index, (key, value)) in request.config.iter().enumerate() {
+        cmd.env(format!("GIT_CONFIG_KEY_{index}"), key)
+            .env(format!("GIT_CONFIG_VALUE_{index}"), value);
+    }
     let mut child = cmd.spawn()?;
     let broken = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-    let mut stdin = child.stdin.take().ok_or_else(broken)?;
-    let body = request.body;
-    tokio::spawn(async move {
-        let _ = stdin.write_all(&body).await;
-    });
+    let stdin = child.stdin.take().ok_or_else(broken)?;
+    tokio::spawn(feed(request.body, stdin));
     let mut stdout = BufReader::new(child.stdout.take().ok_or_else(broken)?);
     let mut response = Response::builder().status(StatusCode::OK);
     loop {
@@ -139,7 +164,11 @@ pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> 
             response = response.header(name, value);
         }
     }
-    let output = ChildOutput { stdout, child };
+    let output = ChildOutput {
+        stdout,
+        child,
+        _hold: request.hold,
+    };
     response
         .body(Body::from_stream(ReaderStream::new(output)))
         .map_err(|e| CgiError::Header(e.to_string()))

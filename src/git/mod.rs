@@ -28,6 +28,10 @@ pub const STAGING_DIR: &str = "srcimport-staging";
 /// Raw notes (e.g. `hg` changeset ids), kept apart from the raw history they annotate.
 pub const RAW_NOTES_NAMESPACE: &str = "refs/srcimport/notes/";
 
+/// srcimport's own refs (raw and mapped history, notes): never shown to clients over
+/// smart HTTP, never pushed to.
+pub const HIDDEN_NAMESPACE: &str = "refs/srcimport";
+
 /// Mapped (rewritten) refs wait here between mapping and pushing.
 pub const MAPPED_NAMESPACE: &str = "refs/srcimport/mapped/";
 
@@ -74,7 +78,7 @@ pub fn run_git(
 }
 
 /// Creates the bare repository for a hosted repo, configured to hide srcimport's own refs
-/// from clients and to refuse pushes over HTTP. Safe to race: the repository is built
+/// from clients and to refuse pushes over HTTP (the API enables them per request). Safe to race: the repository is built
 /// beside its final path and renamed into place, so it appears complete or not at all.
 pub fn init_hosted(path: &Path) -> Result<(), GitError> {
     if path.join("HEAD").exists() {
@@ -120,10 +124,11 @@ fn build_hosted(path: &Path) -> Result<(), GitError> {
         .map_err(|e| GitError::io(&config, e))
 }
 
-/// Settings of every hosted repository: working refs hidden from clients, no pushes, no
-/// automatic gc; large blobs streamed (cat-file, pack-objects) rather than held in memory,
+/// Settings of every hosted repository: working refs hidden from clients (fetches and
+/// pushes; pushes also get `receive.hideRefs` per request, for repositories created before
+/// this setting), no pushes unless a request enables them, no automatic gc; large blobs streamed (cat-file, pack-objects) rather than held in memory,
 /// and packs mapped in small windows, so reading a large blob stays bounded.
-const HOSTED_CONFIG: &str = "[uploadpack]
+const HOSTED_CONFIG: &str = "[transfer]
 	hideRefs = refs/srcimport
 [http]
 	receivepack = false

@@ -9,6 +9,7 @@ mod hardening;
 mod lfs;
 mod mercurial;
 mod push_mirror;
+mod push_target;
 mod python_client;
 mod subversion;
 mod support;

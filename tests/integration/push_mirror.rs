@@ -12,7 +12,7 @@ use crate::support::{fixture, fixture_with, git, try_clone, GitSource, Server, T
 const PASSWORD: &str = "mirror-pass-8c1f";
 
 /// Every published ref (`refname sha`), as `publish::PUBLISHED_NAMESPACES` lists them.
-fn published(dir: &Path) -> String {
+pub fn published(dir: &Path) -> String {
     git(
         dir,
         &[
@@ -39,7 +39,7 @@ fn mirror_repo(root: &Path) {
     git(&path, &["config", "http.receivepack", "true"]);
 }
 
-fn hosted(server: &Server, repo: &str, dest: &Path) -> String {
+pub fn hosted(server: &Server, repo: &str, dest: &Path) -> String {
     let _ = std::fs::remove_dir_all(dest);
     assert!(try_clone(&server.authed_git_url(repo), dest));
     published(dest)
@@ -157,7 +157,7 @@ fn a_push_url_at_a_refused_address_is_422() {
 }
 
 /// The LFS objects under `dir` (a `lfs/objects/aa/bb/OID` store, or a flat directory).
-fn lfs_oids(dir: &Path) -> Vec<String> {
+pub fn lfs_oids(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(next) = stack.pop() {

@@ -300,8 +300,10 @@ async fn cgi(request: Request, expected: Option<String>, root: PathBuf) -> Respo
         method: &parts.method,
         query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
-        body: bytes,
+        body: Body::from(bytes),
         remote_user,
+        config: &[],
+        hold: None,
     })
     .await;
     result.unwrap_or_else(|e| {
