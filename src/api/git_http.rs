@@ -73,19 +73,59 @@ async fn backend(state: &SharedState, request: GitRequest) -> Result<Response, A
             ("http.receivepack", "true"),
             ("receive.hideRefs", HIDDEN_NAMESPACE),
         ];
-        http_backend::serve(request(
-            body,
-            Some(who.login.as_str()),
-            &config,
-            Some(Box::new(control)),
-        ))
-        .await
+        let hold: Box<dyn Send + Sync> = if service_path == "git-receive-pack" {
+            Box::new(AfterPush {
+                control: Some(control),
+                git_dir: state.scheduler.repo_path(&repo),
+                repo_id: repo.id,
+                store: std::sync::Arc::clone(&state.store),
+            })
+        } else {
+            Box::new(control)
+        };
+        http_backend::serve(request(body, Some(who.login.as_str()), &config, Some(hold))).await
     } else {
         auth::authorize_git(state, &headers, &repo)?;
         let body = read_capped(body, MAX_NEGOTIATION_BYTES).await?;
         http_backend::serve(request(Body::from(body), None, &[], None)).await
     };
     served.map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Held by a push's response until it has ended: then the default branch is settled (a
+/// first push names it) and the control lock let go.
+struct AfterPush {
+    control: Option<tokio::sync::OwnedMutexGuard<()>>,
+    git_dir: std::path::PathBuf,
+    repo_id: i64,
+    store: std::sync::Arc<dyn crate::store::JobStore>,
+}
+
+impl Drop for AfterPush {
+    fn drop(&mut self) {
+        let control = self.control.take();
+        let git_dir = std::mem::take(&mut self.git_dir);
+        let (repo_id, store) = (self.repo_id, std::sync::Arc::clone(&self.store));
+        let settle = move || {
+            let cancel = srcimport_converters::Cancel::new();
+            match crate::git::publish::settle_head(&git_dir, &cancel) {
+                Ok(Some(branch)) => {
+                    if let Err(error) = store.set_default_branch(repo_id, &branch) {
+                        tracing::warn!(repo_id, %error, "cannot record the default branch");
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(repo_id, %error, "cannot settle HEAD after a push"),
+            }
+            drop(control);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(settle);
+            }
+            Err(_) => settle(),
+        }
+    }
 }
 
 pub async fn info_refs(

@@ -25,7 +25,8 @@ pub struct CgiRequest<'a> {
     pub remote_user: Option<&'a str>,
     /// Configuration for this request only (`-c`-like, through `GIT_CONFIG_COUNT`).
     pub config: &'a [(&'a str, &'a str)],
-    /// Held until the response has been streamed and the backend is gone (a lock).
+    /// Held until the backend's output has ended (a lock, work to do afterwards); dropped
+    /// before the client can see the end of the response.
     pub hold: Option<Box<dyn Send + Sync>>,
 }
 
@@ -42,7 +43,7 @@ pub enum CgiError {
 struct ChildOutput {
     stdout: BufReader<ChildStdout>,
     child: Child,
-    _hold: Option<Box<dyn Send + Sync>>,
+    hold: Option<Box<dyn Send + Sync>>,
 }
 
 impl Drop for ChildOutput {
@@ -62,7 +63,13 @@ impl AsyncRead for ChildOutput {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stdout).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stdout).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() == before {
+            // The backend is done: let go of what was held before the client hears the end.
+            self.hold.take();
+        }
+        polled
     }
 }
 
@@ -167,7 +174,7 @@ pub async fn serve(request: CgiRequest<'_>) -> Result<Response<Body>, CgiError> 
     let output = ChildOutput {
         stdout,
         child,
-        _hold: request.hold,
+        hold: request.hold,
     };
     response
         .body(Body::from_stream(ReaderStream::new(output)))

@@ -65,6 +65,17 @@ pub fn publish(
         .iter()
         .filter_map(|r| r.strip_prefix("refs/heads/"))
         .collect();
+    point_head(git_dir, &branches, preferred, cancel)
+}
+
+/// Points HEAD at `preferred` if it is one of `branches`, else `main`, `master` or the
+/// first; returns the branch chosen (none without branches).
+fn point_head(
+    git_dir: &Path,
+    branches: &[&str],
+    preferred: Option<&str>,
+    cancel: &Cancel,
+) -> Result<Option<String>, GitError> {
     let default = preferred
         .into_iter()
         .chain(["main", "master"])
@@ -80,6 +91,20 @@ pub fn publish(
         )?;
     }
     Ok(default)
+}
+
+/// After a push into a hosted repository: HEAD keeps its branch if that exists, else
+/// points at `main`, `master` or the first branch (a first push into an empty repository
+/// names its default branch, as on GitHub). Returns the default branch, if any.
+pub fn settle_head(git_dir: &Path, cancel: &Cancel) -> Result<Option<String>, GitError> {
+    let head = run_git(git_dir, &["symbolic-ref", "--short", "HEAD"], None, cancel)?;
+    let head = String::from_utf8_lossy(&head).trim().to_owned();
+    let branches: Vec<String> = refs_under(git_dir, &["refs/heads/"], cancel)?
+        .into_iter()
+        .filter_map(|(_, name)| name.strip_prefix("refs/heads/").map(str::to_owned))
+        .collect();
+    let branches: Vec<&str> = branches.iter().map(String::as_str).collect();
+    point_head(git_dir, &branches, Some(&head), cancel)
 }
 
 /// The published namespaces a sync keeps moving forward: branches (and Subversion's

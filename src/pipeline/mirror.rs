@@ -8,7 +8,8 @@
 //! A merge whose side history alone is too large has that side pushed in steps first. A
 //! single commit larger than the limit is pushed alone, with a warning in the log (the
 //! mirror may refuse it; its answer becomes the import's error). The final push mirrors
-//! the namespaces (forced, pruned), which then sends annotated tags and little else.
+//! the namespaces (forced, pruned): it carries the last pending step and whatever tags
+//! and notes add, when that fits; otherwise those refs are pushed in steps first.
 
 use std::path::Path;
 
@@ -83,10 +84,24 @@ impl Mirror<'_> {
                 limit = self.limit,
                 "the mirror lacks more than the push size limit: pushing in steps"
             );
-            for (oid, name) in &refs {
+            let (branches, others): (Vec<_>, Vec<_>) = refs
+                .iter()
+                .partition(|(_, name)| name.starts_with("refs/heads/"));
+            for (oid, name) in &branches {
                 steps.advance(name, oid)?;
             }
-            steps.flush()?;
+            // Tags and notes mostly point into the branches' history: when what they add
+            // fits beside the pending step, the final push takes them all, rather than a
+            // size check per ref.
+            let rest = steps
+                .history
+                .disk_usage(others.iter().map(|(oid, _)| oid.as_str()))?;
+            if steps.pending_bytes + rest > self.limit {
+                for (oid, name) in &others {
+                    steps.advance(name, oid)?;
+                }
+                steps.flush()?;
+            }
         }
         let rest = total.saturating_sub(steps.sent);
         steps.push(PushRefs::Mirror(namespaces), rest)?;

@@ -159,13 +159,26 @@ fn pushes_need_write_rights_stay_out_of_hidden_refs_and_wait_for_imports() {
     let target_repo = dir.path().join("data/repos/admin/target.git");
     assert!(git(&target_repo, &["for-each-ref", "refs/srcimport"]).is_empty());
 
-    // With rights, a push lands.
-    let pushed = push(&local, &url(TOKEN), "main:refs/heads/main");
+    // With rights, a push lands; the first branch of an empty repository becomes its
+    // default, as on GitHub.
+    let pushed = push(&local, &url(TOKEN), "main:refs/heads/trunk");
     assert!(pushed.status.success(), "{pushed:?}");
     assert_eq!(
-        git(&target_repo, &["rev-parse", "refs/heads/main"]),
+        git(&target_repo, &["rev-parse", "refs/heads/trunk"]),
         git(&local, &["rev-parse", "refs/heads/main"])
     );
+    // A push holds the repository's control lock until HEAD is settled: the next push
+    // advertisement waits for it.
+    let (status, advertised) = advertise(&server, "admin/target", Some(TOKEN));
+    assert_eq!(status, 200);
+    assert!(advertised.contains("refs/heads/trunk"), "{advertised}");
+    assert!(!advertised.contains("refs/srcimport"), "{advertised}");
+    assert_eq!(
+        git(&target_repo, &["symbolic-ref", "HEAD"]).trim(),
+        "refs/heads/trunk"
+    );
+    let (_, shown) = server.get("/repos/admin/target");
+    assert_eq!(shown["default_branch"], "trunk", "{shown}");
 
     // While an import runs (parked at importing), pushes are refused with 409.
     let repo = "admin/busy";
