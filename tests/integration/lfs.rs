@@ -11,7 +11,7 @@ use crate::support::{fixture_with, git, GitSource, Server, TOKEN};
 
 const SMALL_THRESHOLD: i64 = 1_000_000;
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

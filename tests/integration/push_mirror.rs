@@ -45,6 +45,29 @@ pub fn hosted(server: &Server, repo: &str, dest: &Path) -> String {
     published(dest)
 }
 
+/// `PUT /import` of `source`'s `source.git`, mirrored to `push_url` with `credentials`
+/// (user, password), plus the `extra` fields; returns the created import.
+pub fn put_mirrored(
+    server: &Server,
+    repo: &str,
+    source: &GitSource,
+    push_url: &str,
+    (username, password): (&str, &str),
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut body = json!({
+        "vcs": "git",
+        "vcs_url": format!("{}/source.git", source.base),
+        "push_url": push_url,
+        "push_username": username,
+        "push_password": password,
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    server.put_import(repo, &body)
+}
+
 #[test]
 fn imports_and_remaps_are_mirrored_with_every_published_ref() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -55,15 +78,14 @@ fn imports_and_remaps_are_mirrored_with_every_published_ref() {
     let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
     let server = Server::start(&dir.path().join("data"));
     let repo = "octo/mirrored";
-    let created = server.put_import(
+    let push_url = format!("{}/mirror.git", target.base);
+    let created = put_mirrored(
+        &server,
         repo,
-        &json!({
-            "vcs": "git",
-            "vcs_url": format!("{}/source.git", source.base),
-            "push_url": format!("{}/mirror.git", target.base),
-            "push_username": "pusher",
-            "push_password": PASSWORD,
-        }),
+        &source,
+        &push_url,
+        ("pusher", PASSWORD),
+        json!({}),
     );
     assert_eq!(created["push_url"], format!("{}/mirror.git", target.base));
     assert!(!created.to_string().contains(PASSWORD));
@@ -92,37 +114,28 @@ fn imports_and_remaps_are_mirrored_with_every_published_ref() {
 #[test]
 fn wrong_mirror_credentials_fail_clearly_and_a_patch_retries_the_push() {
     let dir = tempfile::tempdir().expect("tempdir");
-    fixture("git/basic.sh", &dir.path().join("src"));
-    let source = GitSource::serve(&dir.path().join("src"), None);
-    let mirrors = dir.path().join("mirrors");
-    mirror_repo(&mirrors);
-    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
-    let server = Server::start(&dir.path().join("data"));
     let repo = "octo/denied";
-    server.put_import(
-        repo,
-        &json!({
-            "vcs": "git",
-            "vcs_url": format!("{}/source.git", source.base),
-            "push_url": format!("{}/mirror.git", target.base),
-            "push_username": "pusher",
-            "push_password": "wrong-password-77",
-        }),
+    let case = mirrored(
+        dir.path(),
+        ("git/basic.sh", &[]),
+        &[],
+        (repo, "wrong-password-77"),
+        json!({}),
     );
-    let failed = server.wait_status(repo, "auth_failed");
+    let failed = case.server.wait_status(repo, "auth_failed");
     assert_eq!(failed["failed_step"], "pushing", "{failed}");
     let message = failed["error_message"].as_str().unwrap_or_default();
     assert!(message.contains("push mirror"), "{message}");
     assert!(message.contains("push_password"), "{message}");
     assert!(!failed.to_string().contains("wrong-password-77"));
-    assert!(!server.log().contains("wrong-password-77"));
+    assert!(!case.server.log().contains("wrong-password-77"));
     // The hosted repository was published all the same.
-    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
-    assert!(published(&mirrors.join("mirror.git")).is_empty());
+    let hosted_refs = hosted(&case.server, repo, &dir.path().join("hosted.git"));
+    assert!(published(&case.mirrors.join("mirror.git")).is_empty());
 
     // The same wrong password again: the push alone is retried, and fails again.
     let patch = |body: serde_json::Value| {
-        let (status, patched) = server.request(
+        let (status, patched) = case.server.request(
             "PATCH",
             &format!("/repos/{repo}/import"),
             Some(TOKEN),
@@ -131,12 +144,12 @@ fn wrong_mirror_credentials_fail_clearly_and_a_patch_retries_the_push() {
         assert_eq!(status, 200, "{patched}");
     };
     patch(json!({"push_password": "wrong-password-77"}));
-    let again = server.wait_status(repo, "auth_failed");
+    let again = case.server.wait_status(repo, "auth_failed");
     assert_eq!(again["failed_step"], "pushing", "{again}");
     patch(json!({"push_password": PASSWORD}));
-    server.wait_status(repo, "complete");
-    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
-    assert!(!server.log().contains(PASSWORD));
+    case.server.wait_status(repo, "complete");
+    assert_eq!(published(&case.mirrors.join("mirror.git")), hosted_refs);
+    assert!(!case.server.log().contains(PASSWORD));
 }
 
 #[test]
@@ -176,35 +189,64 @@ pub fn lfs_oids(dir: &Path) -> Vec<String> {
     found
 }
 
+/// A fixture's `source.git` served over HTTP, `ROOT/mirrors/mirror.git` served behind Basic
+/// auth (as `pusher`/[`PASSWORD`]), and a server (with `env`) importing the source into
+/// `repo` with that mirror, the push `password` and the `extra` import fields.
+struct Mirrored {
+    server: Server,
+    mirrors: std::path::PathBuf,
+    _source: GitSource,
+    _target: GitSource,
+}
+
+fn mirrored(
+    root: &Path,
+    (script, args): (&str, &[&str]),
+    env: &[(&str, &str)],
+    (repo, password): (&str, &str),
+    extra: serde_json::Value,
+) -> Mirrored {
+    fixture_with(script, &root.join("src"), args);
+    let source = GitSource::serve(&root.join("src"), None);
+    let mirrors = root.join("mirrors");
+    counting_mirror_repo(&mirrors);
+    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+    let server = Server::start_with(&root.join("data"), env);
+    let push_url = format!("{}/mirror.git", target.base);
+    put_mirrored(
+        &server,
+        repo,
+        &source,
+        &push_url,
+        ("pusher", password),
+        extra,
+    );
+    Mirrored {
+        server,
+        mirrors,
+        _source: source,
+        _target: target,
+    }
+}
+
 #[test]
 fn lfs_objects_reach_the_mirror_with_the_refs() {
     let dir = tempfile::tempdir().expect("tempdir");
-    fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
-    let source = GitSource::serve(&dir.path().join("src"), None);
-    let mirrors = dir.path().join("mirrors");
-    mirror_repo(&mirrors);
-    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
-    let server = Server::start(&dir.path().join("data"));
     let repo = "octo/large";
-    server.put_import(
-        repo,
-        &json!({
-            "vcs": "git",
-            "vcs_url": format!("{}/source.git", source.base),
-            "use_lfs": "opt_in",
-            "lfs_threshold": 1_000_000,
-            "push_url": format!("{}/mirror.git", target.base),
-            "push_username": "pusher",
-            "push_password": PASSWORD,
-        }),
+    let case = mirrored(
+        dir.path(),
+        ("git/large-files.sh", &["2000000"]),
+        &[],
+        (repo, PASSWORD),
+        json!({"use_lfs": "opt_in", "lfs_threshold": 1_000_000}),
     );
-    server.wait_status(repo, "complete");
+    case.server.wait_status(repo, "complete");
     let hosted_objects = lfs_oids(&dir.path().join("data/repos/octo/large.git/lfs/objects"));
     assert_eq!(hosted_objects.len(), 2, "{hosted_objects:?}");
-    assert_eq!(lfs_oids(&mirrors.join("lfs-objects")), hosted_objects);
-    let hosted_refs = hosted(&server, repo, &dir.path().join("hosted.git"));
-    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
-    assert!(!server.log().contains(PASSWORD));
+    assert_eq!(lfs_oids(&case.mirrors.join("lfs-objects")), hosted_objects);
+    let hosted_refs = hosted(&case.server, repo, &dir.path().join("hosted.git"));
+    assert_eq!(published(&case.mirrors.join("mirror.git")), hosted_refs);
+    assert!(!case.server.log().contains(PASSWORD));
 }
 
 #[test]
@@ -273,39 +315,23 @@ fn pack_sizes(git_dir: &Path) -> Vec<u64> {
 }
 
 /// Imports `many-blobs.sh` with these arguments and mirrors it under `limit` bytes a push;
-/// returns the mirrors directory and the server.
-fn mirror_with_limit(
-    dir: &Path,
-    fixture_args: &[&str],
-    limit: u64,
-) -> (std::path::PathBuf, Server, GitSource, GitSource) {
-    fixture_with("git/many-blobs.sh", &dir.join("src"), fixture_args);
-    let source = GitSource::serve(&dir.join("src"), None);
-    let mirrors = dir.join("mirrors");
-    counting_mirror_repo(&mirrors);
-    let target = GitSource::serve(&mirrors, Some(("pusher", PASSWORD)));
+/// the mirror ends equal to the hosted repository.
+fn mirror_with_limit(dir: &Path, fixture_args: &[&str], limit: u64) -> Mirrored {
     let limit = limit.to_string();
-    let server = Server::start_with(
-        &dir.join("data"),
-        &[("SRCIMPORT_PUSH_SIZE_LIMIT", limit.as_str())],
-    );
     let repo = "octo/stepped";
-    server.put_import(
-        repo,
-        &json!({
-            "vcs": "git",
-            "vcs_url": format!("{}/source.git", source.base),
-            "push_url": format!("{}/mirror.git", target.base),
-            "push_username": "pusher",
-            "push_password": PASSWORD,
-        }),
+    let mirrored = mirrored(
+        dir,
+        ("git/many-blobs.sh", fixture_args),
+        &[("SRCIMPORT_PUSH_SIZE_LIMIT", limit.as_str())],
+        (repo, PASSWORD),
+        json!({}),
     );
-    let done = server.wait_status(repo, "complete");
+    let done = mirrored.server.wait_status(repo, "complete");
     assert_eq!(done["push_percent"], 100);
-    let hosted_refs = hosted(&server, repo, &dir.join("hosted.git"));
+    let hosted_refs = hosted(&mirrored.server, repo, &dir.join("hosted.git"));
     assert!(hosted_refs.contains("refs/tags/v1"), "{hosted_refs}");
-    assert_eq!(published(&mirrors.join("mirror.git")), hosted_refs);
-    (mirrors, server, source, target)
+    assert_eq!(published(&mirrored.mirrors.join("mirror.git")), hosted_refs);
+    mirrored
 }
 
 #[test]
@@ -313,9 +339,9 @@ fn a_history_over_the_push_size_limit_is_pushed_in_steps_under_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let limit = 512 * 1024;
     // 40 commits of 100 KiB incompressible blobs (4 MiB and more) on three branches.
-    let (mirrors, server, _source, _target) = mirror_with_limit(dir.path(), &[], limit);
-    let pushes = pushes_received(&mirrors);
-    let packs = pack_sizes(&mirrors.join("mirror.git"));
+    let case = mirror_with_limit(dir.path(), &[], limit);
+    let pushes = pushes_received(&case.mirrors);
+    let packs = pack_sizes(&case.mirrors.join("mirror.git"));
     let received: u64 = packs.iter().sum();
     assert!(received > 4 * 1024 * 1024, "{packs:?}");
     assert!(pushes >= 8, "{pushes} pushes, packs {packs:?}");
@@ -328,9 +354,9 @@ fn a_history_over_the_push_size_limit_is_pushed_in_steps_under_it() {
         );
     }
     assert!(
-        server.log().contains("pushing in steps"),
+        case.server.log().contains("pushing in steps"),
         "{}",
-        server.log()
+        case.server.log()
     );
 }
 
@@ -339,11 +365,10 @@ fn commits_each_over_the_limit_are_pushed_one_at_a_time_with_a_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Six commits of 100 KiB and a merged side branch of three more, under 50 KiB a push:
     // every commit goes alone, the side's before the merge that brings it.
-    let (mirrors, server, _source, _target) =
-        mirror_with_limit(dir.path(), &["6", "102400"], 50 * 1024);
-    let pushes = pushes_received(&mirrors);
+    let case = mirror_with_limit(dir.path(), &["6", "102400"], 50 * 1024);
+    let pushes = pushes_received(&case.mirrors);
     assert!(pushes >= 9, "{pushes} pushes");
-    let log = server.log();
+    let log = case.server.log();
     assert!(
         log.contains("one commit is larger than the push size limit"),
         "{log}"

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::push_mirror::{hosted, lfs_oids, published};
+use crate::lfs::sha256_hex;
+use crate::push_mirror::{hosted, lfs_oids, published, put_mirrored};
 use crate::support::{fixture_with, git, GitSource, Server, LIMITED_TOKEN, TOKEN};
 
 /// `POST /user/repos` on `server` as the admin; the repository is `admin/{name}`.
@@ -31,17 +31,13 @@ fn a_server_mirrors_an_import_with_lfs_objects_to_another_servers_repository() {
     create_repo(&target, "copy");
     let origin = Server::start(&dir.path().join("a"));
     let repo = "octo/original";
-    origin.put_import(
+    put_mirrored(
+        &origin,
         repo,
-        &json!({
-            "vcs": "git",
-            "vcs_url": format!("{}/source.git", source.base),
-            "use_lfs": "opt_in",
-            "lfs_threshold": 1_000_000,
-            "push_url": target.url("/admin/copy.git"),
-            "push_username": "admin",
-            "push_password": TOKEN,
-        }),
+        &source,
+        &target.url("/admin/copy.git"),
+        ("admin", TOKEN),
+        json!({"use_lfs": "opt_in", "lfs_threshold": 1_000_000}),
     );
     let done = origin.wait_status(repo, "complete");
     assert_eq!(done["push_percent"], 100);
@@ -65,11 +61,7 @@ fn a_server_mirrors_an_import_with_lfs_objects_to_another_servers_repository() {
             .expect("the target serves the LFS object");
         let mut body = Vec::new();
         std::io::Read::read_to_end(&mut response.into_reader(), &mut body).expect("body");
-        let digest: String = Sha256::digest(&body)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(&digest, oid);
+        assert_eq!(&sha256_hex(&body), oid);
     }
     assert!(!origin.log().contains(TOKEN));
 }
