@@ -316,7 +316,8 @@ fn pack_sizes(git_dir: &Path) -> Vec<u64> {
 
 /// Imports `many-blobs.sh` with these arguments and mirrors it under `limit` bytes a push;
 /// the mirror ends equal to the hosted repository.
-fn mirror_with_limit(dir: &Path, fixture_args: &[&str], limit: u64) -> Mirrored {
+/// Also returns the `push_percent` values seen while the import was `pushing`.
+fn mirror_with_limit(dir: &Path, fixture_args: &[&str], limit: u64) -> (Mirrored, Vec<i64>) {
     let limit = limit.to_string();
     let repo = "octo/stepped";
     let mirrored = mirrored(
@@ -326,12 +327,26 @@ fn mirror_with_limit(dir: &Path, fixture_args: &[&str], limit: u64) -> Mirrored 
         (repo, PASSWORD),
         json!({}),
     );
-    let done = mirrored.server.wait_status(repo, "complete");
+    let mut seen = Vec::new();
+    let done = mirrored.server.wait_import(repo, |body| {
+        if let (Some("pushing"), Some(percent)) =
+            (body["status"].as_str(), body["push_percent"].as_i64())
+        {
+            if seen.last() != Some(&percent) {
+                seen.push(percent);
+            }
+        }
+        !matches!(
+            body["status"].as_str(),
+            Some("detecting" | "importing" | "mapping" | "pushing")
+        )
+    });
+    assert_eq!(done["status"], "complete", "{done}");
     assert_eq!(done["push_percent"], 100);
     let hosted_refs = hosted(&mirrored.server, repo, &dir.join("hosted.git"));
     assert!(hosted_refs.contains("refs/tags/v1"), "{hosted_refs}");
     assert_eq!(published(&mirrored.mirrors.join("mirror.git")), hosted_refs);
-    mirrored
+    (mirrored, seen)
 }
 
 #[test]
@@ -339,7 +354,13 @@ fn a_history_over_the_push_size_limit_is_pushed_in_steps_under_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let limit = 512 * 1024;
     // 40 commits of 100 KiB incompressible blobs (4 MiB and more) on three branches.
-    let case = mirror_with_limit(dir.path(), &[], limit);
+    let (case, percents) = mirror_with_limit(dir.path(), &[], limit);
+    // push_percent rises across the steps, never back.
+    assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
+    assert!(
+        percents.iter().filter(|p| (1..100).contains(*p)).count() >= 2,
+        "{percents:?}"
+    );
     let pushes = pushes_received(&case.mirrors);
     let packs = pack_sizes(&case.mirrors.join("mirror.git"));
     let received: u64 = packs.iter().sum();
@@ -365,7 +386,7 @@ fn commits_each_over_the_limit_are_pushed_one_at_a_time_with_a_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Six commits of 100 KiB and a merged side branch of three more, under 50 KiB a push:
     // every commit goes alone, the side's before the merge that brings it.
-    let case = mirror_with_limit(dir.path(), &["6", "102400"], 50 * 1024);
+    let (case, _) = mirror_with_limit(dir.path(), &["6", "102400"], 50 * 1024);
     let pushes = pushes_received(&case.mirrors);
     assert!(pushes >= 9, "{pushes} pushes");
     let log = case.server.log();

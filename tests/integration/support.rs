@@ -125,7 +125,7 @@ impl Server {
     }
 
     /// Polls `GET /import` until `done` holds (or panics after a minute).
-    pub fn wait_import(&self, repo: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub fn wait_import(&self, repo: &str, mut done: impl FnMut(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (status, body) = self.get(&format!("/repos/{repo}/import"));
