@@ -188,21 +188,30 @@ impl Steps<'_, '_> {
                 self.flush()?;
                 continue;
             }
-            // Too large alone: the farthest first-parent ancestor that fits, by bisection
-            // (usage only grows towards the tip). Step 0 is `commit`, known too large.
+            // Too large alone: the longest run of first-parent commits, from the oldest not
+            // yet sent, that fits. Galloping from the old end (each probe reads about as
+            // much history as the step it tries), then bisection: usage only grows
+            // towards the tip, which is known not to fit.
             let count = self.history.first_parent_count(commit)?;
-            let (mut low, mut high) = (1, count);
-            while low < high {
-                let middle = low + (high - low) / 2;
-                let candidate = self.history.first_parent_at(commit, middle)?;
-                if self.history.disk_usage([candidate.as_str()])? <= limit {
-                    high = middle;
+            let (mut good, mut bad, mut length) = (0, count, 1);
+            while length < bad {
+                if self.fits(commit, count - length)? {
+                    good = length;
+                    length *= 2;
                 } else {
-                    low = middle + 1;
+                    bad = length;
                 }
             }
-            let step = if low < count {
-                self.history.first_parent_at(commit, low)?
+            while bad - good > 1 {
+                let middle = good + (bad - good) / 2;
+                if self.fits(commit, count - middle)? {
+                    good = middle;
+                } else {
+                    bad = middle;
+                }
+            }
+            let step = if good > 0 {
+                self.history.first_parent_at(commit, count - good)?
             } else {
                 let oldest = self
                     .history
@@ -235,6 +244,12 @@ impl Steps<'_, '_> {
             self.queue(name, &step, bytes);
             self.flush()?;
         }
+    }
+
+    /// Whether what the commit `steps` first parents back from `tip` adds fits one push.
+    fn fits(&self, tip: &str, steps: u64) -> Result<bool, PipelineError> {
+        let candidate = self.history.first_parent_at(tip, steps)?;
+        Ok(self.history.disk_usage([candidate.as_str()])? <= self.mirror.limit)
     }
 
     /// Adds `+commit:name` to the next push (replacing an earlier step of the same ref,
