@@ -12,12 +12,12 @@ use crate::push_mirror::{hosted, lfs_oids, published, put_mirrored};
 use crate::support::{fixture_with, git, GitSource, Server, LIMITED_TOKEN, TOKEN};
 
 /// `POST /user/repos` on `server` as the admin; the repository is `admin/{name}`.
-fn create_repo(server: &Server, name: &str) {
+fn create_repo(server: &Server, name: &str, private: bool) {
     let (status, created) = server.request(
         "POST",
         "/user/repos",
         Some(TOKEN),
-        Some(&json!({ "name": name }).to_string()),
+        Some(&json!({ "name": name, "private": private }).to_string()),
     );
     assert_eq!(status, 201, "{created}");
 }
@@ -28,7 +28,7 @@ fn a_server_mirrors_an_import_with_lfs_objects_to_another_servers_repository() {
     fixture_with("git/large-files.sh", &dir.path().join("src"), &["2000000"]);
     let source = GitSource::serve(&dir.path().join("src"), None);
     let target = Server::start(&dir.path().join("b"));
-    create_repo(&target, "copy");
+    create_repo(&target, "copy", false);
     let origin = Server::start(&dir.path().join("a"));
     let repo = "octo/original";
     put_mirrored(
@@ -110,7 +110,7 @@ fn pushes_need_write_rights_stay_out_of_hidden_refs_and_wait_for_imports() {
         &dir.path().join("data"),
         &[("SRCIMPORT_TEST_HOLD_STAGE", "importing")],
     );
-    create_repo(&server, "target");
+    create_repo(&server, "target", false);
     let url = |token: &str| {
         server
             .url("/admin/target.git")
@@ -142,6 +142,12 @@ fn pushes_need_write_rights_stay_out_of_hidden_refs_and_wait_for_imports() {
         "main:refs/heads/main",
     );
     assert!(!anonymous.status.success());
+    // A private repository stays hidden from a token without rights: 404.
+    create_repo(&server, "secret", true);
+    assert_eq!(
+        advertise(&server, "admin/secret", Some(LIMITED_TOKEN)).0,
+        404
+    );
 
     // srcimport's own refs can be neither seen nor written.
     let hidden = push(&local, &url(TOKEN), "main:refs/srcimport/raw/heads/main");
