@@ -54,17 +54,10 @@ impl Mirror<'_> {
             )
             .map_err(|e| self.failed(e))?;
         }
-        let remote = git_source::remote_refs(
-            &self.target.url,
-            self.credentials(),
-            self.policy,
-            self.cancel,
-        )
-        .map_err(|e| self.failed(e))?;
         let history = History {
             git_dir: self.git_dir,
             cancel: self.cancel,
-            exclude: remote.into_iter().map(|(oid, _)| oid).collect(),
+            exclude: self.remote_tips()?,
         };
         let refs = self.published_commits()?;
         let total = history.disk_usage(refs.iter().map(|(oid, _)| oid.as_str()))?;
@@ -113,6 +106,18 @@ impl Mirror<'_> {
         Ok(())
     }
 
+    /// What the mirror advertises now: what a push there need not send.
+    fn remote_tips(&self) -> Result<Vec<String>, PipelineError> {
+        let remote = git_source::remote_refs(
+            &self.target.url,
+            self.credentials(),
+            self.policy,
+            self.cancel,
+        )
+        .map_err(|e| self.failed(e))?;
+        Ok(remote.into_iter().map(|(oid, _)| oid).collect())
+    }
+
     fn credentials(&self) -> Option<&Credentials> {
         self.target.credentials.as_ref()
     }
@@ -159,7 +164,7 @@ impl Mirror<'_> {
 /// Pushes in steps under the limit, remembering what was sent.
 struct Steps<'a, 'm> {
     mirror: &'a Mirror<'m>,
-    /// Excludes what the mirror had and every commit queued or pushed since.
+    /// Excludes what the mirror advertises and every commit queued since.
     history: History<'a>,
     /// The next push: `(commit, ref)`, at most one per ref.
     pending: Vec<(String, String)>,
@@ -267,7 +272,11 @@ impl Steps<'_, '_> {
         }
         let pending = std::mem::take(&mut self.pending);
         let bytes = std::mem::take(&mut self.pending_bytes);
-        self.push(PushRefs::Steps(&pending), bytes)
+        self.push(PushRefs::Steps(&pending), bytes)?;
+        // The mirror's refs now, as the next push negotiates with them: the steps just
+        // pushed, and no longer what they replaced.
+        self.history.exclude = self.mirror.remote_tips()?;
+        Ok(())
     }
 
     /// One `git push` of about `bytes`, its progress scaled into the whole transfer's.

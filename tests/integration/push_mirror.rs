@@ -379,6 +379,24 @@ fn a_history_over_the_push_size_limit_is_pushed_in_steps_under_it() {
         "{}",
         case.server.log()
     );
+
+    // A remap rewrites every commit: the new history shares none with the mirror's refs,
+    // so git would send every blob again; that goes in forced steps over the old history,
+    // each under the limit again.
+    let repo = "octo/stepped";
+    case.server
+        .map_author(repo, "Bea Blob", "Bea B.", "bea@b.example");
+    case.server.wait_import(repo, |b| {
+        b["status"] == "complete" && b["push_percent"] == 100
+    });
+    let remapped = hosted(&case.server, repo, &dir.path().join("remapped.git"));
+    assert_eq!(published(&case.mirrors.join("mirror.git")), remapped);
+    assert!(pushes_received(&case.mirrors) >= pushes + 8);
+    let packs = pack_sizes(&case.mirrors.join("mirror.git"));
+    assert!(
+        packs.iter().all(|size| *size <= limit + limit / 8),
+        "{packs:?}"
+    );
 }
 
 #[test]
