@@ -277,6 +277,52 @@ fn periodic_syncs_follow_sync_interval_across_a_restart() {
     assert_eq!(patched["status"], "complete", "{patched}");
 }
 
+#[test]
+fn a_failed_periodic_sync_is_retried_until_the_source_is_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let away = dir.path().join("away.git");
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[("SRCIMPORT_MIN_SYNC_INTERVAL", "1")],
+    );
+    let repo = "octo/retried";
+    let url = format!("{}/source.git", source.base);
+    server.put_import(repo, &json!({"vcs_url": url, "sync_interval": 1}));
+    server.wait_status(repo, "complete");
+
+    // The source goes away: the next periodic sync fails and publishes nothing.
+    std::fs::rename(&bare, &away).expect("source moved away");
+    let failed = server.wait_import(repo, |b| b["status"] == "error");
+    assert_eq!(failed["failed_step"], "importing", "{failed}");
+    let before = published(&server, repo);
+
+    // It comes back with a new commit: a later periodic sync picks it up on its own.
+    std::fs::rename(&away, &bare).expect("source back");
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let next = commit_on(&bare, main.trim(), "after the outage");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, now) = server.get(&format!("/repos/{repo}/import"));
+        if now["status"] == "complete"
+            && ref_id(&published(&server, repo), "refs/heads/main") == next
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed sync was never retried: {now}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_ne!(before, published(&server, repo));
+    assert!(server.log().matches("periodic sync started").count() >= 2);
+}
+
 /// Starts a fresh server with a server-wide default interval: imports that set none show it.
 #[test]
 fn the_server_default_interval_applies_to_imports_that_set_none() {
