@@ -55,6 +55,22 @@ fn property<'p>(properties: &'p Properties, name: &str) -> Option<&'p str> {
         .map(|value| std::str::from_utf8(value).unwrap())
 }
 
+/// The whole test repository over `file://` into `sink`.
+fn replay_file_url<S: RevisionSink>(
+    sink: &mut S,
+    cancel: &Cancel,
+) -> Result<(), HistoryError<S::Error>> {
+    ra::read_history(
+        &file_url(),
+        None,
+        &UrlPolicy::default(),
+        0,
+        YOUNGEST,
+        sink,
+        cancel,
+    )
+}
+
 fn credentials(password: &str) -> Credentials {
     Credentials {
         username: USER.into(),
@@ -339,15 +355,7 @@ fn cancelled_before_reading() {
     let cancel = Cancel::new();
     cancel.cancel();
     let mut sink = ModelSink::default();
-    match ra::read_history(
-        &file_url(),
-        None,
-        &UrlPolicy::default(),
-        0,
-        YOUNGEST,
-        &mut sink,
-        &cancel,
-    ) {
+    match replay_file_url(&mut sink, &cancel) {
         Err(HistoryError::Source(SourceError::Cancelled)) => {}
         other => panic!("expected Cancelled, got {other:?}"),
     }
@@ -366,15 +374,7 @@ fn cancelled_while_reading() {
         cancel: Some(cancel.clone()),
         seen: Vec::new(),
     };
-    match ra::read_history(
-        &file_url(),
-        None,
-        &UrlPolicy::default(),
-        0,
-        YOUNGEST,
-        &mut sink,
-        &cancel,
-    ) {
+    match replay_file_url(&mut sink, &cancel) {
         Err(HistoryError::Source(SourceError::Cancelled)) => {}
         other => panic!("expected Cancelled, got {other:?}"),
     }
@@ -413,15 +413,7 @@ fn a_sink_error_stops_the_reader() {
         cancel: None,
         seen: Vec::new(),
     };
-    match ra::read_history(
-        &file_url(),
-        None,
-        &UrlPolicy::default(),
-        0,
-        YOUNGEST,
-        &mut sink,
-        &Cancel::new(),
-    ) {
+    match replay_file_url(&mut sink, &Cancel::new()) {
         Err(HistoryError::Sink(message)) => assert_eq!(message, "sink refuses r4"),
         other => panic!("expected the sink's error, got {other:?}"),
     }

@@ -210,14 +210,18 @@ pub async fn get_one(
 ) -> Result<Json<Value>, ApiError> {
     let repo = repo_of(&state, &headers, &owner, &name)?;
     let hook = hook_of(&state, &repo, &id)?;
-    let base = state.base_url(&headers);
-    Ok(Json(wire::hook(
-        &wire::Urls {
-            base: &base,
-            repo: &repo,
-        },
-        &hook,
-    )))
+    Ok(shown(&state, &headers, &repo, &hook))
+}
+
+/// A hook as the API shows it.
+fn shown(
+    state: &SharedState,
+    headers: &HeaderMap,
+    repo: &RepoRecord,
+    hook: &HookRecord,
+) -> Json<Value> {
+    let base = state.base_url(headers);
+    Json(wire::hook(&wire::Urls { base: &base, repo }, hook))
 }
 
 pub async fn delete(
@@ -252,20 +256,11 @@ pub async fn edit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = repo_of(&state, &headers, &owner, &name)?;
-    let hook = hook_of(&state, &repo, &id)?;
-    let map = read_object(body, state.max_body_bytes, "Hook", None).await?;
-    let mut edited = current(&hook);
-    apply_body(&map, &mut edited, false)?;
-    let saved = save(&state, &repo, &hook, &edited).await?;
-    let base = state.base_url(&headers);
-    Ok(Json(wire::hook(
-        &wire::Urls {
-            base: &base,
-            repo: &repo,
-        },
-        &saved,
-    )))
+    let (repo, saved) = edit_with(&state, &headers, (&owner, &name, &id), body, |map, hook| {
+        apply_body(map, hook, false)
+    })
+    .await?;
+    Ok(shown(&state, &headers, &repo, &saved))
 }
 
 /// `GET /repos/{owner}/{repo}/hooks/{id}/config`.
@@ -285,31 +280,33 @@ pub async fn edit_config(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = repo_of(&state, &headers, &owner, &name)?;
-    let hook = hook_of(&state, &repo, &id)?;
-    let map = read_object(body, state.max_body_bytes, "Hook", None).await?;
-    let mut edited = current(&hook);
-    apply_config(&map, &mut edited)?;
-    let saved = save(&state, &repo, &hook, &edited).await?;
+    let (_, saved) = edit_with(&state, &headers, (&owner, &name, &id), body, apply_config).await?;
     Ok(Json(wire::hook_config(&saved)))
 }
 
-/// Stores an edited hook, checking a changed URL against the address policy first.
-async fn save(
+/// Reads an edit body, applies it with `apply` to the hook's current settings, checks a
+/// changed URL against the address policy and stores the result.
+async fn edit_with(
     state: &SharedState,
-    repo: &RepoRecord,
-    before: &HookRecord,
-    edited: &NewHook,
-) -> Result<HookRecord, ApiError> {
-    if edited.url != before.url {
+    headers: &HeaderMap,
+    (owner, name, id): (&str, &str, &str),
+    body: Body,
+    apply: impl FnOnce(&Map<String, Value>, &mut NewHook) -> Result<(), ApiError>,
+) -> Result<(RepoRecord, HookRecord), ApiError> {
+    let repo = repo_of(state, headers, owner, name)?;
+    let hook = hook_of(state, &repo, id)?;
+    let map = read_object(body, state.max_body_bytes, "Hook", None).await?;
+    let mut edited = current(&hook);
+    apply(&map, &mut edited)?;
+    if edited.url != hook.url {
         check_url(state, &edited.url).await?;
     }
     let saved = state
         .store
-        .update_hook(repo.id, before.id, edited)?
+        .update_hook(repo.id, hook.id, &edited)?
         .ok_or(ApiError::NotFound)?;
     tracing::info!(repo_id = repo.id, hook_id = saved.id, "webhook edited");
-    Ok(saved)
+    Ok((repo, saved))
 }
 
 /// `POST /repos/{owner}/{repo}/hooks/{id}/pings`: queues a `ping` delivery; 204.

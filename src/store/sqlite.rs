@@ -1568,6 +1568,14 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         SqliteStore::open(&path).expect("opens again");
     }
+    fn failure(step: Stage) -> Failure {
+        Failure {
+            status: Status::Error,
+            step,
+            message: "boom".into(),
+        }
+    }
+
     fn complete(store: &SqliteStore, repo_id: i64, generation: i64, from: Status) {
         let path: &[Status] = match from {
             Status::Importing => &[Status::Mapping, Status::Pushing, Status::Complete],
@@ -1589,13 +1597,8 @@ mod tests {
         let failed_sync = || {
             let syncing = store.sync(repo.id, SyncMode::FastForward).expect("syncs");
             let before = crate::clock::now_ms();
-            let failure = Failure {
-                status: Status::Error,
-                step: Stage::Importing,
-                message: "unreachable".into(),
-            };
             store
-                .fail(repo.id, syncing.generation, failure)
+                .fail(repo.id, syncing.generation, failure(Stage::Importing))
                 .expect("fails");
             (before, crate::clock::now_ms())
         };
@@ -1631,13 +1634,8 @@ mod tests {
         let mut new = new_import("u");
         new.sync_interval = Some(60);
         let import = store.start_import(other.id, new).expect("starts");
-        let failure = Failure {
-            status: Status::Error,
-            step: Stage::Importing,
-            message: "unreachable".into(),
-        };
         store
-            .fail(other.id, import.generation, failure)
+            .fail(other.id, import.generation, failure(Stage::Importing))
             .expect("fails");
         assert_eq!(due(crate::clock::now_ms() + 3_600_000), [repo.id]);
     }
@@ -1656,11 +1654,6 @@ mod tests {
                 ..
             })
         ));
-        let failure = |step| Failure {
-            status: Status::Error,
-            step,
-            message: "boom".into(),
-        };
         store
             .fail(repo.id, import.generation, failure(Stage::Importing))
             .expect("fails");
