@@ -171,7 +171,7 @@ pub fn redeliver(
 fn deliver_due(state: &AppState) -> Result<(), StoreError> {
     let store = state.store.as_ref();
     for delivery in store.due_deliveries(clock::now_ms(), 16)? {
-        let secret = if delivery.hook_id == SERVER_HOOK_ID {
+        let (secret, tls) = if delivery.hook_id == SERVER_HOOK_ID {
             let Some(hook) = &state.webhooks.server_hook else {
                 // The server restarted without its server-wide hook: nothing to send to.
                 let now = clock::now_ms();
@@ -186,16 +186,22 @@ fn deliver_due(state: &AppState) -> Result<(), StoreError> {
                 store.record_attempt(delivery.id, &dropped)?;
                 continue;
             };
-            hook.secret.clone()
+            (hook.secret.clone(), Tls::Verified)
         } else {
             match store.hook(delivery.repo_id, delivery.hook_id)? {
-                Some(hook) => hook.secret,
+                Some(hook) => {
+                    let tls = match hook.insecure_ssl.as_str() {
+                        "1" => Tls::Unverified,
+                        _ => Tls::Verified,
+                    };
+                    (hook.secret, tls)
+                }
                 // Deleted meanwhile, deliveries and all.
                 None => continue,
             }
         };
         let policy = &state.scheduler.env().url_policy;
-        let attempt = attempt(&delivery, secret.as_deref(), policy, &state.webhooks);
+        let attempt = attempt(&delivery, secret.as_deref(), tls, policy, &state.webhooks);
         log_attempt(&delivery, &attempt);
         store.record_attempt(delivery.id, &attempt)?;
     }
@@ -223,16 +229,24 @@ fn log_attempt(delivery: &DeliveryRecord, attempt: &DeliveryAttempt) {
     }
 }
 
+/// Whether a delivery checks the receiver's TLS certificate (a hook's `insecure_ssl`).
+#[derive(Clone, Copy)]
+enum Tls {
+    Verified,
+    Unverified,
+}
+
 /// Makes one attempt and says what follows it.
 fn attempt(
     delivery: &DeliveryRecord,
     secret: Option<&str>,
+    tls: Tls,
     policy: &UrlPolicy,
     settings: &Settings,
 ) -> DeliveryAttempt {
     let started = Instant::now();
     let at_ms = clock::now_ms();
-    let result = send(delivery, secret, policy);
+    let result = send(delivery, secret, tls, policy);
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (status_code, error) = match result {
         Ok(code) if (200..300).contains(&code) => (Some(i64::from(code)), None),
@@ -264,6 +278,7 @@ fn attempt(
 fn send(
     delivery: &DeliveryRecord,
     secret: Option<&str>,
+    tls: Tls,
     policy: &UrlPolicy,
 ) -> Result<u16, String> {
     let body = if delivery.content_type == "form" {
@@ -271,7 +286,11 @@ fn send(
     } else {
         delivery.payload.clone()
     };
-    let agent = http::agent(&delivery.url, policy).map_err(|e| e.to_string())?;
+    let agent = match tls {
+        Tls::Verified => http::agent(&delivery.url, policy),
+        Tls::Unverified => http::agent_without_certificate_checks(&delivery.url, policy),
+    }
+    .map_err(|e| e.to_string())?;
     let mut request = agent.post(&delivery.url).timeout(TIMEOUT);
     for (name, value) in request_headers(delivery) {
         request = request.set(name, &value);

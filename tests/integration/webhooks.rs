@@ -754,3 +754,80 @@ fn hooks_are_pinged_edited_and_redelivered() {
     assert_eq!(log[0]["guid"], log[1]["guid"]);
     assert!(!server.log().contains("new secret"));
 }
+
+#[test]
+fn insecure_ssl_decides_whether_a_self_signed_receiver_is_trusted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/https_receiver.py"
+    );
+    let mut receiver = Command::new(python())
+        .arg(script)
+        .arg(&cert)
+        .arg(&key)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("receiver starts");
+    let mut lines = BufReader::new(receiver.stdout.take().expect("stdout")).lines();
+    let port = lines.next().expect("a port").expect("read");
+    let (sender, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let url = format!("https://127.0.0.1:{}/hook", port.trim());
+    let server = Server::start(&dir.path().join("data"));
+    create_repo(&server, "octo", "tls");
+    let hook = |insecure: &str| {
+        let body = json!({"events": ["repository_import"],
+            "config": {"url": url, "content_type": "json", "insecure_ssl": insecure}});
+        let (status, hook) = server.request(
+            "POST",
+            "/repos/octo/tls/hooks",
+            Some(TOKEN),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 201, "{hook}");
+        hook["id"].to_string()
+    };
+    // Verified: the self-signed certificate is refused, and nothing arrives.
+    let strict = hook("0");
+    let log = wait_deliveries(&server, "octo/tls", &strict, |l| l[0]["attempts"] == 1);
+    assert_ne!(log[0]["state"], "delivered", "{log}");
+    assert!(
+        log[0]["status"]
+            .as_str()
+            .is_some_and(|s| s.to_lowercase().contains("certificate")),
+        "{log}"
+    );
+    // insecure_ssl "1": GitHub's way to trust it anyway.
+    let lenient = hook("1");
+    let log = wait_deliveries(&server, "octo/tls", &lenient, |l| {
+        l[0]["state"] == "delivered"
+    });
+    assert_eq!(log[0]["status_code"], 200, "{log}");
+    let event = events
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the receiver got the ping");
+    assert_eq!(event, "ping");
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+}
