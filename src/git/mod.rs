@@ -11,6 +11,7 @@ pub mod objects;
 pub mod pack;
 pub mod publish;
 pub mod rewrite;
+pub mod rewrite_checkpoint;
 pub mod tree_rewrite;
 
 use std::io::Write;
