@@ -41,6 +41,8 @@ const FUNCTIONS: &[&str] = &[
     "svn_ra_initialize",
     "svn_ra_create_callbacks",
     "svn_ra_open4",
+    "svn_config_create2",
+    "svn_config_set",
     "svn_ra_reparent",
     "svn_ra_get_uuid2",
     "svn_ra_get_repos_root2",

@@ -62,7 +62,7 @@ pub fn detect(
         return Ok(Detection::Found(Vcs::Subversion));
     }
     if url.starts_with("svn://") {
-        return match svn::probe::is_server(url, credentials, cancel)? {
+        return match svn::probe::is_server(url, credentials, policy, cancel)? {
             true => Ok(Detection::Found(Vcs::Subversion)),
             false => Err(nothing_found(url)),
         };
@@ -91,7 +91,7 @@ pub fn detect(
         }
     }
     // Subversion over HTTP (mod_dav_svn) answers neither Git nor Mercurial.
-    if is_http && svn::probe::is_server(url, credentials, cancel)? {
+    if is_http && svn::probe::is_server(url, credentials, policy, cancel)? {
         return Ok(Detection::Found(Vcs::Subversion));
     }
     Err(nothing_found(url))

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::SourceError;
 
 /// What the server operator allows sources to point at.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UrlPolicy {
     /// Local paths and `file://` URLs (off by default on a server: they read its disk).
     pub allow_local_paths: bool,

@@ -3,6 +3,7 @@
 
 mod common;
 
+use srcimport_converters::url_policy::UrlPolicy;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -96,12 +97,19 @@ fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
             let input = BufReader::new(std::fs::File::open(dump).unwrap());
             dump_events::replay(input, &mut converter).unwrap()
         }
-        From::Url(url, _) => SvnSource::Repository(url.to_owned())
+        From::Url(url, _) => SvnSource::Repository(url.to_owned(), UrlPolicy::default())
             .read_into(None, outline.youngest, &mut converter, &cancel)
             .unwrap(),
-        From::Ra(url, _) => {
-            ra::read_history(url, None, 0, outline.youngest, &mut converter, &cancel).unwrap()
-        }
+        From::Ra(url, _) => ra::read_history(
+            url,
+            None,
+            &UrlPolicy::default(),
+            0,
+            outline.youngest,
+            &mut converter,
+            &cancel,
+        )
+        .unwrap(),
     }
     let (summary, _) = converter.finish().unwrap();
     commands.write_all(b"done\n").unwrap();

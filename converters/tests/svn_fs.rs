@@ -4,6 +4,7 @@
 
 mod svn_ra_support;
 
+use srcimport_converters::url_policy::UrlPolicy;
 use std::io::Read;
 
 use srcimport_converters::svn::events::{NodeChange, Properties, RevisionSink};
@@ -24,8 +25,16 @@ fn read_fs(url: &str) -> Result<ModelSink, HistoryError<String>> {
 fn fs_history_matches_the_ra_reader_and_svn_cat() {
     let ours = read_fs(&file_url()).expect("read through libsvn_fs");
     let mut theirs = ModelSink::default();
-    ra::read_history(&file_url(), None, 0, YOUNGEST, &mut theirs, &Cancel::new())
-        .expect("read through RA");
+    ra::read_history(
+        &file_url(),
+        None,
+        &UrlPolicy::default(),
+        0,
+        YOUNGEST,
+        &mut theirs,
+        &Cancel::new(),
+    )
+    .expect("read through RA");
     assert_eq!(ours.revisions, theirs.revisions, "revision properties");
     assert_eq!(ours.snapshots, theirs.snapshots, "every revision's tree");
     assert_eq!(ours.tree.files, svn_cat_all(&file_url()), "texts at HEAD");

@@ -4,11 +4,13 @@
 
 mod svn_ra_support;
 
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Write};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use srcimport_converters::svn::events::{NodeChange, NodeKind, Properties, RevisionSink};
 use srcimport_converters::svn::ra::{self, HistoryError, RaSession};
+use srcimport_converters::url_policy::UrlPolicy;
 use srcimport_converters::{Cancel, Credentials, SourceError};
 use svn_ra_support::{
     assert_same_nodes, dump_into_sink, file_url, repository, run, svn_cat_all, svn_log, Apache,
@@ -19,7 +21,15 @@ const YOUNGEST: u64 = 8;
 
 fn read(url: &str, credentials: Option<&Credentials>) -> Result<ModelSink, HistoryError<String>> {
     let mut sink = ModelSink::default();
-    ra::read_history(url, credentials, 0, YOUNGEST, &mut sink, &Cancel::new())?;
+    ra::read_history(
+        url,
+        credentials,
+        &UrlPolicy::default(),
+        0,
+        YOUNGEST,
+        &mut sink,
+        &Cancel::new(),
+    )?;
     Ok(sink)
 }
 
@@ -43,6 +53,22 @@ fn property<'p>(properties: &'p Properties, name: &str) -> Option<&'p str> {
         .find(|(key, _)| key.as_slice() == name.as_bytes())
         .and_then(|(_, value)| value.as_deref())
         .map(|value| std::str::from_utf8(value).unwrap())
+}
+
+/// The whole test repository over `file://` into `sink`.
+fn replay_file_url<S: RevisionSink>(
+    sink: &mut S,
+    cancel: &Cancel,
+) -> Result<(), HistoryError<S::Error>> {
+    ra::read_history(
+        &file_url(),
+        None,
+        &UrlPolicy::default(),
+        0,
+        YOUNGEST,
+        sink,
+        cancel,
+    )
 }
 
 fn credentials(password: &str) -> Credentials {
@@ -160,7 +186,13 @@ fn replace_and_copies_come_as_svnrdump_writes_them() {
 #[test]
 fn session_metadata_and_listings() {
     let cancel = Cancel::new();
-    let session = RaSession::open(&format!("{}/trunk", file_url()), None, &cancel).expect("open");
+    let session = RaSession::open(
+        &format!("{}/trunk", file_url()),
+        None,
+        &UrlPolicy::default(),
+        &cancel,
+    )
+    .expect("open");
     let uuid =
         String::from_utf8(run("svnlook", &["uuid", repository().to_str().unwrap()])).unwrap();
     assert_eq!(session.uuid(), uuid.trim());
@@ -198,7 +230,7 @@ fn session_metadata_and_listings() {
         session.check_path("/trunk/", 4).unwrap(),
         Some(NodeKind::Dir)
     );
-    let info = ra::history_info(&file_url(), None, &cancel).unwrap();
+    let info = ra::history_info(&file_url(), None, &UrlPolicy::default(), &cancel).unwrap();
     assert_eq!(info.uuid, session.uuid());
     assert_eq!(info.youngest, YOUNGEST);
     assert_eq!(info.repos_root, file_url());
@@ -207,12 +239,20 @@ fn session_metadata_and_listings() {
 #[test]
 fn a_missing_repository_is_not_found() {
     let url = format!("{}-missing", file_url());
-    match RaSession::open(&url, None, &Cancel::new()) {
+    match RaSession::open(&url, None, &UrlPolicy::default(), &Cancel::new()) {
         Err(SourceError::NotFound { .. }) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
     let mut sink = ModelSink::default();
-    match ra::read_history(&url, None, 0, 1, &mut sink, &Cancel::new()) {
+    match ra::read_history(
+        &url,
+        None,
+        &UrlPolicy::default(),
+        0,
+        1,
+        &mut sink,
+        &Cancel::new(),
+    ) {
         Err(HistoryError::Source(SourceError::NotFound { .. })) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
@@ -232,7 +272,8 @@ fn svnserve_with_passwords() {
         "svn:// revision properties"
     );
 
-    let session = RaSession::open(&url, Some(&right), &Cancel::new()).expect("open svn://");
+    let session = RaSession::open(&url, Some(&right), &UrlPolicy::default(), &Cancel::new())
+        .expect("open svn://");
     assert_eq!(session.latest_revision().unwrap(), YOUNGEST);
     assert_eq!(session.list_dir("trunk/src", YOUNGEST).unwrap().len(), 1);
 
@@ -247,11 +288,21 @@ fn svnserve_with_passwords() {
         other => panic!("no password: expected AuthRequired, got {other:?}"),
     }
     let missing = url.replace("/repo", "/missing");
-    match RaSession::open(&missing, Some(&right), &Cancel::new()) {
+    match RaSession::open(
+        &missing,
+        Some(&right),
+        &UrlPolicy::default(),
+        &Cancel::new(),
+    ) {
         Err(SourceError::NotFound { .. }) => {}
         other => panic!("missing repository: expected NotFound, got {other:?}"),
     }
-    match RaSession::open(&url, Some(&credentials("wrong")), &Cancel::new()) {
+    match RaSession::open(
+        &url,
+        Some(&credentials("wrong")),
+        &UrlPolicy::default(),
+        &Cancel::new(),
+    ) {
         Err(error) => {
             assert!(error.is_auth(), "{error:?}");
             assert!(
@@ -304,13 +355,13 @@ fn cancelled_before_reading() {
     let cancel = Cancel::new();
     cancel.cancel();
     let mut sink = ModelSink::default();
-    match ra::read_history(&file_url(), None, 0, YOUNGEST, &mut sink, &cancel) {
+    match replay_file_url(&mut sink, &cancel) {
         Err(HistoryError::Source(SourceError::Cancelled)) => {}
         other => panic!("expected Cancelled, got {other:?}"),
     }
     assert!(sink.revisions.is_empty());
     assert!(matches!(
-        RaSession::open(&file_url(), None, &cancel),
+        RaSession::open(&file_url(), None, &UrlPolicy::default(), &cancel),
         Err(SourceError::Cancelled)
     ));
 }
@@ -323,7 +374,7 @@ fn cancelled_while_reading() {
         cancel: Some(cancel.clone()),
         seen: Vec::new(),
     };
-    match ra::read_history(&file_url(), None, 0, YOUNGEST, &mut sink, &cancel) {
+    match replay_file_url(&mut sink, &cancel) {
         Err(HistoryError::Source(SourceError::Cancelled)) => {}
         other => panic!("expected Cancelled, got {other:?}"),
     }
@@ -340,7 +391,15 @@ fn cancelled_over_svnserve() {
         seen: Vec::new(),
     };
     let right = credentials(PASSWORD);
-    match ra::read_history(&server.url(), Some(&right), 0, YOUNGEST, &mut sink, &cancel) {
+    match ra::read_history(
+        &server.url(),
+        Some(&right),
+        &UrlPolicy::default(),
+        0,
+        YOUNGEST,
+        &mut sink,
+        &cancel,
+    ) {
         Err(HistoryError::Source(SourceError::Cancelled)) => {}
         other => panic!("expected Cancelled, got {other:?}"),
     }
@@ -354,7 +413,7 @@ fn a_sink_error_stops_the_reader() {
         cancel: None,
         seen: Vec::new(),
     };
-    match ra::read_history(&file_url(), None, 0, YOUNGEST, &mut sink, &Cancel::new()) {
+    match replay_file_url(&mut sink, &Cancel::new()) {
         Err(HistoryError::Sink(message)) => assert_eq!(message, "sink refuses r4"),
         other => panic!("expected the sink's error, got {other:?}"),
     }
@@ -368,7 +427,16 @@ fn a_range_starting_after_zero() {
     let full = read(&file_url(), None).unwrap();
     sink.snapshots.insert(2, full.snapshots[&2].clone());
     sink.tree = full.snapshots[&2].clone();
-    ra::read_history(&file_url(), None, 3, 4, &mut sink, &Cancel::new()).expect("read r3:4");
+    ra::read_history(
+        &file_url(),
+        None,
+        &UrlPolicy::default(),
+        3,
+        4,
+        &mut sink,
+        &Cancel::new(),
+    )
+    .expect("read r3:4");
     let revisions: Vec<u64> = sink.revisions.iter().map(|(number, _)| *number).collect();
     assert_eq!(revisions, vec![3, 4]);
     assert_eq!(sink.tree, full.snapshots[&4]);
@@ -418,8 +486,83 @@ fn http_dav_with_passwords() {
         other => panic!("no password: expected AuthRequired, got {other:?}"),
     }
     let missing = url.replace("/repo", "/missing");
-    match RaSession::open(&missing, Some(&right), &Cancel::new()) {
+    match RaSession::open(
+        &missing,
+        Some(&right),
+        &UrlPolicy::default(),
+        &Cancel::new(),
+    ) {
         Err(SourceError::NotFound { .. }) => {}
         other => panic!("missing repository: expected NotFound, got {other:?}"),
     }
+}
+
+/// An HTTP server on loopback that answers every request with a redirect to `location`,
+/// counting the requests it got.
+fn redirecting_server(location: &'static str) -> (String, std::sync::Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/repo", listener.local_addr().expect("addr"));
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) > 0 {
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            counted.fetch_add(1, Ordering::SeqCst);
+            let _ = (&stream).write_all(
+                format!(
+                    "HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (url, requests)
+}
+
+#[test]
+fn a_dav_redirect_to_a_refused_address_is_refused_by_the_policy() {
+    let (url, requests) = redirecting_server("http://169.254.169.254/latest/repo");
+    match RaSession::open(&url, None, &UrlPolicy::default(), &Cancel::new()) {
+        Err(SourceError::Refused { reason, .. }) => {
+            assert!(reason.contains("link-local"), "{reason}");
+        }
+        other => panic!("redirect to the metadata address: expected Refused, got {other:?}"),
+    }
+    assert!(
+        requests.load(Ordering::SeqCst) >= 1,
+        "libsvn reached the server through the proxy"
+    );
+}
+
+#[test]
+fn network_urls_are_held_to_the_policy() {
+    let private = UrlPolicy {
+        allow_private_networks: false,
+        ..UrlPolicy::default()
+    };
+    let server = Svnserve::start();
+    for url in [server.url(), "http://127.0.0.1:9/repo".to_owned()] {
+        match RaSession::open(&url, None, &private, &Cancel::new()) {
+            Err(SourceError::Refused { .. }) => {}
+            other => panic!("{url} with private networks refused: got {other:?}"),
+        }
+    }
+    // A host name is opened at the address the policy checked.
+    let by_name = server.url().replace("127.0.0.1", "localhost");
+    let session = RaSession::open(
+        &by_name,
+        Some(&credentials(PASSWORD)),
+        &UrlPolicy::default(),
+        &Cancel::new(),
+    )
+    .expect("svn://localhost opens");
+    assert_eq!(session.uuid().len(), 36);
 }

@@ -94,7 +94,23 @@ pub fn router(state: SharedState) -> Router {
         )
         .route(
             "/repos/{owner}/{repo}/hooks/{hook_id}",
-            get(hooks::get_one).delete(hooks::delete),
+            get(hooks::get_one).patch(hooks::edit).delete(hooks::delete),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{hook_id}/config",
+            get(hooks::config).patch(hooks::edit_config),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{hook_id}/pings",
+            post(hooks::ping),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}",
+            get(hooks::delivery),
+        )
+        .route(
+            "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts",
+            post(hooks::redeliver),
         )
         .route(
             "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries",

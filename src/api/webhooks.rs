@@ -14,12 +14,14 @@ use super::{wire, AppState};
 use crate::clock;
 use crate::git::objects::hex;
 use crate::store::{
-    DeliveryAttempt, DeliveryRecord, DeliveryState, HookEvent, NewDelivery, StoreError,
+    DeliveryAttempt, DeliveryRecord, DeliveryState, HookEvent, HookRecord, NewDelivery, StoreError,
     SERVER_HOOK_ID,
 };
 
-/// The only event srcimport delivers.
+/// The event import endings are delivered as.
 pub const EVENT: &str = "repository_import";
+/// The event a new hook, or a client's `POST .../pings`, is sent.
+pub const PING: &str = "ping";
 /// How long one delivery attempt may take (GitHub's limit).
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the deliverer looks for new events and due retries.
@@ -114,14 +116,62 @@ fn deliveries_for(
             payload: payload.clone(),
             url,
             content_type,
+            redelivery: false,
         })
         .collect())
+}
+
+/// Queues a `ping` to `hook`, as GitHub sends one when a hook is created and when a client
+/// asks (`POST .../hooks/{id}/pings`), whatever events the hook wants.
+pub fn ping(
+    state: &AppState,
+    urls: &wire::Urls<'_>,
+    hook: &HookRecord,
+    sender: &str,
+) -> Result<(), StoreError> {
+    let owner_is_org = !state.tokens.has_login(&urls.repo.owner);
+    let payload = wire::ping_event(urls, hook, sender, owner_is_org);
+    state.store.add_deliveries(
+        hook.repo_id,
+        &[NewDelivery {
+            hook_id: hook.id,
+            guid: uuid_v4(),
+            event: PING.into(),
+            action: None,
+            payload: payload.to_string(),
+            url: hook.url.clone(),
+            content_type: hook.content_type.clone(),
+            redelivery: false,
+        }],
+    )
+}
+
+/// Queues a new attempt at an earlier delivery: the same event, payload and GUID, sent to
+/// the hook as it is configured now (GitHub's redelivery).
+pub fn redeliver(
+    state: &AppState,
+    hook: &HookRecord,
+    earlier: &DeliveryRecord,
+) -> Result<(), StoreError> {
+    state.store.add_deliveries(
+        hook.repo_id,
+        &[NewDelivery {
+            hook_id: hook.id,
+            guid: earlier.guid.clone(),
+            event: earlier.event.clone(),
+            action: earlier.action.clone(),
+            payload: earlier.payload.clone(),
+            url: hook.url.clone(),
+            content_type: hook.content_type.clone(),
+            redelivery: true,
+        }],
+    )
 }
 
 fn deliver_due(state: &AppState) -> Result<(), StoreError> {
     let store = state.store.as_ref();
     for delivery in store.due_deliveries(clock::now_ms(), 16)? {
-        let secret = if delivery.hook_id == SERVER_HOOK_ID {
+        let (secret, tls) = if delivery.hook_id == SERVER_HOOK_ID {
             let Some(hook) = &state.webhooks.server_hook else {
                 // The server restarted without its server-wide hook: nothing to send to.
                 let now = clock::now_ms();
@@ -136,16 +186,22 @@ fn deliver_due(state: &AppState) -> Result<(), StoreError> {
                 store.record_attempt(delivery.id, &dropped)?;
                 continue;
             };
-            hook.secret.clone()
+            (hook.secret.clone(), Tls::Verified)
         } else {
             match store.hook(delivery.repo_id, delivery.hook_id)? {
-                Some(hook) => hook.secret,
+                Some(hook) => {
+                    let tls = match hook.insecure_ssl.as_str() {
+                        "1" => Tls::Unverified,
+                        _ => Tls::Verified,
+                    };
+                    (hook.secret, tls)
+                }
                 // Deleted meanwhile, deliveries and all.
                 None => continue,
             }
         };
         let policy = &state.scheduler.env().url_policy;
-        let attempt = attempt(&delivery, secret.as_deref(), policy, &state.webhooks);
+        let attempt = attempt(&delivery, secret.as_deref(), tls, policy, &state.webhooks);
         log_attempt(&delivery, &attempt);
         store.record_attempt(delivery.id, &attempt)?;
     }
@@ -173,16 +229,24 @@ fn log_attempt(delivery: &DeliveryRecord, attempt: &DeliveryAttempt) {
     }
 }
 
+/// Whether a delivery checks the receiver's TLS certificate (a hook's `insecure_ssl`).
+#[derive(Clone, Copy)]
+enum Tls {
+    Verified,
+    Unverified,
+}
+
 /// Makes one attempt and says what follows it.
 fn attempt(
     delivery: &DeliveryRecord,
     secret: Option<&str>,
+    tls: Tls,
     policy: &UrlPolicy,
     settings: &Settings,
 ) -> DeliveryAttempt {
     let started = Instant::now();
     let at_ms = clock::now_ms();
-    let result = send(delivery, secret, policy);
+    let result = send(delivery, secret, tls, policy);
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let (status_code, error) = match result {
         Ok(code) if (200..300).contains(&code) => (Some(i64::from(code)), None),
@@ -214,6 +278,7 @@ fn attempt(
 fn send(
     delivery: &DeliveryRecord,
     secret: Option<&str>,
+    tls: Tls,
     policy: &UrlPolicy,
 ) -> Result<u16, String> {
     let body = if delivery.content_type == "form" {
@@ -221,24 +286,15 @@ fn send(
     } else {
         delivery.payload.clone()
     };
-    let content_type = if delivery.content_type == "form" {
-        "application/x-www-form-urlencoded"
-    } else {
-        "application/json"
-    };
-    let agent = http::agent(&delivery.url, policy).map_err(|e| e.to_string())?;
-    let hook_id = delivery.hook_id.to_string();
-    let target_id = delivery.repo_id.to_string();
-    let mut request = agent
-        .post(&delivery.url)
-        .timeout(TIMEOUT)
-        .set("User-Agent", "GitHub-Hookshot/srcimport")
-        .set("Content-Type", content_type)
-        .set("X-GitHub-Event", &delivery.event)
-        .set("X-GitHub-Delivery", &delivery.guid)
-        .set("X-GitHub-Hook-ID", &hook_id)
-        .set("X-GitHub-Hook-Installation-Target-Type", "repository")
-        .set("X-GitHub-Hook-Installation-Target-ID", &target_id);
+    let agent = match tls {
+        Tls::Verified => http::agent(&delivery.url, policy),
+        Tls::Unverified => http::agent_without_certificate_checks(&delivery.url, policy),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut request = agent.post(&delivery.url).timeout(TIMEOUT);
+    for (name, value) in request_headers(delivery) {
+        request = request.set(name, &value);
+    }
     if let Some(secret) = secret {
         let sha256 = hex(&sign::<Hmac<sha2::Sha256>>(
             secret.as_bytes(),
@@ -257,6 +313,30 @@ fn send(
         Err(ureq::Error::Status(code, _)) => Ok(code),
         Err(ureq::Error::Transport(transport)) => Err(transport.to_string()),
     }
+}
+
+/// The headers a delivery is sent with, signatures aside (they need the secret).
+pub fn request_headers(delivery: &DeliveryRecord) -> Vec<(&'static str, String)> {
+    let content_type = if delivery.content_type == "form" {
+        "application/x-www-form-urlencoded"
+    } else {
+        "application/json"
+    };
+    vec![
+        ("User-Agent", "GitHub-Hookshot/srcimport".into()),
+        ("Content-Type", content_type.into()),
+        ("X-GitHub-Event", delivery.event.clone()),
+        ("X-GitHub-Delivery", delivery.guid.clone()),
+        ("X-GitHub-Hook-ID", delivery.hook_id.to_string()),
+        (
+            "X-GitHub-Hook-Installation-Target-Type",
+            "repository".into(),
+        ),
+        (
+            "X-GitHub-Hook-Installation-Target-ID",
+            delivery.repo_id.to_string(),
+        ),
+    ]
 }
 
 /// The HMAC of `message` under `key` with the MAC type `M` (`Hmac<Sha256>`, `Hmac<Sha1>`).

@@ -302,17 +302,26 @@ pub fn repository_import_event(
     value
 }
 
+/// The `ping` event's payload: a zen line, the hook as the API shows it, the repository
+/// and who asked.
+pub fn ping_event(urls: &Urls<'_>, hook: &HookRecord, sender: &str, owner_is_org: bool) -> Value {
+    let mut value = json!({
+        "zen": "Approachable is better than simple.",
+        "hook_id": hook.id,
+        "hook": self::hook(urls, hook),
+        "repository": repository_for_webhook(urls, owner_is_org),
+        "sender": simple_user(urls.base, sender, "User"),
+    });
+    if owner_is_org {
+        value["organization"] = organization(urls.base, &urls.repo.owner);
+    }
+    value
+}
+
 /// A repository webhook as GitHub shows it; the secret is never echoed.
 pub fn hook(urls: &Urls<'_>, hook: &HookRecord) -> Value {
     let url = format!("{}/hooks/{}", urls.repository(), hook.id);
-    let mut config = json!({
-        "url": hook.url,
-        "content_type": hook.content_type,
-        "insecure_ssl": hook.insecure_ssl,
-    });
-    if hook.secret.is_some() {
-        config["secret"] = json!("********");
-    }
+    let config = hook_config(hook);
     json!({
         "type": "Repository",
         "id": hook.id,
@@ -334,6 +343,35 @@ pub fn hook(urls: &Urls<'_>, hook: &HookRecord) -> Value {
     })
 }
 
+/// The configuration part of a hook (`GET .../hooks/{id}/config`); the secret is never
+/// echoed.
+pub fn hook_config(hook: &HookRecord) -> Value {
+    let mut config = json!({
+        "url": hook.url,
+        "content_type": hook.content_type,
+        "insecure_ssl": hook.insecure_ssl,
+    });
+    if hook.secret.is_some() {
+        config["secret"] = json!("********");
+    }
+    config
+}
+
+/// One delivery with what was sent (`GET .../hooks/{id}/deliveries/{delivery_id}`): the
+/// log entry plus the request's headers and payload. srcimport keeps no response bodies.
+pub fn delivery_detail(record: &DeliveryRecord, headers: &[(&str, String)]) -> Value {
+    let mut value = delivery(record);
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), json!(value)))
+        .collect();
+    let payload: Value = serde_json::from_str(&record.payload).unwrap_or(Value::Null);
+    value["url"] = json!(record.url);
+    value["request"] = json!({"headers": headers, "payload": payload});
+    value["response"] = json!({"headers": {}, "payload": null});
+    value
+}
+
 /// One entry of a hook's delivery log, in GitHub's shape, with srcimport's retry state
 /// (`attempts`, `state`, `next_attempt_at`) beside it.
 pub fn delivery(record: &DeliveryRecord) -> Value {
@@ -347,7 +385,7 @@ pub fn delivery(record: &DeliveryRecord) -> Value {
         "id": record.id,
         "guid": record.guid,
         "delivered_at": record.delivered_ms.map(crate::clock::iso8601),
-        "redelivery": false,
+        "redelivery": record.redelivery,
         "duration": record.duration_ms.map_or(0.0, |ms| ms as f64 / 1000.0),
         "status": status,
         "status_code": record.status_code.unwrap_or(0),

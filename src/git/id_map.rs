@@ -17,6 +17,11 @@ impl IdMap {
         Ok(())
     }
 
+    /// Records that `old` became `new` (binary ids).
+    pub fn insert_binary(&mut self, old: [u8; 20], new: [u8; 20]) {
+        self.0.insert(old, new);
+    }
+
     /// The new id of `old`, in hex, when it changed. Anything that is not an object id
     /// maps to nothing.
     pub fn get(&self, old: &str) -> Option<String> {
@@ -31,6 +36,11 @@ impl IdMap {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Every old → new pair, as binary ids.
+    pub fn entries(&self) -> impl Iterator<Item = (&[u8; 20], &[u8; 20])> {
+        self.0.iter()
     }
 }
 

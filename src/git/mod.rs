@@ -12,6 +12,7 @@ pub mod pack;
 pub mod publish;
 pub mod push_size;
 pub mod rewrite;
+pub mod rewrite_checkpoint;
 pub mod tree_rewrite;
 
 use std::io::Write;

@@ -12,6 +12,7 @@ use super::id_map::IdMap;
 use super::ident::IdentLine;
 use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
+use super::rewrite_checkpoint::{self, RewriteCheckpoint};
 use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
 use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
@@ -29,6 +30,17 @@ impl AuthorMap {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Every mapping, sorted by the raw identity.
+    pub fn sorted_entries(&self) -> Vec<(&str, &[u8])> {
+        let mut entries: Vec<_> = self
+            .0
+            .iter()
+            .map(|(raw, new)| (raw.as_str(), new.as_slice()))
+            .collect();
+        entries.sort_unstable();
+        entries
     }
 
     /// The identity line with its identity replaced, if the map has it.
@@ -259,7 +271,9 @@ pub struct RewriteSummary {
 }
 
 /// Rewrites every raw commit and annotated tag under `map` and points
-/// `refs/srcimport/mapped/*` at the results (stale mapped refs are deleted).
+/// `refs/srcimport/mapped/*` at the results (stale mapped refs are deleted). When the last
+/// rewrite ran under the same map and large files (its [`RewriteCheckpoint`]), only the
+/// commits it did not cover are read and rewritten: a sync maps what is new.
 pub fn rewrite(
     git_dir: &Path,
     map: &AuthorMap,
@@ -267,8 +281,13 @@ pub fn rewrite(
     cancel: &Cancel,
     mut on_commit: impl FnMut(u64),
 ) -> Result<RewriteSummary, GitError> {
+    let fingerprint = rewrite_checkpoint::fingerprint(map, large);
+    let (mut new_ids, covered) = match RewriteCheckpoint::load(git_dir) {
+        Some(last) if last.fingerprint == fingerprint => (last.ids, last.raw_tips),
+        _ => (IdMap::default(), Vec::new()),
+    };
+    let raw = raw_refs(git_dir, cancel)?;
     let mut writer = PackWriter::create(git_dir)?;
-    let mut new_ids = IdMap::default();
     let mut summary = RewriteSummary::default();
     if !map.is_empty() || large.is_active() {
         let mut trees = if large.is_active() {
@@ -276,7 +295,12 @@ pub fn rewrite(
         } else {
             None
         };
-        let mut walk = CommitWalk::start(git_dir, &["--reverse", "--topo-order", RAW_GLOB])?;
+        let mut args = vec!["--reverse", "--topo-order", "--ignore-missing", RAW_GLOB];
+        if !covered.is_empty() {
+            args.push("--not");
+            args.extend(covered.iter().map(String::as_str));
+        }
+        let mut walk = CommitWalk::start(git_dir, &args)?;
         while let Some(commit) = walk.next_commit()? {
             cancel.check()?;
             let new_tree = match trees.as_mut() {
@@ -311,7 +335,8 @@ pub fn rewrite(
     let mut reader = ObjectReader::start(git_dir)?;
     let mut updates = String::from("start\n");
     let mut wanted = Vec::new();
-    for (oid, kind, refname) in raw_refs(git_dir, cancel)? {
+    for (oid, kind, refname) in &raw {
+        let oid = oid.clone();
         let target = match kind.as_str() {
             "commit" => new_ids.get(&oid).unwrap_or(oid),
             "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &mut writer)?,
@@ -348,6 +373,17 @@ pub fn rewrite(
         Some(updates.into_bytes()),
         cancel,
     )?;
+    let raw_tips = raw
+        .into_iter()
+        .filter(|(_, kind, _)| kind == "commit")
+        .map(|(oid, _, _)| oid)
+        .collect();
+    RewriteCheckpoint {
+        fingerprint,
+        raw_tips,
+        ids: new_ids,
+    }
+    .save(git_dir)?;
     Ok(summary)
 }
 
@@ -482,6 +518,99 @@ mod tests {
                 b"author".to_vec()
             ]
         );
+    }
+
+    /// Commits `count` children on `branch` (from `from`, if given), authored by `A <a@x>`.
+    fn raw_commits(git_dir: &Path, branch: &str, from: Option<&str>, count: usize, tag: &str) {
+        let mut stream = String::new();
+        for n in 0..count {
+            let message = format!("{tag} {n}\n");
+            stream.push_str(&format!(
+                "commit refs/srcimport/raw/heads/{branch}\n\
+                 author A <a@x> {n} +0000\ncommitter A <a@x> {n} +0000\n\
+                 data {}\n{message}",
+                message.len()
+            ));
+            if n == 0 {
+                if let Some(from) = from {
+                    stream.push_str(&format!("from {from}\n"));
+                }
+            }
+            stream.push('\n');
+        }
+        run_git(
+            git_dir,
+            &["fast-import", "--quiet"],
+            Some(stream.into_bytes()),
+            &Cancel::new(),
+        )
+        .expect("fast-import");
+    }
+
+    fn mapped_refs(git_dir: &Path) -> String {
+        let out = run_git(
+            git_dir,
+            &[
+                "for-each-ref",
+                "--format=%(refname) %(objectname)",
+                MAPPED_NAMESPACE,
+            ],
+            None,
+            &Cancel::new(),
+        )
+        .expect("for-each-ref");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn a_rewrite_after_new_commits_reads_only_them_and_equals_a_full_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git_dir = dir.path().join("r.git");
+        let status = std::process::Command::new("git")
+            .args(["init", "--quiet", "--bare"])
+            .arg(&git_dir)
+            .status()
+            .expect("git init");
+        assert!(status.success());
+        let cancel = Cancel::new();
+        let mut map = AuthorMap::default();
+        map.insert("A <a@x>", "B <b@example.com>".into());
+        let run = |map: &AuthorMap| {
+            rewrite(&git_dir, map, &LargeFiles::Keep, &cancel, |_| {}).expect("rewrites")
+        };
+        raw_commits(&git_dir, "main", None, 3, "first");
+        assert_eq!(run(&map).commits, 3);
+
+        // A sync brought two commits on main and a branch from main's root.
+        raw_commits(
+            &git_dir,
+            "main",
+            Some("refs/srcimport/raw/heads/main^0"),
+            2,
+            "more",
+        );
+        raw_commits(
+            &git_dir,
+            "side",
+            Some("refs/srcimport/raw/heads/main~4"),
+            1,
+            "side",
+        );
+        assert_eq!(run(&map).commits, 3, "only the new commits are read");
+        let incremental = mapped_refs(&git_dir);
+        assert_eq!(incremental.lines().count(), 2, "{incremental}");
+
+        // Nothing new: nothing read.
+        assert_eq!(run(&map).commits, 0);
+        // Without the checkpoint, everything is rewritten, to the same ids.
+        std::fs::remove_file(git_dir.join("srcimport-rewrite")).expect("checkpoint there");
+        assert_eq!(run(&map).commits, 6);
+        assert_eq!(mapped_refs(&git_dir), incremental);
+        // Another author map rewrites everything again.
+        let mut other = AuthorMap::default();
+        other.insert("A <a@x>", "C <c@example.com>".into());
+        assert_eq!(run(&other).commits, 6);
+        assert_ne!(mapped_refs(&git_dir), incremental);
     }
 
     #[test]

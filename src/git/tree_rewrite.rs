@@ -30,6 +30,21 @@ impl LargeFiles<'_> {
         !matches!(self, LargeFiles::Keep)
     }
 
+    /// The treatment's name and its blobs, sorted: what a rewrite's output depends on.
+    pub fn fingerprint_parts(&self) -> (&'static str, Vec<&str>) {
+        let mode = match self {
+            LargeFiles::Keep => "keep",
+            LargeFiles::Drop(_) => "drop",
+            LargeFiles::Lfs { .. } => "lfs",
+        };
+        let mut blobs: Vec<&str> = self
+            .blobs()
+            .map(|b| b.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        blobs.sort_unstable();
+        (mode, blobs)
+    }
+
     fn blobs(&self) -> Option<&HashSet<String>> {
         match self {
             LargeFiles::Keep => None,

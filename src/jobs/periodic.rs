@@ -1,6 +1,8 @@
 //! Periodic syncs: complete imports whose `sync_interval` (or the server's default) has
-//! passed since they last completed get a sync queued. The schedule is the store's
-//! (`completed_ms`, `sync_interval`), so it survives restarts.
+//! passed since they last completed get a sync queued, and so do imports whose last sync
+//! failed, once a wait that doubles with each failure in a row has passed. The schedule is
+//! the store's (`completed_ms`, `failed_ms`, `sync_failures`, `sync_interval`), so it
+//! survives restarts.
 
 use std::time::Duration;
 

@@ -105,8 +105,10 @@ pub trait JobStore: Send + Sync {
     fn sync(&self, repo_id: i64, mode: SyncMode) -> Result<ImportRecord, StoreError>;
     /// Sets the `sync_interval` field as stored (see [`ImportRecord::sync_interval`]).
     fn set_sync_interval(&self, repo_id: i64, interval: Option<i64>) -> Result<(), StoreError>;
-    /// Complete imports whose sync interval (theirs, else `default_secs`) has passed since
-    /// they last completed, at `now_ms`.
+    /// Imports due a periodic sync at `now_ms`: complete ones whose sync interval (theirs,
+    /// else `default_secs`) has passed since they last completed, and ones whose last sync
+    /// failed, once the interval has passed since the failure (doubled for each further
+    /// failure in a row, up to a bound).
     fn due_syncs(&self, now_ms: i64, default_secs: Option<i64>) -> Result<Vec<i64>, StoreError>;
 
     fn set_credentials(
@@ -174,6 +176,13 @@ pub trait JobStore: Send + Sync {
     fn create_hook(&self, repo_id: i64, hook: &NewHook) -> Result<HookRecord, StoreError>;
     fn hooks(&self, repo_id: i64) -> Result<Vec<HookRecord>, StoreError>;
     fn hook(&self, repo_id: i64, hook_id: i64) -> Result<Option<HookRecord>, StoreError>;
+    /// Replaces a hook's settings; `None` if there is no such hook.
+    fn update_hook(
+        &self,
+        repo_id: i64,
+        hook_id: i64,
+        hook: &NewHook,
+    ) -> Result<Option<HookRecord>, StoreError>;
     /// Deletes the hook and its deliveries; false if there was no such hook.
     fn delete_hook(&self, repo_id: i64, hook_id: i64) -> Result<bool, StoreError>;
 
@@ -187,6 +196,8 @@ pub trait JobStore: Send + Sync {
         event: &HookEvent,
         deliveries: &[NewDelivery],
     ) -> Result<(), StoreError>;
+    /// Queues deliveries that no import ending caused (a hook's `ping`, a redelivery).
+    fn add_deliveries(&self, repo_id: i64, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
     /// Pending deliveries whose next attempt is due at `now_ms`, oldest first.
     fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// The earliest next attempt of any pending delivery.
@@ -196,4 +207,11 @@ pub trait JobStore: Send + Sync {
         -> Result<(), StoreError>;
     /// A hook's deliveries, newest first.
     fn deliveries(&self, repo_id: i64, hook_id: i64) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// One of a hook's deliveries.
+    fn delivery(
+        &self,
+        repo_id: i64,
+        hook_id: i64,
+        delivery_id: i64,
+    ) -> Result<Option<DeliveryRecord>, StoreError>;
 }

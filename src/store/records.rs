@@ -400,6 +400,8 @@ pub struct NewDelivery {
     pub payload: String,
     pub url: String,
     pub content_type: String,
+    /// A new attempt at an earlier delivery, asked for by a client (same `guid`).
+    pub redelivery: bool,
 }
 
 /// One webhook delivery and its attempts so far.
@@ -422,6 +424,7 @@ pub struct DeliveryRecord {
     /// When the last attempt was made.
     pub delivered_ms: Option<i64>,
     pub last_error: Option<String>,
+    pub redelivery: bool,
 }
 
 /// The result of one delivery attempt.

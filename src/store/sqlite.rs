@@ -15,7 +15,21 @@ use super::{
     SvnOptions, SyncMode,
 };
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
+
+/// Version 5: a failed sync is retried. When the last failure happened (`failed_ms`) and
+/// how many syncs have failed in a row since the last completion (`sync_failures`, for the
+/// periodic retry's backoff); deliveries remember whether they are redeliveries.
+/// A sync that keeps failing is retried after its interval, doubled after each further
+/// failure up to this many times (an hourly sync that keeps failing is tried every 32
+/// hours at the least).
+const SYNC_RETRY_MAX_DOUBLINGS: i64 = 5;
+
+const SCHEMA_V5: &str = "
+ALTER TABLE imports ADD COLUMN failed_ms INTEGER;
+ALTER TABLE imports ADD COLUMN sync_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN redelivery INTEGER NOT NULL DEFAULT 0;
+";
 
 /// Version 4: incremental sync. `sync_interval` (NULL: the server default, 0: off),
 /// `sync_mode` (set while a sync runs), when the source was last read (`read_ms`), when
@@ -164,8 +178,8 @@ impl SqliteStore {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
-            0..=3 => {
-                let migrations = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+            0..=4 => {
+                let migrations = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
                 let start = usize::try_from(version).unwrap_or(0);
                 for migration in &migrations[start..] {
                     connection.execute_batch(&format!("BEGIN; {migration} COMMIT;"))?;
@@ -342,6 +356,35 @@ fn set_status(
     Ok(())
 }
 
+/// Queues deliveries, due at once.
+fn insert_deliveries(
+    tx: &Transaction<'_>,
+    repo_id: i64,
+    deliveries: &[NewDelivery],
+) -> Result<(), StoreError> {
+    let now = crate::clock::now_ms();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO deliveries (hook_id, repo_id, guid, event, action, payload, url,
+             content_type, next_attempt_ms, state, redelivery)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10)",
+    )?;
+    for d in deliveries {
+        insert.execute(params![
+            d.hook_id,
+            repo_id,
+            d.guid,
+            d.event,
+            d.action,
+            d.payload,
+            d.url,
+            d.content_type,
+            now,
+            d.redelivery
+        ])?;
+    }
+    Ok(())
+}
+
 fn push_credentials(push: Option<&PushTarget>) -> Option<&Credentials> {
     push.and_then(|p| p.credentials.as_ref())
 }
@@ -378,7 +421,7 @@ fn hook_from_row(row: &Row<'_>) -> rusqlite::Result<HookRecord> {
 
 const DELIVERY_COLUMNS: &str = "id, hook_id, repo_id, guid, event, action, payload, url, \
     content_type, attempts, next_attempt_ms, state, status_code, duration_ms, delivered_ms, \
-    last_error";
+    last_error, redelivery";
 
 fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Result<DeliveryRecord, StoreError>> {
     let state: String = row.get(11)?;
@@ -404,6 +447,7 @@ fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Result<DeliveryRecord, S
         duration_ms: row.get(13)?,
         delivered_ms: row.get(14)?,
         last_error: row.get(15)?,
+        redelivery: row.get(16)?,
     }))
 }
 
@@ -617,7 +661,7 @@ impl JobStore for SqliteStore {
                 tx.execute(
                     "UPDATE imports SET import_percent = 100, push_percent = 100,
                         completed_ms = ?2, last_synced_ms = COALESCE(read_ms, last_synced_ms),
-                        sync_mode = NULL
+                        sync_mode = NULL, sync_failures = 0
                      WHERE repo_id = ?1",
                     params![repo_id, now],
                 )?;
@@ -647,6 +691,12 @@ impl JobStore for SqliteStore {
                 Some((&failure.step, &failure.message)),
             )?;
             record_event(tx, &record, "failure")?;
+            tx.execute(
+                "UPDATE imports SET failed_ms = ?2,
+                    sync_failures = sync_failures + (sync_mode IS NOT NULL)
+                 WHERE repo_id = ?1",
+                params![repo_id, crate::clock::now_ms()],
+            )?;
             require_import(tx, repo_id)
         })
     }
@@ -805,14 +855,18 @@ impl JobStore for SqliteStore {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT repo_id FROM imports
-             WHERE status = 'complete' AND vcs IS NOT NULL
-               AND COALESCE(sync_interval, ?2) > 0
-               AND COALESCE(completed_ms, 0) + COALESCE(sync_interval, ?2) * 1000 <= ?1
-             ORDER BY COALESCE(completed_ms, 0)",
+             WHERE vcs IS NOT NULL AND COALESCE(sync_interval, ?2) > 0
+               AND ((status = 'complete'
+                     AND COALESCE(completed_ms, 0) + COALESCE(sync_interval, ?2) * 1000 <= ?1)
+                 OR (status = 'error' AND sync_mode IS NOT NULL AND completed_ms IS NOT NULL
+                     AND failed_ms + COALESCE(sync_interval, ?2) * 1000
+                         * (1 << MIN(MAX(sync_failures - 1, 0), ?3)) <= ?1))
+             ORDER BY COALESCE(failed_ms, completed_ms, 0)",
         )?;
-        let rows = stmt.query_map(params![now_ms, default_secs.unwrap_or(0)], |row| {
-            row.get::<_, i64>(0)
-        })?;
+        let rows = stmt.query_map(
+            params![now_ms, default_secs.unwrap_or(0), SYNC_RETRY_MAX_DOUBLINGS],
+            |row| row.get::<_, i64>(0),
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1094,6 +1148,40 @@ impl JobStore for SqliteStore {
             .optional()?)
     }
 
+    fn update_hook(
+        &self,
+        repo_id: i64,
+        hook_id: i64,
+        hook: &NewHook,
+    ) -> Result<Option<HookRecord>, StoreError> {
+        self.write(|tx| {
+            let updated = tx.execute(
+                "UPDATE hooks SET url = ?3, content_type = ?4, secret = ?5, insecure_ssl = ?6,
+                     events = ?7, active = ?8, updated_ms = ?9
+                 WHERE repo_id = ?1 AND id = ?2",
+                params![
+                    repo_id,
+                    hook_id,
+                    hook.url,
+                    hook.content_type,
+                    hook.secret,
+                    hook.insecure_ssl,
+                    serde_json::Value::from(hook.events.clone()).to_string(),
+                    hook.active,
+                    crate::clock::now_ms()
+                ],
+            )?;
+            if updated == 0 {
+                return Ok(None);
+            }
+            Ok(Some(tx.query_row(
+                &format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE id = ?1"),
+                [hook_id],
+                hook_from_row,
+            )?))
+        })
+    }
+
     fn delete_hook(&self, repo_id: i64, hook_id: i64) -> Result<bool, StoreError> {
         self.write(|tx| {
             let removed = tx.execute(
@@ -1132,28 +1220,14 @@ impl JobStore for SqliteStore {
         deliveries: &[NewDelivery],
     ) -> Result<(), StoreError> {
         self.write(|tx| {
-            let now = crate::clock::now_ms();
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO deliveries (hook_id, repo_id, guid, event, action, payload, url,
-                     content_type, next_attempt_ms, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')",
-            )?;
-            for d in deliveries {
-                insert.execute(params![
-                    d.hook_id,
-                    event.repo_id,
-                    d.guid,
-                    d.event,
-                    d.action,
-                    d.payload,
-                    d.url,
-                    d.content_type,
-                    now
-                ])?;
-            }
+            insert_deliveries(tx, event.repo_id, deliveries)?;
             tx.execute("DELETE FROM hook_events WHERE id = ?1", [event.id])?;
             Ok(())
         })
+    }
+
+    fn add_deliveries(&self, repo_id: i64, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
+        self.write(|tx| insert_deliveries(tx, repo_id, deliveries))
     }
 
     fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<DeliveryRecord>, StoreError> {
@@ -1219,6 +1293,25 @@ impl JobStore for SqliteStore {
         ))?;
         let rows = stmt.query_map([repo_id, hook_id], delivery_from_row)?;
         rows.map(|r| r?).collect()
+    }
+
+    fn delivery(
+        &self,
+        repo_id: i64,
+        hook_id: i64,
+        delivery_id: i64,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        self.lock()
+            .query_row(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                     WHERE repo_id = ?1 AND hook_id = ?2 AND id = ?3"
+                ),
+                [repo_id, hook_id, delivery_id],
+                delivery_from_row,
+            )
+            .optional()?
+            .transpose()
     }
 
     fn large_files(&self, repo_id: i64) -> Result<Vec<LargeFileRecord>, StoreError> {
@@ -1402,6 +1495,7 @@ mod tests {
             payload: "{}".into(),
             url: hook.url.clone(),
             content_type: "json".into(),
+            redelivery: false,
         };
         for event in &events {
             store
@@ -1474,6 +1568,14 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         SqliteStore::open(&path).expect("opens again");
     }
+    fn failure(step: Stage) -> Failure {
+        Failure {
+            status: Status::Error,
+            step,
+            message: "boom".into(),
+        }
+    }
+
     fn complete(store: &SqliteStore, repo_id: i64, generation: i64, from: Status) {
         let path: &[Status] = match from {
             Status::Importing => &[Status::Mapping, Status::Pushing, Status::Complete],
@@ -1482,6 +1584,60 @@ mod tests {
         for to in path {
             store.advance(repo_id, generation, *to).expect("advances");
         }
+    }
+
+    #[test]
+    fn a_failed_sync_is_due_again_after_its_interval_doubling_with_each_failure() {
+        let (_dir, store) = store();
+        let repo = store.create_repo("o", "retried", false).expect("creates");
+        let mut new = new_import("u");
+        new.sync_interval = Some(60);
+        let import = store.start_import(repo.id, new).expect("starts");
+        complete(&store, repo.id, import.generation, Status::Importing);
+        let failed_sync = || {
+            let syncing = store.sync(repo.id, SyncMode::FastForward).expect("syncs");
+            let before = crate::clock::now_ms();
+            store
+                .fail(repo.id, syncing.generation, failure(Stage::Importing))
+                .expect("fails");
+            (before, crate::clock::now_ms())
+        };
+        let due = |at: i64| store.due_syncs(at, None).expect("due");
+        let (before, after) = failed_sync();
+        assert!(due(before + 59_000).is_empty());
+        assert_eq!(due(after + 60_000), [repo.id]);
+        let (before, after) = failed_sync();
+        assert!(
+            due(before + 119_000).is_empty(),
+            "the second failure waits twice as long"
+        );
+        assert_eq!(due(after + 120_000), [repo.id]);
+        let mut last = (0, 0);
+        for _ in 0..8 {
+            last = failed_sync();
+        }
+        let (before, after) = last;
+        assert!(due(before + 32 * 60_000 - 1_000).is_empty());
+        assert_eq!(
+            due(after + 32 * 60_000),
+            [repo.id],
+            "the wait stops doubling"
+        );
+        // A success starts the count again.
+        let syncing = store.sync(repo.id, SyncMode::FastForward).expect("syncs");
+        complete(&store, repo.id, syncing.generation, Status::Importing);
+        let (_, after) = failed_sync();
+        assert_eq!(due(after + 60_000), [repo.id]);
+
+        // A first import that failed is no sync to retry.
+        let other = store.create_repo("o", "never", false).expect("creates");
+        let mut new = new_import("u");
+        new.sync_interval = Some(60);
+        let import = store.start_import(other.id, new).expect("starts");
+        store
+            .fail(other.id, import.generation, failure(Stage::Importing))
+            .expect("fails");
+        assert_eq!(due(crate::clock::now_ms() + 3_600_000), [repo.id]);
     }
 
     #[test]
@@ -1498,11 +1654,6 @@ mod tests {
                 ..
             })
         ));
-        let failure = |step| Failure {
-            status: Status::Error,
-            step,
-            message: "boom".into(),
-        };
         store
             .fail(repo.id, import.generation, failure(Stage::Importing))
             .expect("fails");
@@ -1605,7 +1756,7 @@ mod tests {
             .expect("opens")
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .expect("version");
-        assert_eq!(version, 4);
+        assert_eq!(version, SCHEMA_VERSION);
         let again = SqliteStore::open(&path).expect("opens again");
         assert_eq!(
             again.import(1).expect("loads").expect("kept").sync,

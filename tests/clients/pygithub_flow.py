@@ -289,6 +289,30 @@ def main() -> int:
     else:
         raise Fail(f"cancel: GET import after DELETE still returned an import: {after and after.raw_data!r}")
 
+    # 10. webhooks through PyGithub's own Hook API: create, edit, ping, delivery log, delete
+    hook_url = os.environ.get("HOOK_URL")
+    if hook_url:
+        hook = repo.create_hook("web", {"url": hook_url, "content_type": "json", "secret": "s3"},
+                                events=["repository_import"], active=True)
+        check(hook.config.get("secret") == "********", f"hooks: secret echoed: {hook.config!r}")
+        hook.edit("web", {"url": hook_url, "content_type": "form"}, add_events=["push"])
+        check(hook.events == ["repository_import", "push"], f"hooks: edit gave {hook.events!r}")
+        check(hook.config.get("content_type") == "form", f"hooks: edit gave {hook.config!r}")
+        check([h.id for h in repo.get_hooks()] == [hook.id], "hooks: list")
+        hook.ping()
+        deadline = time.monotonic() + timeout
+        while True:
+            pings = [d for d in repo.get_hook_deliveries(hook.id) if d.event == "ping"]
+            if len(pings) >= 2 and all(d.status_code == 200 for d in pings):
+                break
+            check(time.monotonic() < deadline, f"hooks: pings never delivered: {[d.raw_data for d in pings]}")
+            time.sleep(interval)
+        one = repo.get_hook_delivery(hook.id, pings[0].id)
+        check(one.guid == pings[0].guid and one.request.payload["hook_id"] == hook.id,
+              f"hooks: one delivery {one.raw_data!r}")
+        hook.delete()
+        log(f"hooks: created, edited, pinged ({len(pings)} pings delivered), deleted")
+
     log("ALL STEPS PASSED")
     return 0
 

@@ -3,6 +3,7 @@
 use std::process::Command;
 
 use crate::support::{fixture, GitSource, Server, TOKEN};
+use crate::webhooks::Receiver;
 
 /// The Python with PyGithub installed: `SRCIMPORT_PYTHON`, as `scripts/test` sets it.
 fn python() -> String {
@@ -25,6 +26,7 @@ fn pygithub_drives_start_poll_authors_map_lfs_restart_cancel() {
     fixture("git/basic.sh", &dir.path().join("src"));
     let source = GitSource::serve(&dir.path().join("src"), None);
     let server = Server::start(&dir.path().join("data"));
+    let receiver = Receiver::start(&[], 200);
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/clients/pygithub_flow.py"
@@ -37,6 +39,7 @@ fn pygithub_drives_start_poll_authors_map_lfs_restart_cancel() {
         .env("OWNER", "admin")
         .env("REPO", "pyflow")
         .env("POLL_TIMEOUT", "60")
+        .env("HOOK_URL", &receiver.url)
         .output()
         .expect("script runs");
     let log = format!(
@@ -46,4 +49,6 @@ fn pygithub_drives_start_poll_authors_map_lfs_restart_cancel() {
     );
     assert!(output.status.success(), "PyGithub flow failed:\n{log}");
     assert!(log.contains("complete"), "{log}");
+    assert!(log.contains("hooks: created, edited, pinged"), "{log}");
+    assert!(receiver.pings().len() >= 2, "the receiver got the pings");
 }

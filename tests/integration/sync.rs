@@ -170,6 +170,52 @@ fn a_git_sync_brings_new_commits_branches_tags_and_deletions() {
     assert_same_as_fresh_import(&server, repo, "octo/fresh", &url);
 }
 
+/// The author of the tip of `branch` in the published repository.
+fn tip_author(server: &Server, dir: &Path, repo: &str, branch: &str) -> String {
+    let clone = dir.join(format!("{}-{branch}-author.git", repo.replace('/', "-")));
+    let _ = std::fs::remove_dir_all(&clone);
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    git(&clone, &["log", "-1", "--format=%an <%ae>", branch])
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_sync_maps_new_commits_under_the_current_author_map() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let by_syncer = commit_on(&bare, main.trim(), "by syncer");
+    git(&bare, &["update-ref", "refs/heads/main", &by_syncer]);
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let server = Server::start(&dir.path().join("data"));
+    let url = format!("{}/source.git", source.base);
+    let repo = "octo/mapped-sync";
+    server.put_import(repo, &json!({ "vcs_url": url }));
+    server.wait_status(repo, "complete");
+    server.map_author(repo, "Syncer", "Mapped Name", "mapped@example.com");
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+
+    let next = commit_on(&bare, &by_syncer, "synced, by syncer again");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    sync(&server, repo, &json!({}), "complete");
+    assert_eq!(
+        tip_author(&server, dir.path(), repo, "main"),
+        "Mapped Name <mapped@example.com>"
+    );
+    assert_ids_kept(&server, dir.path(), repo, &before);
+
+    // A fresh import under the same map publishes the same ids.
+    let fresh = "octo/mapped-fresh";
+    server.put_import(fresh, &json!({ "vcs_url": url }));
+    server.wait_status(fresh, "complete");
+    server.map_author(fresh, "Syncer", "Mapped Name", "mapped@example.com");
+    server.wait_status(fresh, "complete");
+    assert_eq!(published(&server, repo), published(&server, fresh));
+}
+
 #[test]
 fn a_rewritten_git_source_is_refused_unless_forced() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -275,6 +321,52 @@ fn periodic_syncs_follow_sync_interval_across_a_restart() {
     let (status, patched) = server.patch_import(repo, &json!({"sync_interval": null}));
     assert_eq!((status, &patched["sync_interval"]), (200, &Value::Null));
     assert_eq!(patched["status"], "complete", "{patched}");
+}
+
+#[test]
+fn a_failed_periodic_sync_is_retried_until_the_source_is_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let bare = dir.path().join("src/source.git");
+    let away = dir.path().join("away.git");
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[("SRCIMPORT_MIN_SYNC_INTERVAL", "1")],
+    );
+    let repo = "octo/retried";
+    let url = format!("{}/source.git", source.base);
+    server.put_import(repo, &json!({"vcs_url": url, "sync_interval": 1}));
+    server.wait_status(repo, "complete");
+
+    // The source goes away: the next periodic sync fails and publishes nothing.
+    std::fs::rename(&bare, &away).expect("source moved away");
+    let failed = server.wait_import(repo, |b| b["status"] == "error");
+    assert_eq!(failed["failed_step"], "importing", "{failed}");
+    let before = published(&server, repo);
+
+    // It comes back with a new commit: a later periodic sync picks it up on its own.
+    std::fs::rename(&away, &bare).expect("source back");
+    let main = git(&bare, &["rev-parse", "refs/heads/main"]);
+    let next = commit_on(&bare, main.trim(), "after the outage");
+    git(&bare, &["update-ref", "refs/heads/main", &next]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, now) = server.get(&format!("/repos/{repo}/import"));
+        if now["status"] == "complete"
+            && ref_id(&published(&server, repo), "refs/heads/main") == next
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed sync was never retried: {now}\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_ne!(before, published(&server, repo));
+    assert!(server.log().matches("periodic sync started").count() >= 2);
 }
 
 /// Starts a fresh server with a server-wide default interval: imports that set none show it.

@@ -17,7 +17,7 @@ const SECRET: &str = "It's a Secret to Everybody";
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
+pub struct Received {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     answered: u16,
@@ -38,22 +38,25 @@ struct Script {
     next: VecDeque<u16>,
     otherwise: u16,
     received: Vec<Received>,
+    /// `ping` events, answered 200 outside the script.
+    pings: Vec<Received>,
 }
 
 /// A webhook receiver on loopback that records requests and answers as scripted.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     script: Arc<Mutex<Script>>,
 }
 
 impl Receiver {
-    fn start(next: &[u16], otherwise: u16) -> Receiver {
+    pub fn start(next: &[u16], otherwise: u16) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let script = Arc::new(Mutex::new(Script {
             next: next.iter().copied().collect(),
             otherwise,
             received: Vec::new(),
+            pings: Vec::new(),
         }));
         let shared = Arc::clone(&script);
         std::thread::spawn(move || {
@@ -78,14 +81,26 @@ impl Receiver {
                     .unwrap_or(0);
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
+                let is_ping = headers
+                    .iter()
+                    .any(|(n, v)| n.eq_ignore_ascii_case("x-github-event") && v == "ping");
                 let answered = {
                     let mut script = shared.lock().expect("script");
-                    let answered = script.next.pop_front().unwrap_or(script.otherwise);
-                    script.received.push(Received {
+                    let answered = if is_ping {
+                        200
+                    } else {
+                        script.next.pop_front().unwrap_or(script.otherwise)
+                    };
+                    let request = Received {
                         headers,
                         body,
                         answered,
-                    });
+                    };
+                    if is_ping {
+                        script.pings.push(request);
+                    } else {
+                        script.received.push(request);
+                    }
                     answered
                 };
                 let _ = (&stream).write_all(
@@ -107,6 +122,10 @@ impl Receiver {
         self.script.lock().expect("script").received.clone()
     }
 
+    pub fn pings(&self) -> Vec<Received> {
+        self.script.lock().expect("script").pings.clone()
+    }
+
     /// Polls until `done` holds for what was received (or panics after a minute).
     fn wait(
         &self,
@@ -114,9 +133,29 @@ impl Receiver {
         what: &str,
         done: impl Fn(&[Received]) -> bool,
     ) -> Vec<Received> {
+        self.wait_for(server, what, Self::received, done)
+    }
+
+    /// Polls until `done` holds for the pings received.
+    fn wait_pings(
+        &self,
+        server: &Server,
+        what: &str,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        self.wait_for(server, what, Self::pings, done)
+    }
+
+    fn wait_for(
+        &self,
+        server: &Server,
+        what: &str,
+        read: fn(&Self) -> Vec<Received>,
+        done: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let received = self.received();
+            let received = read(self);
             if done(&received) {
                 return received;
             }
@@ -356,7 +395,13 @@ fn a_receiver_failing_twice_gets_the_delivery_on_the_third_attempt() {
     let log = wait_deliveries(&server, "octo/flaky", &hook_id, |l| {
         l[0]["state"] == "delivered"
     });
-    assert_eq!(log.as_array().map(Vec::len), Some(1), "{log}");
+    let imports: Vec<_> = log
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|d| d["event"] == "repository_import")
+        .collect();
+    assert_eq!(imports.len(), 1, "{log}");
     assert_eq!(log[0]["attempts"], 3);
     assert_eq!(log[0]["status_code"], 200);
 }
@@ -532,4 +577,257 @@ fn the_hooks_api_validates_lists_and_deletes() {
     assert_eq!(status, 404);
     let (_, listed) = server.get("/repos/octo/api/hooks");
     assert_eq!(listed, json!([]));
+}
+
+/// A `ping`'s body, checked against its `X-Hub-Signature-256` under `secret`.
+fn signed_ping(received: &Received, secret: &str) -> Value {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(&received.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        received.header("X-Hub-Signature-256"),
+        Some(format!("sha256={expected}").as_str())
+    );
+    assert_eq!(received.header("X-GitHub-Event"), Some("ping"));
+    let body = String::from_utf8_lossy(&received.body).into_owned();
+    let json = match body.strip_prefix("payload=") {
+        Some(form) => form_decode(form),
+        None => body,
+    };
+    serde_json::from_str(&json).expect("ping JSON")
+}
+
+fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+                out.push(u8::from_str_radix(hex, 16).expect("hex digit"));
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).expect("UTF-8")
+}
+
+#[test]
+fn hooks_are_pinged_edited_and_redelivered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture("git/basic.sh", &dir.path().join("src"));
+    let source = GitSource::serve(&dir.path().join("src"), None);
+    let first = Receiver::start(&[], 200);
+    let second = Receiver::start(&[], 200);
+    let server = Server::start(&dir.path().join("data"));
+    create_repo(&server, "octo", "edited");
+    let hook = create_hook(&server, "octo/edited", &first.url, "json");
+    let hook_id = hook["id"].to_string();
+    let base = format!("/repos/octo/edited/hooks/{hook_id}");
+
+    // GitHub pings a new hook, whatever events it wants.
+    let pings = first.wait_pings(&server, "the creation ping", |p| !p.is_empty());
+    let ping = signed_ping(&pings[0], SECRET);
+    assert_eq!(ping["hook_id"], hook["id"]);
+    assert_eq!(ping["hook"]["config"]["url"], first.url.as_str());
+    assert_eq!(ping["repository"]["full_name"], "octo/edited");
+    assert_eq!(ping["sender"]["login"], "admin");
+    assert!(ping["zen"].as_str().is_some_and(|z| !z.is_empty()));
+
+    // Bad edits are refused and change nothing.
+    let patch = |path: &str, body: Value| {
+        server.request("PATCH", path, Some(TOKEN), Some(&body.to_string()))
+    };
+    for body in [
+        json!({"config": {"content_type": "xml"}}),
+        json!({"events": []}),
+        json!({"remove_events": ["repository_import"]}),
+        json!({"config": {"url": "ftp://example.com/"}}),
+        json!({"active": "yes"}),
+    ] {
+        let (status, answer) = patch(&base, body.clone());
+        assert_eq!(status, 422, "{body} gave {answer}");
+    }
+    let (status, _) = patch("/repos/octo/edited/hooks/999", json!({"active": false}));
+    assert_eq!(status, 404);
+    let (status, _) = server.request("PATCH", &base, Some(TOKEN), Some("{"));
+    assert_eq!(status, 400);
+
+    // An edit keeps what it leaves out: the URL stays, the secret changes.
+    let (status, edited) = patch(
+        &base,
+        json!({"add_events": ["push"], "config": {"content_type": "form", "secret": "new secret"}}),
+    );
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["events"], json!(["repository_import", "push"]));
+    assert_eq!(edited["config"]["url"], first.url.as_str());
+    assert_eq!(edited["config"]["content_type"], "form");
+    assert_eq!(edited["config"]["secret"], "********");
+    // The config endpoints: the URL moves to the second receiver.
+    let (status, config) = patch(
+        &format!("{base}/config"),
+        json!({"url": second.url.as_str()}),
+    );
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["url"], second.url.as_str());
+    assert_eq!(config["content_type"], "form");
+    let (_, shown) = server.get(&format!("{base}/config"));
+    assert_eq!(shown, config);
+    assert!(!shown.to_string().contains("new secret"));
+
+    // A ping on request goes to the hook as it is now: second receiver, form, new secret.
+    let (status, _) = server.request("POST", &format!("{base}/pings"), Some(TOKEN), None);
+    assert_eq!(status, 204);
+    let pings = second.wait_pings(&server, "the requested ping", |p| !p.is_empty());
+    assert_eq!(
+        pings[0].header("Content-Type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        signed_ping(&pings[0], "new secret")["hook"]["events"],
+        json!(["repository_import", "push"])
+    );
+    let (status, _) = server.request(
+        "POST",
+        "/repos/octo/edited/hooks/999/pings",
+        Some(TOKEN),
+        None,
+    );
+    assert_eq!(status, 404);
+
+    // An import's delivery can be read in full, then delivered again under its GUID.
+    start_import(
+        &server,
+        "octo/edited",
+        &format!("{}/source.git", source.base),
+    );
+    server.wait_status("octo/edited", "complete");
+    let received = second.wait(&server, "the import delivery", |r| !r.is_empty());
+    assert_eq!(
+        check_delivery(&received[0], "new secret", "form")["status"],
+        "success"
+    );
+    let log = wait_deliveries(&server, "octo/edited", &hook_id, |l| {
+        l[0]["event"] == "repository_import" && l[0]["state"] == "delivered"
+    });
+    let delivery_id = log[0]["id"].to_string();
+    let (status, detail) = server.get(&format!("{base}/deliveries/{delivery_id}"));
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["guid"], log[0]["guid"]);
+    assert_eq!(detail["request"]["payload"]["status"], "success");
+    assert_eq!(
+        detail["request"]["headers"]["X-GitHub-Event"],
+        "repository_import"
+    );
+    assert_eq!(detail["redelivery"], false);
+    let (status, _) = server.get(&format!("{base}/deliveries/424242"));
+    assert_eq!(status, 404);
+    let (status, _) = server.request(
+        "POST",
+        &format!("{base}/deliveries/{delivery_id}/attempts"),
+        Some(TOKEN),
+        None,
+    );
+    assert_eq!(status, 202);
+    let received = second.wait(&server, "the redelivery", |r| r.len() >= 2);
+    assert_eq!(
+        received[1].header("X-GitHub-Delivery"),
+        received[0].header("X-GitHub-Delivery")
+    );
+    assert_eq!(
+        check_delivery(&received[1], "new secret", "form")["status"],
+        "success"
+    );
+    let log = wait_deliveries(&server, "octo/edited", &hook_id, |l| {
+        l[0]["redelivery"] == true && l[0]["state"] == "delivered"
+    });
+    assert_eq!(log[0]["guid"], log[1]["guid"]);
+    assert!(!server.log().contains("new secret"));
+}
+
+#[test]
+fn insecure_ssl_decides_whether_a_self_signed_receiver_is_trusted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/https_receiver.py"
+    );
+    let mut receiver = Command::new(python())
+        .arg(script)
+        .arg(&cert)
+        .arg(&key)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("receiver starts");
+    let mut lines = BufReader::new(receiver.stdout.take().expect("stdout")).lines();
+    let port = lines.next().expect("a port").expect("read");
+    let (sender, events) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let url = format!("https://127.0.0.1:{}/hook", port.trim());
+    let server = Server::start(&dir.path().join("data"));
+    create_repo(&server, "octo", "tls");
+    let hook = |insecure: &str| {
+        let body = json!({"events": ["repository_import"],
+            "config": {"url": url, "content_type": "json", "insecure_ssl": insecure}});
+        let (status, hook) = server.request(
+            "POST",
+            "/repos/octo/tls/hooks",
+            Some(TOKEN),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 201, "{hook}");
+        hook["id"].to_string()
+    };
+    // Verified: the self-signed certificate is refused, and nothing arrives.
+    let strict = hook("0");
+    let log = wait_deliveries(&server, "octo/tls", &strict, |l| l[0]["attempts"] == 1);
+    assert_ne!(log[0]["state"], "delivered", "{log}");
+    assert!(
+        log[0]["status"]
+            .as_str()
+            .is_some_and(|s| s.to_lowercase().contains("certificate")),
+        "{log}"
+    );
+    // insecure_ssl "1": GitHub's way to trust it anyway.
+    let lenient = hook("1");
+    let log = wait_deliveries(&server, "octo/tls", &lenient, |l| {
+        l[0]["state"] == "delivered"
+    });
+    assert_eq!(log[0]["status_code"], 200, "{log}");
+    let event = events
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the receiver got the ping");
+    assert_eq!(event, "ping");
+    let _ = receiver.kill();
+    let _ = receiver.wait();
 }

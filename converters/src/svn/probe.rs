@@ -24,9 +24,10 @@ pub fn is_local_source(url: &str, policy: &UrlPolicy) -> Result<bool, SourceErro
 pub fn is_server(
     url: &str,
     credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
     cancel: &Cancel,
 ) -> Result<bool, SourceError> {
-    match RaSession::open(url, credentials, cancel) {
+    match RaSession::open(url, credentials, policy, cancel) {
         Ok(_) => Ok(true),
         Err(error) if error.is_auth() || matches!(error, SourceError::Cancelled) => Err(error),
         Err(_) => Ok(false),

@@ -19,8 +19,9 @@ use crate::{Cancel, Credentials, SourceError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SvnSource {
     Dump(PathBuf),
-    /// A URL libsvn opens (`file://`, `svn://`, `http(s)://`).
-    Repository(String),
+    /// A URL libsvn opens (`file://`, `svn://`, `http(s)://`), and the policy its network
+    /// connections are held to.
+    Repository(String, UrlPolicy),
 }
 
 /// What a first look finds.
@@ -83,7 +84,7 @@ impl SvnSource {
             true if is_dump(url) || super::probe::is_dump_file(Path::new(path)) => {
                 SvnSource::Dump(PathBuf::from(path))
             }
-            true => SvnSource::Repository(format!("file://{path}")),
+            true => SvnSource::Repository(format!("file://{path}"), policy.clone()),
             false if is_dump(url) && is_http(url) => {
                 let download = download::download(url, credentials, policy, scratch, cancel)?;
                 return Ok(OpenedSource {
@@ -97,7 +98,7 @@ impl SvnSource {
                     reason: "dump files are read from local paths or http(s) URLs".into(),
                 })
             }
-            false => SvnSource::Repository(url.to_owned()),
+            false => SvnSource::Repository(url.to_owned(), policy.clone()),
         };
         Ok(OpenedSource {
             source,
@@ -130,8 +131,8 @@ impl SvnSource {
                     top_dirs: outline.top_dirs,
                 })
             }
-            SvnSource::Repository(url) => {
-                let session = RaSession::open(url, credentials, cancel)?;
+            SvnSource::Repository(url, policy) => {
+                let session = RaSession::open(url, credentials, policy, cancel)?;
                 let youngest = session.latest_revision()?;
                 Ok(Survey {
                     uuid: session.uuid(),
@@ -153,10 +154,10 @@ impl SvnSource {
     ) -> Result<(), ConvertError> {
         match self {
             SvnSource::Dump(path) => dump_events::replay(Self::open_dump(path)?, sink),
-            SvnSource::Repository(url) => {
+            SvnSource::Repository(url, policy) => {
                 let read = match is_local_repository(url) {
                     true => fs::read_history(url, 0, youngest, sink, cancel),
-                    false => ra::read_history(url, credentials, 0, youngest, sink, cancel),
+                    false => ra::read_history(url, credentials, policy, 0, youngest, sink, cancel),
                 };
                 read.map_err(|error| match error {
                     ra::HistoryError::Source(source) => ConvertError::Source(source),
@@ -171,13 +172,16 @@ impl SvnSource {
 mod tests {
     use super::*;
 
-    fn open(url: &str) -> Result<SvnSource, SourceError> {
-        let policy = UrlPolicy {
+    fn policy() -> UrlPolicy {
+        UrlPolicy {
             allow_local_paths: true,
             ..UrlPolicy::default()
-        };
+        }
+    }
+
+    fn open(url: &str) -> Result<SvnSource, SourceError> {
         let scratch = std::env::temp_dir();
-        SvnSource::open(url, None, &policy, &scratch, &Cancel::new()).map(|o| o.source)
+        SvnSource::open(url, None, &policy(), &scratch, &Cancel::new()).map(|o| o.source)
     }
 
     #[test]
@@ -187,7 +191,7 @@ mod tests {
         assert!(!is_dump("svn://example.com/repo"));
         assert_eq!(
             open("/srv/repo").unwrap(),
-            SvnSource::Repository("file:///srv/repo".into())
+            SvnSource::Repository("file:///srv/repo".into(), policy())
         );
         assert_eq!(
             open("file:///tmp/a.dump").unwrap(),

@@ -4,6 +4,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <svn_auth.h>
+#include <svn_config.h>
 #include <svn_delta.h>
 #include <svn_dirent_uri.h>
 #include <svn_dso.h>

@@ -9,6 +9,7 @@ use crate::svn::libsvn::reader::{
     check_range, read_on_thread, send, CancelCheck, Event, EventSender,
 };
 pub use crate::svn::libsvn::HistoryError;
+use crate::url_policy::UrlPolicy;
 use crate::{Cancel, Credentials, SourceError};
 
 /// A repository's identity and extent, as [`history_info`] finds it.
@@ -25,9 +26,10 @@ pub struct HistoryInfo {
 pub fn history_info(
     url: &str,
     credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
     cancel: &Cancel,
 ) -> Result<HistoryInfo, SourceError> {
-    let session = RaSession::open(url, credentials, cancel)?;
+    let session = RaSession::open(url, credentials, policy, cancel)?;
     Ok(HistoryInfo {
         uuid: session.uuid(),
         repos_root: session.repos_root(),
@@ -41,10 +43,12 @@ pub fn history_info(
 /// Paths are relative to the repository root. Revision 0 is delivered (with its revision
 /// properties and no nodes) when `start` is 0. File texts are svndiff deltas
 /// ([`TextForm::Delta`](crate::svn::events::TextForm)) against the node's base. Setting
-/// `cancel` stops the reader promptly with [`SourceError::Cancelled`].
+/// `cancel` stops the reader promptly with [`SourceError::Cancelled`]. Network connections
+/// go only where `policy` allows.
 pub fn read_history<S: RevisionSink>(
     url: &str,
     credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
     start: u64,
     end: u64,
     sink: &mut S,
@@ -52,7 +56,7 @@ pub fn read_history<S: RevisionSink>(
 ) -> Result<(), HistoryError<S::Error>> {
     check_range(url, start, end)?;
     read_on_thread("svn-ra-reader", sink, cancel, |check, out| {
-        read_thread(url, credentials, start, end, check, out)
+        read_thread(url, credentials, policy, start, end, check, out)
     })
 }
 
@@ -60,12 +64,13 @@ pub fn read_history<S: RevisionSink>(
 fn read_thread(
     url: &str,
     credentials: Option<&Credentials>,
+    policy: &UrlPolicy,
     start: u64,
     end: u64,
     check: CancelCheck,
     out: EventSender,
 ) -> Result<(), SourceError> {
-    let session = RaSession::open_with(url, credentials, check)?;
+    let session = RaSession::open_with(url, credentials, policy, check)?;
     if start == 0 {
         let properties = session.revision_properties(0)?;
         send(

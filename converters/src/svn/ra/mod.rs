@@ -18,6 +18,7 @@
 
 mod auth;
 mod editor;
+mod egress;
 mod history;
 mod nodes;
 mod session;

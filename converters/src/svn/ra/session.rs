@@ -6,6 +6,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use super::auth::{open_auth_baton, AuthData};
+use super::egress::{pin_svn_url, Egress};
 use crate::svn::events::{NodeKind, Properties};
 use crate::svn::libsvn::error::{cancelled, SvnFailure};
 use crate::svn::libsvn::ffi;
@@ -13,6 +14,7 @@ use crate::svn::libsvn::init::initialize_layer;
 use crate::svn::libsvn::pool::Pool;
 use crate::svn::libsvn::props::hash_to_properties;
 use crate::svn::libsvn::reader::CancelCheck;
+use crate::url_policy::{redact, UrlPolicy};
 use crate::{Cancel, Credentials, SourceError};
 
 /// How many redirects (HTTP 301/302 to another repository URL) `open` follows.
@@ -40,9 +42,11 @@ unsafe extern "C" fn cancel_callback(baton: *mut c_void) -> *mut ffi::svn_error_
 /// An open RA session, reparented to the repository root: every path is relative to the root
 /// (`""` is the root itself), without a leading slash.
 pub struct RaSession {
-    // Field order matters: the pool (and the session in it) goes before the batons it uses.
+    // Field order matters: the pool (and the session in it) goes before the batons it uses
+    // and the proxy its connections go through.
     pool: Pool<'static>,
     session: *mut ffi::svn_ra_session_t,
+    egress: Option<Egress>,
     url: String,
     uuid: String,
     repos_root: String,
@@ -64,24 +68,46 @@ impl std::fmt::Debug for RaSession {
 impl RaSession {
     /// Opens `url` (`file://`, `svn://`, `http(s)://`) with `credentials` (if any), never
     /// prompting and never touching `~/.subversion`. `cancel` stops any call of the session.
+    /// Network connections go only where `policy` allows, to the addresses it checked (see
+    /// [`super::egress`]).
     pub fn open(
         url: &str,
         credentials: Option<&Credentials>,
+        policy: &UrlPolicy,
         cancel: &Cancel,
     ) -> Result<RaSession, SourceError> {
-        Self::open_with(url, credentials, CancelCheck::new(vec![cancel.clone()]))
+        Self::open_with(
+            url,
+            credentials,
+            policy,
+            CancelCheck::new(vec![cancel.clone()]),
+        )
     }
 
     pub(super) fn open_with(
         url: &str,
         credentials: Option<&Credentials>,
+        policy: &UrlPolicy,
         cancel: CancelCheck,
     ) -> Result<RaSession, SourceError> {
         if cancel.is_cancelled() {
             return Err(SourceError::Cancelled);
         }
         initialize()?;
-        let c_url = CString::new(url).map_err(|_| SourceError::Refused {
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        let (open_url, egress) = match scheme.as_deref() {
+            Some("svn") => (pin_svn_url(url, policy)?, None),
+            Some("http" | "https") => {
+                policy.check(url)?;
+                let egress = Egress::start(policy.clone()).map_err(|e| SourceError::Command {
+                    command: "svn egress proxy".into(),
+                    detail: e.to_string(),
+                })?;
+                (url.to_owned(), Some(egress))
+            }
+            _ => (url.to_owned(), None),
+        };
+        let c_url = CString::new(open_url).map_err(|_| SourceError::Refused {
             url: url.to_owned(),
             reason: "the URL contains a NUL byte".into(),
         })?;
@@ -98,6 +124,7 @@ impl RaSession {
         let mut session = RaSession {
             pool,
             session: ptr::null_mut(),
+            egress,
             url: url.to_owned(),
             uuid: String::new(),
             repos_root: String::new(),
@@ -120,6 +147,10 @@ impl RaSession {
                 .cast_mut()
                 .cast::<c_void>();
 
+            let config = match &session.egress {
+                None => ptr::null_mut(),
+                Some(egress) => session.proxy_config(egress.port())?,
+            };
             let mut target = ffi::svn_uri_canonicalize(c_url.as_ptr(), pool);
             let mut redirects = 0;
             loop {
@@ -131,7 +162,7 @@ impl RaSession {
                     ptr::null(),
                     callbacks,
                     cancel_baton,
-                    ptr::null_mut(),
+                    config,
                     pool,
                 );
                 session.check(error, "svn_ra_open4")?;
@@ -162,6 +193,38 @@ impl RaSession {
         Ok(session)
     }
 
+    /// A configuration (`servers` category) that sends every DAV connection through the
+    /// egress proxy on 127.0.0.1:`port`, allocated in the session's pool.
+    ///
+    /// # Safety
+    /// The session's pool is alive (it is, for as long as `self`).
+    unsafe fn proxy_config(&self, port: u16) -> Result<*mut ffi::apr_hash_t, SourceError> {
+        let pool = self.pool.as_ptr();
+        let mut servers: *mut ffi::svn_config_t = ptr::null_mut();
+        // SAFETY: the pool is alive; svn_config_set copies the strings into the config's
+        // pool; the hash key is a static string.
+        unsafe {
+            let error = ffi::svn_config_create2(&mut servers, 0, 0, pool);
+            self.check(error, "svn_config_create2")?;
+            let port = CString::new(port.to_string()).unwrap_or_default();
+            ffi::svn_config_set(
+                servers,
+                c"global".as_ptr(),
+                c"http-proxy-host".as_ptr(),
+                c"127.0.0.1".as_ptr(),
+            );
+            ffi::svn_config_set(
+                servers,
+                c"global".as_ptr(),
+                c"http-proxy-port".as_ptr(),
+                port.as_ptr(),
+            );
+            let config = ffi::apr_hash_make(pool);
+            ffi::apr_hash_set(config, c"servers".as_ptr().cast(), -1, servers.cast());
+            Ok(config)
+        }
+    }
+
     /// Converts (and clears) an svn error returned by `operation`.
     ///
     /// # Safety
@@ -174,9 +237,16 @@ impl RaSession {
         // SAFETY: forwarded from the caller.
         match unsafe { SvnFailure::take(error) } {
             None => Ok(()),
-            Some(failure) => {
-                Err(failure.into_source_error(operation, &self.url, self.credentials.as_ref()))
-            }
+            Some(failure) => match self.egress.as_ref().and_then(Egress::refusal) {
+                // libsvn only saw a 403 from the proxy: say what the policy refused.
+                Some(reason) => Err(SourceError::Refused {
+                    url: redact(&self.url),
+                    reason,
+                }),
+                None => {
+                    Err(failure.into_source_error(operation, &self.url, self.credentials.as_ref()))
+                }
+            },
         }
     }
 
