@@ -79,8 +79,9 @@ pub fn run_git(
 }
 
 /// Creates the bare repository for a hosted repo, configured to hide srcimport's own refs
-/// from clients and to refuse pushes over HTTP (the API enables them per request). Safe to race: the repository is built
-/// beside its final path and renamed into place, so it appears complete or not at all.
+/// from clients and to refuse pushes over HTTP (the API enables them per request). Safe
+/// to race: the repository is built beside its final path and renamed into place, so it
+/// appears complete or not at all.
 pub fn init_hosted(path: &Path) -> Result<(), GitError> {
     if path.join("HEAD").exists() {
         return Ok(());
