@@ -51,7 +51,22 @@ fn a_server_mirrors_an_import_with_lfs_objects_to_another_servers_repository() {
     assert_eq!(published(&target_repo), original);
     assert!(git(&target_repo, &["for-each-ref", "refs/srcimport"]).is_empty());
 
-    let objects = lfs_oids(&dir.path().join("a/repos/octo/original.git/lfs/objects"));
+    // The origin keeps its working refs, and shows none to a pusher either.
+    let origin_repo = dir.path().join("a/repos/octo/original.git");
+    assert!(!git(&origin_repo, &["for-each-ref", "refs/srcimport"]).is_empty());
+    // As a repository created before pushes were accepted is configured: the request
+    // itself hides them from receive-pack.
+    git(&origin_repo, &["config", "--unset", "transfer.hideRefs"]);
+    git(
+        &origin_repo,
+        &["config", "uploadpack.hideRefs", "refs/srcimport"],
+    );
+    let (status, advertised) = advertise(&origin, repo, Some(TOKEN));
+    assert_eq!(status, 200, "{advertised}");
+    assert!(advertised.contains("refs/heads/main"), "{advertised}");
+    assert!(!advertised.contains("refs/srcimport"), "{advertised}");
+
+    let objects = lfs_oids(&origin_repo.join("lfs/objects"));
     assert_eq!(objects.len(), 2, "{objects:?}");
     assert_eq!(lfs_oids(&target_repo.join("lfs/objects")), objects);
     for oid in &objects {
