@@ -69,9 +69,13 @@ async fn backend(state: &SharedState, request: GitRequest) -> Result<Response, A
                 ));
             }
         }
+        // GitHub's rule: one push carries at most the push size limit (2 GiB by default);
+        // git refuses a bigger pack itself, keeping none of it.
+        let max_input = state.scheduler.env().push_size_limit.to_string();
         let config = [
             ("http.receivepack", "true"),
             ("receive.hideRefs", HIDDEN_NAMESPACE),
+            ("receive.maxInputSize", max_input.as_str()),
         ];
         let hold: Box<dyn Send + Sync> = if service_path == "git-receive-pack" {
             Box::new(AfterPush {

@@ -204,3 +204,28 @@ fn pushes_need_write_rights_stay_out_of_hidden_refs_and_wait_for_imports() {
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("an import is running"), "{body}");
 }
+
+#[test]
+fn a_push_over_the_size_limit_is_refused_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture_with(
+        "git/many-blobs.sh",
+        &dir.path().join("src"),
+        &["4", "262144"],
+    );
+    let local = dir.path().join("src/source.git");
+    let server = Server::start_with(
+        &dir.path().join("data"),
+        &[("SRCIMPORT_PUSH_SIZE_LIMIT", "131072")],
+    );
+    create_repo(&server, "small", false);
+    let url = server
+        .url("/admin/small.git")
+        .replace("http://", &format!("http://x:{TOKEN}@"));
+    let refused = push(&local, &url, "main:refs/heads/main");
+    assert!(!refused.status.success(), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("maximum allowed size"), "{stderr}");
+    let target = dir.path().join("data/repos/admin/small.git");
+    assert!(git(&target, &["for-each-ref", "refs/heads"]).is_empty());
+}
