@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
 
 use srcimport_converters::fast_export::TagToWrite;
+use srcimport_converters::hg::checkpoint::Checkpoint;
 use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportSummary};
 use srcimport_converters::hg::Repository;
 use srcimport_converters::svn::convert::FastImport;
@@ -60,12 +61,13 @@ fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(),
     Ok(())
 }
 
-/// Runs `produce` against a fresh `git fast-import` in `git_dir`, after clearing the raw
-/// refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
+/// Runs `produce` against a fresh `git fast-import` in `git_dir` (knowing the marks of
+/// `known`, `(mark, object id)`), after clearing the raw refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
 /// the work refs. Nothing is written to any ref unless the whole stream succeeds. Returns
 /// the result and the object ids of the tags' marks and of `wanted(result)`.
 fn run<T, E>(
     git_dir: &Path,
+    known: &[(u64, &str)],
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
@@ -86,7 +88,15 @@ where
     )
     .map_err(io_error)?;
     let marks = git_dir.join("srcimport-fast-import.marks");
+    let imported = git_dir.join("srcimport-fast-import.known-marks");
     let mut cmd = git_source::command(Some(git_dir));
+    if !known.is_empty() {
+        let mut file = BufWriter::new(std::fs::File::create(&imported)?);
+        for (mark, oid) in known {
+            writeln!(file, ":{mark} {oid}")?;
+        }
+        file.flush()?;
+    }
     cmd.args([
         "-c",
         "core.bigFileThreshold=32m",
@@ -97,6 +107,11 @@ where
         "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
+    .args(
+        (!known.is_empty())
+            .then(|| format!("--import-marks={}", imported.display()))
+            .as_slice(),
+    )
     .env("GLIBC_TUNABLES", malloc_tunables())
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
@@ -127,6 +142,7 @@ where
         process::kill_group(&mut child);
     }
     let status = child.wait()?;
+    let _ = std::fs::remove_file(&imported);
     let errors = stderr_reader.join().unwrap_or_default();
     let result = produced?;
     if !status.success() {
@@ -210,7 +226,12 @@ fn with_ids(
         .collect()
 }
 
-/// Replaces the raw refs with the Mercurial repository's whole history.
+/// Where a Mercurial import keeps its checkpoint, in the hosted repository.
+const HG_CHECKPOINT: &str = "srcimport-hg.checkpoint";
+
+/// Replaces the raw refs with the Mercurial repository's whole history. With a checkpoint
+/// (`HG_CHECKPOINT`) that the repository continues (and whose commits are all here), only the
+/// changesets after it are converted; the checkpoint is then rewritten for the next run.
 pub fn import_mercurial(
     git_dir: &Path,
     repo: &Repository,
@@ -219,6 +240,7 @@ pub fn import_mercurial(
     cancel: &Cancel,
     on_changeset: impl FnMut(u64),
 ) -> Result<ExportSummary, ExportError> {
+    let checkpoint = &git_dir.join(HG_CHECKPOINT);
     let options = ExportOptions {
         ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
         notes_ref: format!("{RAW_NOTES_NAMESPACE}hg"),
@@ -226,14 +248,77 @@ pub fn import_mercurial(
         scratch_ref: format!("{WORK_NAMESPACE}hg"),
         large_file_threshold,
     };
-    run(
+    let resumed = match Checkpoint::load(checkpoint) {
+        Some(found) if found.continues_in(repo, large_file_threshold) => {
+            let commits = found.converted.iter().map(|(_, commit)| commit.as_str());
+            all_present(git_dir, commits, cancel)?.then_some(found)
+        }
+        _ => None,
+    };
+    let known: Vec<(u64, &str)> = resumed
+        .iter()
+        .flat_map(|c| &c.converted)
+        .enumerate()
+        .map(|(rev, (_, commit))| (rev as u64 + 1, commit.as_str()))
+        .collect();
+    let (summary, marks) = run(
         git_dir,
+        &known,
         cancel,
-        |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
+        |commands, _| {
+            export::export(
+                repo,
+                commands,
+                &options,
+                resumed.as_ref(),
+                cancel,
+                on_changeset,
+            )
+        },
         |summary| &summary.tags,
-        |_| Vec::new(),
+        |summary| (1..=summary.nodes.len() as u64).collect(),
+    )?;
+    let converted = summary
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(rev, node)| {
+            let commit = marks
+                .get(&(rev as u64 + 1))
+                .cloned()
+                .ok_or_else(|| std::io::Error::other(format!("fast-import left out r{rev}")))?;
+            Ok((node.to_hex(), commit))
+        })
+        .collect::<Result<Vec<_>, std::io::Error>>()?;
+    Checkpoint::new(
+        large_file_threshold,
+        converted,
+        summary.large_blobs.clone(),
+        summary.notices[..summary.changeset_notices].to_vec(),
     )
-    .map(|(summary, _)| summary)
+    .save(checkpoint)?;
+    Ok(summary)
+}
+
+/// Whether every one of `objects` is in the repository.
+fn all_present<'a>(
+    git_dir: &Path,
+    objects: impl Iterator<Item = &'a str>,
+    cancel: &Cancel,
+) -> std::io::Result<bool> {
+    let mut input = Vec::new();
+    for oid in objects {
+        input.extend_from_slice(oid.as_bytes());
+        input.push(b'\n');
+    }
+    if input.is_empty() {
+        return Ok(true);
+    }
+    let answers =
+        run_git(git_dir, &["cat-file", "--batch-check"], Some(input), cancel).map_err(io_error)?;
+    Ok(!answers
+        .split(|&b| b == b'\n')
+        .any(|line| line.ends_with(b" missing")))
 }
 
 /// Replaces the raw refs with a Subversion history; `read` drives the converter with every
@@ -250,6 +335,7 @@ where
 {
     run(
         git_dir,
+        &[],
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
@@ -290,6 +376,7 @@ pub fn import_tfvc(
     };
     run(
         git_dir,
+        &[],
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
@@ -370,5 +457,168 @@ mod tests {
             }
             assert_eq!(summary.large_blobs.len(), found.len());
         }
+    }
+
+    fn hg(repo: &Path, args: &[&str]) {
+        let out = std::process::Command::new("hg")
+            .current_dir(repo)
+            .args(["--config", "extensions.strip="])
+            .args(args)
+            .env("HGRCPATH", "/dev/null")
+            .env("HGPLAIN", "1")
+            .output()
+            .expect("hg runs");
+        assert!(
+            out.status.success(),
+            "hg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A changeset by a new user on the working directory's branch.
+    fn hg_commit(repo: &Path, file: &str, text: &str, date: &str, extra: &[&str]) {
+        std::fs::write(repo.join(file), text).expect("write");
+        let mut args = vec![
+            "commit",
+            "-A",
+            "-u",
+            "Sync User <sync@example.com>",
+            "-d",
+            date,
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-m", text]);
+        hg(repo, &args);
+    }
+
+    /// Every raw ref (branches, tags, notes) with its id.
+    fn raw_refs(git_dir: &Path) -> String {
+        let out = run_git(
+            git_dir,
+            &[
+                "for-each-ref",
+                "--format=%(objectname) %(refname)",
+                "refs/srcimport/",
+            ],
+            None,
+            &Cancel::new(),
+        )
+        .expect("for-each-ref");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Imports `hg` into `synced` (resuming its checkpoint) and into a fresh repository,
+    /// checks both give the same refs and summaries, and returns how many changesets
+    /// the sync wrote.
+    fn sync_equals_fresh(hg_repo: &Path, synced: &Path, fresh: &Path, threshold: u64) -> u64 {
+        let cancel = Cancel::new();
+        let repo = Repository::open(hg_repo).expect("open");
+        let incremental =
+            import_mercurial(synced, &repo, "main", threshold, &cancel, |_| {}).expect("sync");
+        let _ = std::fs::remove_dir_all(fresh);
+        crate::git::init_hosted(fresh).expect("init");
+        let full = import_mercurial(fresh, &repo, "main", threshold, &cancel, |_| {})
+            .expect("fresh import");
+        assert_eq!(full.written, full.changesets);
+        assert_eq!(raw_refs(synced), raw_refs(fresh));
+        assert_eq!(incremental.changesets, full.changesets);
+        assert_eq!(incremental.identities, full.identities);
+        assert_eq!(incremental.users, full.users);
+        assert_eq!(incremental.large_blobs, full.large_blobs);
+        assert_eq!(incremental.notices, full.notices);
+        assert_eq!(incremental.renames, full.renames);
+        assert_eq!(
+            Checkpoint::load(&synced.join(HG_CHECKPOINT)),
+            Checkpoint::load(&fresh.join(HG_CHECKPOINT))
+        );
+        incremental.written
+    }
+
+    /// A sync converts only the changesets after the checkpoint, and gives what a fresh
+    /// import of the new history gives (refs, ids, authors, large files, tags): new
+    /// changesets, a new branch, a merge with an old changeset, a tag on an old
+    /// changeset, a moved bookmark, a closed branch. A stripped history, another
+    /// threshold or a damaged checkpoint make it convert everything again.
+    #[test]
+    fn a_mercurial_sync_converts_only_what_is_new() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hg_repo = revlog_fixture(&dir.path().join("hg"));
+        let (synced, fresh) = (dir.path().join("synced.git"), dir.path().join("fresh.git"));
+        crate::git::init_hosted(&synced).expect("init");
+        let threshold = 100_000;
+        let first = sync_equals_fresh(&hg_repo, &synced, &fresh, threshold);
+        assert!(first > 10, "the first import converts everything");
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 0);
+
+        hg(&hg_repo, &["update", "-C", "default"]);
+        hg_commit(&hg_repo, "new.txt", "one", "1700000000 0", &[]);
+        hg_commit(&hg_repo, "new.txt", "two", "1700000010 0", &[]);
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 2);
+
+        hg(&hg_repo, &["branch", "later"]);
+        hg_commit(&hg_repo, "later.txt", "a new branch", "1700000020 0", &[]);
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        // A merge of default with an old changeset of stable; a large file.
+        hg(&hg_repo, &["update", "-C", "default"]);
+        hg(
+            &hg_repo,
+            &[
+                "merge",
+                "-r",
+                "desc('second fix on stable')",
+                "--tool",
+                "internal:local",
+            ],
+        );
+        std::fs::write(hg_repo.join("big-new.bin"), vec![7u8; 200_000]).expect("write");
+        hg_commit(
+            &hg_repo,
+            "merged.txt",
+            "merge an old one",
+            "1700000030 0",
+            &[],
+        );
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        // A tag on an old changeset, and a bookmark moved.
+        hg(
+            &hg_repo,
+            &[
+                "tag",
+                "-u",
+                "Tagger <t@example.com>",
+                "-d",
+                "1700000040 0",
+                "-r",
+                "1",
+                "v-old",
+            ],
+        );
+        hg(&hg_repo, &["bookmark", "-f", "-r", "2", "feature-bm"]);
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        hg(&hg_repo, &["update", "-C", "later"]);
+        hg_commit(
+            &hg_repo,
+            "later.txt",
+            "closing",
+            "1700000050 0",
+            &["--close-branch"],
+        );
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        // Rewritten history: the last changesets stripped, another in their place.
+        let converted = Checkpoint::load(&synced.join(HG_CHECKPOINT)).expect("checkpoint");
+        hg(&hg_repo, &["strip", "--no-backup", "-r", "tip~1"]);
+        hg(&hg_repo, &["update", "-C", "default"]);
+        hg_commit(&hg_repo, "other.txt", "instead", "1700000060 0", &[]);
+        let all = sync_equals_fresh(&hg_repo, &synced, &fresh, threshold);
+        assert_eq!(all as usize, converted.converted.len() - 1, "all again");
+
+        // Another threshold, then a damaged checkpoint: everything again, no error.
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, 50_000), all);
+        std::fs::write(synced.join(HG_CHECKPOINT), b"{not json").expect("write");
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), all);
     }
 }

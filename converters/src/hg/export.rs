@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use super::checkpoint::Checkpoint;
 use super::error::{Result, RevlogError};
 use super::manifest::{FileFlag, Manifest};
 use super::repo::Repository;
@@ -31,7 +32,10 @@ pub use crate::fast_export::TagToWrite;
 /// What the export did that a user should know about.
 #[derive(Debug, Default)]
 pub struct ExportSummary {
+    /// Changesets in the history (converted now or before).
     pub changesets: u64,
+    /// Changesets this export wrote (the others were in the checkpoint it resumed).
+    pub written: u64,
     /// The Git identity written for each Mercurial user string (`user` as stored, read as
     /// UTF-8 with invalid bytes replaced), so authors can be listed by their raw user.
     pub users: BTreeMap<String, String>,
@@ -45,6 +49,11 @@ pub struct ExportSummary {
     pub renames: Vec<(String, String, String)>,
     /// Things that cannot be represented: subrepositories, largefiles, unknown tag nodes.
     pub notices: Vec<String>,
+    /// Every changeset's node, by revision number (for the next run's checkpoint).
+    pub nodes: Vec<Node>,
+    /// The notices the changesets themselves gave (the start of `notices`, before the
+    /// refs': what a checkpoint keeps).
+    pub changeset_notices: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,17 +223,28 @@ fn data(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Writes the whole history of `repo` to `out`. `on_changeset` sees the running count.
+/// Writes the history of `repo` to `out`. `on_changeset` sees the running count.
+///
+/// With a checkpoint `resumed` (that [`Checkpoint::continues_in`] `repo`), its changesets
+/// are not written again: their marks must be known to fast-import (imported), and only
+/// their changelog entries are read (branches, heads, identities), so the refs, tags,
+/// notes and summary are those of the whole history, as a full export gives them.
 pub fn export(
     repo: &Repository,
     out: &mut impl Write,
     options: &ExportOptions,
+    resumed: Option<&Checkpoint>,
     cancel: &Cancel,
     mut on_changeset: impl FnMut(u64),
 ) -> std::result::Result<ExportSummary, ExportError> {
     let changelog = repo.changelog();
     let count = u32::try_from(changelog.len()).unwrap_or(u32::MAX);
     let mut summary = ExportSummary::default();
+    let converted = resumed.map_or(0, |c| u32::try_from(c.converted.len()).unwrap_or(0));
+    if let Some(checkpoint) = resumed {
+        summary.large_blobs = checkpoint.large_blobs.clone();
+        summary.notices = checkpoint.notices.clone();
+    }
     let mut previous: Option<(u32, Manifest)> = None;
     // Whether a changeset has a child on its own branch (so is not that branch's head).
     let mut is_parent = vec![false; count as usize];
@@ -234,6 +254,14 @@ pub fn export(
     for rev in 0..count {
         cancel.check()?;
         let changeset = changelog.changeset(rev)?;
+        if rev < converted {
+            note_branch_heads(&changeset, &branch_of, &mut is_parent);
+            count_identity(&changeset, &mut summary);
+            branch_of.push(String::from_utf8_lossy(changeset.branch()).into_owned());
+            nodes.push(changeset.node);
+            summary.changesets += 1;
+            continue;
+        }
         let manifest = repo.manifest_log().manifest(&changeset.manifest_node)?;
         let base = match changeset.parents[0] {
             Some(p1) => match previous.take() {
@@ -244,18 +272,7 @@ pub fn export(
             },
             None => Manifest::default(),
         };
-        // Branch heads, as Mercurial has them: a changeset stops being its branch's head
-        // only when a child on the same branch appears. (A child on another branch alone
-        // would otherwise move the branch's ref to an older head when a sync sees it.)
-        let branch = String::from_utf8_lossy(changeset.branch());
-        for parent in changeset.parents.iter().flatten() {
-            let same_branch = branch_of
-                .get(*parent as usize)
-                .is_some_and(|b: &String| *b == branch);
-            if let (true, Some(flag)) = (same_branch, is_parent.get_mut(*parent as usize)) {
-                *flag = true;
-            }
-        }
+        note_branch_heads(&changeset, &branch_of, &mut is_parent);
         write_commit(
             repo,
             out,
@@ -266,12 +283,7 @@ pub fn export(
             &mut filelogs,
             &mut summary.large_blobs,
         )?;
-        let identity = git_identity(&changeset.user);
-        *summary.identities.entry(identity.clone()).or_default() += 1;
-        summary
-            .users
-            .entry(identity)
-            .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
+        count_identity(&changeset, &mut summary);
         let touches_subrepos = rev == 0 || changeset.files.iter().any(|f| f == b".hgsub");
         if touches_subrepos && manifest.get(b".hgsub").is_some() {
             {
@@ -289,11 +301,13 @@ pub fn export(
         nodes.push(changeset.node);
         previous = Some((rev, manifest));
         summary.changesets += 1;
+        summary.written += 1;
         if summary.changesets % 256 == 0 {
             on_changeset(summary.changesets);
         }
     }
     on_changeset(summary.changesets);
+    summary.changeset_notices = summary.notices.len();
     write_refs(
         repo,
         out,
@@ -304,7 +318,33 @@ pub fn export(
         &mut summary,
     )?;
     write_notes(out, options, &nodes)?;
+    summary.nodes = nodes;
     Ok(summary)
+}
+
+/// Branch heads, as Mercurial has them: a changeset stops being its branch's head only
+/// when a child on the same branch appears. (A child on another branch alone would
+/// otherwise move the branch's ref to an older head when a sync sees it.)
+fn note_branch_heads(changeset: &super::Changeset, branch_of: &[String], is_parent: &mut [bool]) {
+    let branch = String::from_utf8_lossy(changeset.branch());
+    for parent in changeset.parents.iter().flatten() {
+        let same_branch = branch_of
+            .get(*parent as usize)
+            .is_some_and(|b: &String| *b == branch);
+        if let (true, Some(flag)) = (same_branch, is_parent.get_mut(*parent as usize)) {
+            *flag = true;
+        }
+    }
+}
+
+/// Counts the changeset's Git identity (author and committer: one commit).
+fn count_identity(changeset: &super::Changeset, summary: &mut ExportSummary) {
+    let identity = git_identity(&changeset.user);
+    *summary.identities.entry(identity.clone()).or_default() += 1;
+    summary
+        .users
+        .entry(identity)
+        .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
 }
 
 /// Whether a manifest holds largefiles standins (`.hglf/…`): found by binary search, as
