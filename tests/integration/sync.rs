@@ -14,6 +14,8 @@ use crate::subversion::features;
 use crate::support::{fixture, git, refs, try_clone, GitSource, Server, TOKEN};
 
 const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
+/// Files over 100 kB are large: the Mercurial fixture's binaries are.
+const LARGE_100K: &[(&str, &str)] = &[("SRCIMPORT_LARGE_FILE_THRESHOLD", "100000")];
 
 fn post_sync(server: &Server, repo: &str, body: Option<&str>) -> (u16, Value) {
     server.request(
@@ -56,6 +58,29 @@ fn assert_same_as_fresh_import(server: &Server, synced: &str, fresh: &str, url: 
     server.put_import(fresh, &json!({ "vcs_url": url }));
     server.wait_status(fresh, "complete");
     assert_eq!(published(server, synced), published(server, fresh));
+}
+
+/// What the import reports besides its refs: the commit count, the authors and the large
+/// files, as `(field, value)` pairs without ids or URLs.
+fn totals(server: &Server, repo: &str) -> Vec<String> {
+    let (_, import) = server.get(&format!("/repos/{repo}/import"));
+    let (_, authors) = server.get(&format!("/repos/{repo}/import/authors"));
+    let (_, large) = server.get(&format!("/repos/{repo}/import/large_files"));
+    let mut totals = vec![format!("commit_count {}", import["commit_count"])];
+    for author in authors.as_array().expect("authors") {
+        totals.push(format!(
+            "author {} {} {} {}",
+            author["remote_id"], author["remote_name"], author["name"], author["email"]
+        ));
+    }
+    for file in large.as_array().expect("large files") {
+        totals.push(format!(
+            "large {} {} {} {}",
+            file["ref_name"], file["path"], file["oid"], file["size"]
+        ));
+    }
+    totals.sort();
+    totals
 }
 
 /// Checks every commit published before is still reachable, under the same id, from the
@@ -300,7 +325,7 @@ fn a_mercurial_sync_equals_a_fresh_import() {
     let dir = tempfile::tempdir().expect("tempdir");
     let hg_repo = build_fixture("make-revlog-fixture.sh", &dir.path().join("hg"));
     let serve = HgServe::start(&hg_repo);
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start_with(&dir.path().join("data"), LARGE_100K);
     let repo = "octo/hg-synced";
     server.put_import(repo, &json!({"vcs_url": serve.url}));
     server.wait_status(repo, "complete");
@@ -347,6 +372,71 @@ fn a_mercurial_sync_equals_a_fresh_import() {
     assert!(after.contains("sync-branch"), "{after}");
     assert_ids_kept(&server, dir.path(), repo, &before);
     assert_same_as_fresh_import(&server, repo, "octo/hg-fresh", &serve.url);
+    let synced_totals = totals(&server, repo);
+    assert!(
+        synced_totals.iter().any(|t| t.contains("dana@example.com")),
+        "{synced_totals:?}"
+    );
+    assert!(
+        synced_totals.iter().any(|t| t.starts_with("large ")),
+        "{synced_totals:?}"
+    );
+    assert_eq!(synced_totals, totals(&server, "octo/hg-fresh"));
+}
+
+/// A Mercurial source that lost published changesets (`hg strip`) and got others is
+/// refused unless forced; forced, the sync gives what a fresh import gives.
+#[test]
+fn a_stripped_mercurial_source_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hg_repo = build_fixture("make-revlog-fixture.sh", &dir.path().join("hg"));
+    let serve = HgServe::start(&hg_repo);
+    let server = Server::start_with(&dir.path().join("data"), LARGE_100K);
+    let repo = "octo/hg-stripped";
+    server.put_import(repo, &json!({"vcs_url": serve.url}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+
+    hg(
+        &hg_repo,
+        &[
+            "--config",
+            "extensions.strip=",
+            "strip",
+            "--no-backup",
+            "-r",
+            "stable",
+        ],
+    );
+    hg(&hg_repo, &["update", "-C", "stable"]);
+    std::fs::write(hg_repo.join("FIX"), "rewritten\n").expect("write");
+    hg(
+        &hg_repo,
+        &[
+            "commit",
+            "-u",
+            "Rewriter <r@example.com>",
+            "-d",
+            "1700000000 0",
+            "-m",
+            "rewritten",
+        ],
+    );
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("refs/heads/stable") && message.contains("force: true"),
+        "{refused}"
+    );
+    assert_eq!(published(&server, repo), before, "nothing was published");
+
+    sync(&server, repo, &json!({"force": true}), "complete");
+    assert_ne!(published(&server, repo), before);
+    assert_same_as_fresh_import(&server, repo, "octo/hg-stripped-fresh", &serve.url);
+    assert_eq!(
+        totals(&server, repo),
+        totals(&server, "octo/hg-stripped-fresh")
+    );
 }
 
 #[test]
