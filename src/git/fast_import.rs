@@ -13,8 +13,11 @@ use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportS
 use srcimport_converters::hg::Repository;
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
+use srcimport_converters::tfvc::checkpoint::Checkpoint as TfvcCheckpoint;
 use srcimport_converters::tfvc::convert as tfvc_convert;
-use srcimport_converters::tfvc::reader::{BranchInfo, Label, Stream};
+use srcimport_converters::tfvc::convert::ConverterState;
+use srcimport_converters::tfvc::model::ChangesetRef;
+use srcimport_converters::tfvc::reader::{BranchInfo, Label, Reader};
 use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
@@ -352,48 +355,133 @@ where
     })
 }
 
-/// Replaces the raw refs with a TFVC project's history: every changeset of `stream`, then
-/// `labels` as tags. Returns what the converter found, and its large blobs with their ids.
+/// Where a TFVC import keeps its checkpoint, in the hosted repository.
+const TFVC_CHECKPOINT: &str = "srcimport-tfvc.checkpoint";
+
+/// Replaces the raw refs with a TFVC project's history: `changesets` read through
+/// `reader`, then `labels` as tags. With a checkpoint (`TFVC_CHECKPOINT`) this history
+/// continues (and whose objects are all here), only the changesets after it are read and
+/// converted; the checkpoint is then rewritten. Returns what the converter found (for the
+/// whole history), and its large blobs with their ids.
 #[allow(clippy::too_many_arguments)]
 pub fn import_tfvc(
     git_dir: &Path,
-    project: &str,
+    reader: &Reader,
     main_branch: &str,
     large_file_threshold: u64,
     branches: &[BranchInfo],
     labels: &[Label],
-    stream: &mut Stream,
+    changesets: Vec<ChangesetRef>,
     cancel: &Cancel,
     on_changeset: impl FnMut(u64),
 ) -> Result<(tfvc_convert::ConvertSummary, Vec<LargeBlob>), TfvcError> {
     let options = tfvc_convert::ConvertOptions {
-        project: project.to_owned(),
+        project: reader.project().to_owned(),
         main_branch: main_branch.to_owned(),
         ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
         work_ref_prefix: WORK_NAMESPACE.to_owned(),
         notes_ref: format!("{RAW_NOTES_NAMESPACE}tfvc"),
         large_file_threshold,
     };
-    run(
+    let checkpoint_path = git_dir.join(TFVC_CHECKPOINT);
+    let listed: Vec<u64> = changesets.iter().map(|c| c.changeset_id).collect();
+    let resumed = match TfvcCheckpoint::load(&checkpoint_path) {
+        Some(found) if found.continues(&options, branches, &listed) => {
+            let objects = found.marks.iter().map(|(_, oid)| oid.as_str());
+            let objects = objects.chain(found.notes_base.as_deref());
+            all_present(git_dir, objects, cancel)?.then_some(found)
+        }
+        _ => None,
+    };
+    let after = resumed.as_ref().map_or(0, |c| c.state.last_changeset);
+    let mut stream = reader.stream(
+        changesets
+            .into_iter()
+            .filter(|c| c.changeset_id > after)
+            .collect(),
+    );
+    let (state, known_marks, notes_base) = match resumed {
+        Some(c) => (Some(c.state), c.marks, c.notes_base),
+        None => (None, Vec::new(), None),
+    };
+    let known: Vec<(u64, &str)> = known_marks
+        .iter()
+        .map(|(mark, oid)| (*mark, oid.as_str()))
+        .collect();
+    let ((summary, state), marks) = run(
         git_dir,
-        &[],
+        &known,
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
-            let mut converter =
-                tfvc_convert::Converter::new(session, options, branches, cancel, on_changeset);
-            converter.run(stream)?;
-            Ok(converter.finish(labels)?.0)
+            let mut converter = match state {
+                Some(state) => tfvc_convert::Converter::resume(
+                    session,
+                    options.clone(),
+                    branches,
+                    state,
+                    notes_base.as_deref(),
+                    cancel,
+                    on_changeset,
+                )?,
+                None => tfvc_convert::Converter::new(
+                    session,
+                    options.clone(),
+                    branches,
+                    cancel,
+                    on_changeset,
+                ),
+            };
+            converter.run(&mut stream)?;
+            let state = converter.state();
+            Ok::<_, TfvcError>((converter.finish(labels)?.0, state))
         },
-        |summary: &tfvc_convert::ConvertSummary| &summary.tags,
-        |summary: &tfvc_convert::ConvertSummary| {
-            summary.large_blobs.iter().map(|b| b.mark).collect()
+        |(summary, _): &(tfvc_convert::ConvertSummary, _)| &summary.tags,
+        |(summary, state): &(tfvc_convert::ConvertSummary, ConverterState)| {
+            let mut wanted: Vec<u64> = state.marks().into_iter().collect();
+            wanted.extend(summary.large_blobs.iter().map(|b| b.mark));
+            wanted
         },
-    )
-    .map(|(summary, marks)| {
-        let large = with_ids(&summary.large_blobs, &marks);
-        (summary, large)
-    })
+    )?;
+    let notes_ref = format!("{RAW_NOTES_NAMESPACE}tfvc");
+    let notes_base = if state.notes_pending() {
+        format!("{notes_ref}^")
+    } else {
+        notes_ref
+    };
+    let notes_base = resolve(git_dir, &notes_base, cancel)?;
+    let state_marks = state
+        .marks()
+        .into_iter()
+        .map(|mark| {
+            let oid = marks.get(&mark).cloned().ok_or_else(|| {
+                std::io::Error::other(format!("fast-import gave no object for mark {mark}"))
+            })?;
+            Ok((mark, oid))
+        })
+        .collect::<Result<Vec<_>, std::io::Error>>()?;
+    TfvcCheckpoint::new(&options, state, state_marks, notes_base).save(&checkpoint_path)?;
+    let large = with_ids(&summary.large_blobs, &marks);
+    Ok((summary, large))
+}
+
+/// The object `revision` names, if it exists.
+fn resolve(git_dir: &Path, revision: &str, cancel: &Cancel) -> std::io::Result<Option<String>> {
+    let out = run_git(
+        git_dir,
+        &["rev-parse", "-q", "--verify", "--end-of-options", revision],
+        None,
+        cancel,
+    );
+    match out {
+        Ok(out) => {
+            Ok(Some(String::from_utf8_lossy(&out).trim().to_owned()).filter(|oid| !oid.is_empty()))
+        }
+        Err(GitError::Source(SourceError::Cancelled)) => {
+            Err(io_error(GitError::Source(SourceError::Cancelled)))
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 /// Where a Subversion conversion writes its refs.

@@ -87,15 +87,14 @@ impl Run<'_> {
         let labels = reader.labels()?;
         let changesets = reader.changesets()?;
         let total = changesets.len() as u64;
-        let mut stream = reader.stream(changesets);
         let (summary, large) = git::fast_import::import_tfvc(
             &self.repo_path,
-            &project,
+            &reader,
             &settings.main_branch,
             u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX),
             &branches,
             &labels,
-            &mut stream,
+            changesets,
             &self.cancel,
             |done| {
                 progress.fraction(done, total.max(1));

@@ -515,3 +515,114 @@ fn a_sync_of_a_source_behind_auth_takes_credentials() {
     assert_eq!(ref_id(&published(&server, repo), "refs/heads/main"), later);
     assert!(!server.log().contains("sync-pass-9"));
 }
+
+/// One TFVC changeset by Dana.
+fn tfvc_changeset(id: u64, comment: &str, changes: Value) -> Value {
+    json!({
+        "id": id,
+        "author": {"displayName": "Dana Sync", "uniqueName": "CONTOSO\\dana"},
+        "createdDate": format!("2021-02-{:02}T10:00:00Z", id - 10),
+        "comment": comment,
+        "changes": changes,
+    })
+}
+
+/// A TFVC sync reads only the changesets after the last one converted and gives what a
+/// fresh import gives (refs, ids, commit count, authors): new changesets on two
+/// branches, then a new branch from an old changeset with new labels (one on an old
+/// changeset). A damaged checkpoint makes the next sync convert everything again.
+#[test]
+fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
+    use crate::tfvc::tfvc_fixture::{history, Fixture};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut source = history("multi-branch");
+    let fixture = Fixture::start(&source, &[]);
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let repo = "octo/tfvc-synced";
+    server.put_import(repo, &json!({"vcs_url": fixture.collection}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+    let mut fresh_imports = 0;
+    let mut sync_and_compare = |source: &Value, new_changesets: u64| {
+        fixture.replace_history(source);
+        sync(&server, repo, &json!({}), "complete");
+        let stats = fixture.stats();
+        assert_eq!(
+            stats["requests"]["changes"].as_u64().unwrap_or(0),
+            new_changesets,
+            "only the new changesets' changes are read: {stats}"
+        );
+        fresh_imports += 1;
+        let fresh = format!("octo/tfvc-fresh-{fresh_imports}");
+        assert_same_as_fresh_import(&server, repo, &fresh, &fixture.collection);
+        assert_eq!(totals(&server, repo), totals(&server, &fresh));
+    };
+
+    let changesets = source["changesets"].as_array_mut().expect("changesets");
+    changesets.push(tfvc_changeset(
+        11,
+        "Main: after the import",
+        json!([{"path": "$/Contoso/Main/src/app.c", "changeType": "edit",
+                "content": "int main(void) { return 11; }\n"}]),
+    ));
+    changesets.push(tfvc_changeset(
+        12,
+        "Dev: after the import",
+        json!([{"path": "$/Contoso/Dev/src/later.c", "changeType": "add",
+                "content": "int later;\n"}]),
+    ));
+    sync_and_compare(&source, 2);
+    assert_ids_kept(&server, dir.path(), repo, &before);
+
+    let project = &mut source["projects"][0];
+    project["branches"].as_array_mut().expect("branches").push(
+        json!({"path": "$/Contoso/Release", "parent": "$/Contoso/Main",
+                     "createdDate": "2021-02-03T10:00:00Z", "owner": "CONTOSO\\dana",
+                     "description": "from changeset 2", "isDeleted": false}),
+    );
+    let labels = project["labels"].as_array_mut().expect("labels");
+    labels.push(
+        json!({"name": "v0.9", "description": "an old one", "owner": "CONTOSO\\dana",
+                       "modifiedDate": "2021-02-04T00:00:00Z", "scope": "$/Contoso/Main",
+                       "changeset": 2}),
+    );
+    labels.push(
+        json!({"name": "v2.0", "description": "", "owner": "CONTOSO\\dana",
+                       "modifiedDate": "2021-02-04T00:00:00Z", "scope": "$/Contoso/Release",
+                       "changeset": 14}),
+    );
+    let changesets = source["changesets"].as_array_mut().expect("changesets");
+    changesets.push(tfvc_changeset(
+        13,
+        "Branch Main as of changeset 2 to Release",
+        json!([{"path": "$/Contoso/Release", "changeType": "branch", "itemType": "folder",
+                "sourceServerItem": "$/Contoso/Main", "sourceVersion": 2}]),
+    ));
+    changesets.push(tfvc_changeset(
+        14,
+        "Release: a fix",
+        json!([{"path": "$/Contoso/Release/src/app.c", "changeType": "edit",
+                "content": "int main(void) { return 14; }\n"}]),
+    ));
+    sync_and_compare(&source, 2);
+    let after = published(&server, repo);
+    for wanted in [
+        "\trefs/heads/Release\n",
+        "\trefs/tags/v0.9\n",
+        "\trefs/tags/v2.0\n",
+    ] {
+        assert!(after.contains(wanted), "{wanted} in {after}");
+    }
+
+    // Nothing new: nothing read, nothing changed.
+    sync_and_compare(&source, 0);
+    assert_eq!(published(&server, repo), after);
+
+    // A damaged checkpoint: everything is read and converted again, to the same result.
+    let checkpoint = data.join(format!("repos/{repo}.git/srcimport-tfvc.checkpoint"));
+    assert!(checkpoint.is_file(), "{}", checkpoint.display());
+    std::fs::write(&checkpoint, b"{\"version\": 1, \"state\": 7}").expect("damage");
+    sync_and_compare(&source, 14);
+    assert_eq!(published(&server, repo), after);
+}

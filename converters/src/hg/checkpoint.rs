@@ -1,10 +1,9 @@
 //! What an export converted, kept between runs so a sync exports only new changesets: the
 //! node and Git commit of every converted revision, and the totals only a full read of
-//! the manifests and files would give again (large blobs, notices). Versioned, written
-//! atomically; anything unreadable or out of date is ignored (a full export follows).
+//! the manifests and files would give again (large blobs, notices). Versioned; anything
+//! unreadable or out of date is ignored (a full export follows).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -46,25 +45,12 @@ impl Checkpoint {
 
     /// The checkpoint at `path`, if there is one of this version that parses.
     pub fn load(path: &Path) -> Option<Checkpoint> {
-        let bytes = std::fs::read(path).ok()?;
-        serde_json::from_slice::<Checkpoint>(&bytes)
-            .ok()
-            .filter(|c| c.version == VERSION)
+        crate::checkpoint::load::<Checkpoint>(path).filter(|c| c.version == VERSION)
     }
 
-    /// Writes the checkpoint to `path` atomically (a temporary file renamed over it).
+    /// Writes the checkpoint to `path` atomically.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let temporary = path.with_extension("tmp");
-        let mut file = std::fs::File::create(&temporary)?;
-        serde_json::to_writer(&mut file, self).map_err(std::io::Error::other)?;
-        file.flush()?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    }
-
-    /// Removes the checkpoint at `path` (a full export is coming).
-    pub fn remove(path: &Path) {
-        let _ = std::fs::remove_file(path);
+        crate::checkpoint::save(self, path)
     }
 
     /// Whether `repo` still starts with every converted changeset, in the same order,
