@@ -386,7 +386,7 @@ pub fn import_tfvc(
     let checkpoint_path = git_dir.join(TFVC_CHECKPOINT);
     let listed: Vec<u64> = changesets.iter().map(|c| c.changeset_id).collect();
     let resumed = match TfvcCheckpoint::load(&checkpoint_path) {
-        Some(found) if found.continues(&options, branches, &listed) => {
+        Some(found) if found.continues(reader.collection(), &options, branches, &listed) => {
             let objects = found.marks.iter().map(|(_, oid)| oid.as_str());
             let objects = objects.chain(found.notes_base.as_deref());
             all_present(git_dir, objects, cancel)?.then_some(found)
@@ -460,7 +460,14 @@ pub fn import_tfvc(
             Ok((mark, oid))
         })
         .collect::<Result<Vec<_>, std::io::Error>>()?;
-    TfvcCheckpoint::new(&options, state, state_marks, notes_base).save(&checkpoint_path)?;
+    TfvcCheckpoint::new(
+        reader.collection(),
+        &options,
+        state,
+        state_marks,
+        notes_base,
+    )
+    .save(&checkpoint_path)?;
     let large = with_ids(&summary.large_blobs, &marks);
     Ok((summary, large))
 }

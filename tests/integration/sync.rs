@@ -530,7 +530,8 @@ fn tfvc_changeset(id: u64, comment: &str, changes: Value) -> Value {
 /// A TFVC sync reads only the changesets after the last one converted and gives what a
 /// fresh import gives (refs, ids, commit count, authors): new changesets on two
 /// branches, then a new branch from an old changeset with new labels (one on an old
-/// changeset). A damaged checkpoint makes the next sync convert everything again.
+/// changeset). A damaged checkpoint makes the next sync convert everything again; an old
+/// folder made a branch too, and that rewrite is refused unless forced.
 #[test]
 fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     use crate::tfvc::tfvc_fixture::{history, Fixture};
@@ -625,4 +626,28 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     std::fs::write(&checkpoint, b"{\"version\": 1, \"state\": 7}").expect("damage");
     sync_and_compare(&source, 14);
     assert_eq!(published(&server, repo), after);
+
+    // An old folder made a branch changes what every changeset means: everything is
+    // converted again, Main (and Dev) lose docs/ all through their history, and the sync is refused
+    // unless forced.
+    source["projects"][0]["branches"]
+        .as_array_mut()
+        .expect("branches")
+        .push(
+            json!({"path": "$/Contoso/Main/docs", "parent": "$/Contoso/Main",
+                     "createdDate": "2021-02-05T10:00:00Z", "owner": "CONTOSO\\dana",
+                     "description": "an old folder", "isDeleted": false}),
+        );
+    fixture.replace_history(&source);
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("rewrote refs/heads/") && message.contains("force: true"),
+        "{refused}"
+    );
+    assert_eq!(published(&server, repo), after, "nothing was published");
+    sync(&server, repo, &json!({"force": true}), "complete");
+    assert_same_as_fresh_import(&server, repo, "octo/tfvc-fresh-docs", &fixture.collection);
+    let docs = published(&server, repo);
+    assert!(docs.contains("docs\n"), "{docs}");
 }

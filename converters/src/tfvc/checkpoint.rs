@@ -16,6 +16,9 @@ const VERSION: u32 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Checkpoint {
     version: u32,
+    /// The collection's URL: another collection's project of the same name is another
+    /// history.
+    collection: String,
     project: String,
     main_branch: String,
     large_file_threshold: u64,
@@ -28,6 +31,7 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn new(
+        collection: &str,
         options: &ConvertOptions,
         state: ConverterState,
         marks: Vec<(u64, String)>,
@@ -35,6 +39,7 @@ impl Checkpoint {
     ) -> Checkpoint {
         Checkpoint {
             version: VERSION,
+            collection: collection.to_owned(),
             project: options.project.clone(),
             main_branch: options.main_branch.clone(),
             large_file_threshold: options.large_file_threshold,
@@ -54,17 +59,19 @@ impl Checkpoint {
         crate::checkpoint::save(self, path)
     }
 
-    /// Whether a conversion with `options`, the `branches` listed and the changesets
+    /// Whether a conversion of `collection` with `options`, the `branches` listed and the changesets
     /// `listed` (ids) can go on from here: same settings, the branches fit the state, and
     /// the last changeset converted is still in the history.
     pub fn continues(
         &self,
+        collection: &str,
         options: &ConvertOptions,
         branches: &[BranchInfo],
         listed: &[u64],
     ) -> bool {
         let last = self.state.last_changeset;
-        self.project == options.project
+        self.collection == collection
+            && self.project == options.project
             && self.main_branch == options.main_branch
             && self.large_file_threshold == options.large_file_threshold
             && (last == 0 || listed.binary_search(&last).is_ok())

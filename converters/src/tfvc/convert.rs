@@ -234,7 +234,7 @@ impl ConverterState {
                             } else {
                                 format!("{line_key}/{rel}")
                             };
-                            covers_path(&key, &full) || covers_path(&full, &key)
+                            covers_path(&key, &full)
                         })
                     })
                 })

@@ -120,6 +120,11 @@ impl Reader {
         &self.project
     }
 
+    /// The collection's URL.
+    pub fn collection(&self) -> &str {
+        self.client.collection()
+    }
+
     /// `$/Project`.
     pub fn project_path(&self) -> String {
         format!("$/{}", self.project)
