@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
 
 use srcimport_converters::fast_export::TagToWrite;
-use srcimport_converters::hg::checkpoint::Checkpoint;
+use srcimport_converters::hg::checkpoint::{Checkpoint, Exported};
 use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportSummary};
 use srcimport_converters::hg::Repository;
 use srcimport_converters::svn::convert::FastImport;
@@ -253,17 +253,12 @@ pub fn import_mercurial(
     };
     let resumed = match Checkpoint::load(checkpoint) {
         Some(found) if found.continues_in(repo, large_file_threshold) => {
-            let commits = found.converted.iter().map(|(_, commit)| commit.as_str());
+            let commits = found.marks().map(|(_, commit)| commit);
             all_present(git_dir, commits, cancel)?.then_some(found)
         }
         _ => None,
     };
-    let known: Vec<(u64, &str)> = resumed
-        .iter()
-        .flat_map(|c| &c.converted)
-        .enumerate()
-        .map(|(rev, (_, commit))| (rev as u64 + 1, commit.as_str()))
-        .collect();
+    let known: Vec<(u64, &str)> = resumed.iter().flat_map(|c| c.marks()).collect();
     let (summary, marks) = run(
         git_dir,
         &known,
@@ -281,24 +276,18 @@ pub fn import_mercurial(
         |summary| &summary.tags,
         |summary| (1..=summary.nodes.len() as u64).collect(),
     )?;
-    let converted = summary
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(rev, node)| {
-            let commit = marks
-                .get(&(rev as u64 + 1))
-                .cloned()
-                .ok_or_else(|| std::io::Error::other(format!("fast-import left out r{rev}")))?;
-            Ok((node.to_hex(), commit))
-        })
-        .collect::<Result<Vec<_>, std::io::Error>>()?;
-    Checkpoint::new(
-        large_file_threshold,
-        converted,
-        summary.large_blobs.clone(),
-        summary.notices[..summary.changeset_notices].to_vec(),
-    )
+    let exported = Exported {
+        nodes: &summary.nodes,
+        branch_of: &summary.branch_of,
+        identity_of: &summary.identity_of,
+        users: &summary.users,
+        large_blobs: &summary.large_blobs,
+        notices: &summary.notices[..summary.changeset_notices],
+    };
+    Checkpoint::new(large_file_threshold, exported, |rev| {
+        marks.get(&(rev as u64 + 1)).cloned()
+    })
+    .ok_or_else(|| std::io::Error::other("fast-import left out a changeset's commit"))?
     .save(checkpoint)?;
     Ok(summary)
 }
@@ -709,7 +698,7 @@ mod tests {
         hg(&hg_repo, &["update", "-C", "default"]);
         hg_commit(&hg_repo, "other.txt", "instead", "1700000060 0", &[]);
         let all = sync_equals_fresh(&hg_repo, &synced, &fresh, threshold);
-        assert_eq!(all as usize, converted.converted.len() - 1, "all again");
+        assert_eq!(all as usize, converted.len() - 1, "all again");
 
         // Another threshold, then a damaged checkpoint: everything again, no error.
         assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, 50_000), all);

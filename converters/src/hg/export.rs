@@ -49,8 +49,11 @@ pub struct ExportSummary {
     pub renames: Vec<(String, String, String)>,
     /// Things that cannot be represented: subrepositories, largefiles, unknown tag nodes.
     pub notices: Vec<String>,
-    /// Every changeset's node, by revision number (for the next run's checkpoint).
+    /// Every changeset's node, branch and Git identity, by revision number (for the next
+    /// run's checkpoint).
     pub nodes: Vec<Node>,
+    pub branch_of: Vec<String>,
+    pub identity_of: Vec<String>,
     /// The notices the changesets themselves gave (the start of `notices`, before the
     /// refs': what a checkpoint keeps).
     pub changeset_notices: usize,
@@ -240,28 +243,36 @@ pub fn export(
     let changelog = repo.changelog();
     let count = u32::try_from(changelog.len()).unwrap_or(u32::MAX);
     let mut summary = ExportSummary::default();
-    let converted = resumed.map_or(0, |c| u32::try_from(c.converted.len()).unwrap_or(0));
     if let Some(checkpoint) = resumed {
         summary.large_blobs = checkpoint.large_blobs.clone();
         summary.notices = checkpoint.notices.clone();
+        summary.users = checkpoint.users.clone();
     }
     let mut previous: Option<(u32, Manifest)> = None;
     // Whether a changeset has a child on its own branch (so is not that branch's head).
     let mut is_parent = vec![false; count as usize];
     let mut branch_of = Vec::with_capacity(count as usize);
     let mut filelogs = FilelogCache::default();
+    let mut identity_of = Vec::with_capacity(count as usize);
     let mut nodes = Vec::with_capacity(count as usize);
     for rev in 0..count {
         cancel.check()?;
-        let changeset = changelog.changeset(rev)?;
-        if rev < converted {
-            note_branch_heads(&changeset, &branch_of, &mut is_parent);
-            count_identity(&changeset, &mut summary);
-            branch_of.push(String::from_utf8_lossy(changeset.branch()).into_owned());
-            nodes.push(changeset.node);
+        // A converted changeset: the index and the checkpoint say all that is needed.
+        if let Some(known) = resumed.and_then(|c| c.revision(rev)) {
+            let info = changelog.revlog().info(rev)?;
+            note_branch_heads(&info.parents, known.branch, &branch_of, &mut is_parent);
+            *summary
+                .identities
+                .entry(known.identity.to_owned())
+                .or_default() += 1;
+            branch_of.push(known.branch.to_owned());
+            identity_of.push(known.identity.to_owned());
+            nodes.push(info.node);
             summary.changesets += 1;
             continue;
         }
+        let changeset = changelog.changeset(rev)?;
+        let branch = String::from_utf8_lossy(changeset.branch()).into_owned();
         let manifest = repo.manifest_log().manifest(&changeset.manifest_node)?;
         let base = match changeset.parents[0] {
             Some(p1) => match previous.take() {
@@ -272,7 +283,7 @@ pub fn export(
             },
             None => Manifest::default(),
         };
-        note_branch_heads(&changeset, &branch_of, &mut is_parent);
+        note_branch_heads(&changeset.parents, &branch, &branch_of, &mut is_parent);
         write_commit(
             repo,
             out,
@@ -283,7 +294,12 @@ pub fn export(
             &mut filelogs,
             &mut summary.large_blobs,
         )?;
-        count_identity(&changeset, &mut summary);
+        let identity = git_identity(&changeset.user);
+        *summary.identities.entry(identity.clone()).or_default() += 1;
+        summary
+            .users
+            .entry(identity.clone())
+            .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
         let touches_subrepos = rev == 0 || changeset.files.iter().any(|f| f == b".hgsub");
         if touches_subrepos && manifest.get(b".hgsub").is_some() {
             {
@@ -297,7 +313,8 @@ pub fn export(
                 "r{rev}: the repository uses the largefiles extension; its .hglf/ standins are kept, the large files are not fetched"
             ));
         }
-        branch_of.push(String::from_utf8_lossy(changeset.branch()).into_owned());
+        branch_of.push(branch);
+        identity_of.push(identity);
         nodes.push(changeset.node);
         previous = Some((rev, manifest));
         summary.changesets += 1;
@@ -319,32 +336,28 @@ pub fn export(
     )?;
     write_notes(out, options, &nodes)?;
     summary.nodes = nodes;
+    summary.branch_of = branch_of;
+    summary.identity_of = identity_of;
     Ok(summary)
 }
 
 /// Branch heads, as Mercurial has them: a changeset stops being its branch's head only
 /// when a child on the same branch appears. (A child on another branch alone would
 /// otherwise move the branch's ref to an older head when a sync sees it.)
-fn note_branch_heads(changeset: &super::Changeset, branch_of: &[String], is_parent: &mut [bool]) {
-    let branch = String::from_utf8_lossy(changeset.branch());
-    for parent in changeset.parents.iter().flatten() {
+fn note_branch_heads(
+    parents: &[Option<u32>; 2],
+    branch: &str,
+    branch_of: &[String],
+    is_parent: &mut [bool],
+) {
+    for parent in parents.iter().flatten() {
         let same_branch = branch_of
             .get(*parent as usize)
-            .is_some_and(|b: &String| *b == branch);
+            .is_some_and(|b: &String| b == branch);
         if let (true, Some(flag)) = (same_branch, is_parent.get_mut(*parent as usize)) {
             *flag = true;
         }
     }
-}
-
-/// Counts the changeset's Git identity (author and committer: one commit).
-fn count_identity(changeset: &super::Changeset, summary: &mut ExportSummary) {
-    let identity = git_identity(&changeset.user);
-    *summary.identities.entry(identity.clone()).or_default() += 1;
-    summary
-        .users
-        .entry(identity)
-        .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
 }
 
 /// Whether a manifest holds largefiles standins (`.hglf/…`): found by binary search, as
