@@ -289,6 +289,11 @@ pub fn import_mercurial(
     })
     .ok_or_else(|| std::io::Error::other("fast-import left out a changeset's commit"))?
     .save(checkpoint)?;
+    tracing::info!(
+        changesets = summary.changesets,
+        written = summary.written,
+        "Mercurial export"
+    );
     Ok(summary)
 }
 
@@ -383,6 +388,7 @@ pub fn import_tfvc(
         _ => None,
     };
     let after = resumed.as_ref().map_or(0, |c| c.state.last_changeset);
+    tracing::info!(after_changeset = after, "TFVC conversion");
     let mut stream = reader.stream(
         changesets
             .into_iter()
