@@ -16,7 +16,6 @@ use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSu
 use srcimport_converters::tfvc::checkpoint::Checkpoint as TfvcCheckpoint;
 use srcimport_converters::tfvc::convert as tfvc_convert;
 use srcimport_converters::tfvc::convert::ConverterState;
-use srcimport_converters::tfvc::model::ChangesetRef;
 use srcimport_converters::tfvc::reader::{BranchInfo, Label, Reader};
 use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
@@ -352,11 +351,12 @@ where
 /// Where a TFVC import keeps its checkpoint, in the hosted repository.
 const TFVC_CHECKPOINT: &str = "srcimport-tfvc.checkpoint";
 
-/// Replaces the raw refs with a TFVC project's history: `changesets` read through
+/// Replaces the raw refs with a TFVC project's history: its changesets read through
 /// `reader`, then `labels` as tags. With a checkpoint (`TFVC_CHECKPOINT`) this history
-/// continues (and whose objects are all here), only the changesets after it are read and
-/// converted; the checkpoint is then rewritten. Returns what the converter found (for the
-/// whole history), and its large blobs with their ids.
+/// continues (and whose objects are all here), only the changesets after it are listed,
+/// read and converted; the checkpoint is then rewritten. `on_changeset` sees the
+/// changesets converted and the total (both of the whole history). Returns what the
+/// converter found (for the whole history), and its large blobs with their ids.
 #[allow(clippy::too_many_arguments)]
 pub fn import_tfvc(
     git_dir: &Path,
@@ -365,9 +365,8 @@ pub fn import_tfvc(
     large_file_threshold: u64,
     branches: &[BranchInfo],
     labels: &[Label],
-    changesets: Vec<ChangesetRef>,
     cancel: &Cancel,
-    on_changeset: impl FnMut(u64),
+    mut on_changeset: impl FnMut(u64, u64),
 ) -> Result<(tfvc_convert::ConvertSummary, Vec<LargeBlob>), TfvcError> {
     let options = tfvc_convert::ConvertOptions {
         project: reader.project().to_owned(),
@@ -378,23 +377,30 @@ pub fn import_tfvc(
         large_file_threshold,
     };
     let checkpoint_path = git_dir.join(TFVC_CHECKPOINT);
-    let listed: Vec<u64> = changesets.iter().map(|c| c.changeset_id).collect();
-    let resumed = match TfvcCheckpoint::load(&checkpoint_path) {
-        Some(found) if found.continues(reader.collection(), &options, branches, &listed) => {
-            let objects = found.marks.iter().map(|(_, oid)| oid.as_str());
-            let objects = objects.chain(found.notes_base.as_deref());
-            all_present(git_dir, objects, cancel)?.then_some(found)
+    let found = TfvcCheckpoint::load(&checkpoint_path)
+        .filter(|c| c.continues(reader.collection(), &options, branches));
+    // Only the changesets from the last one converted on are listed: that one must still
+    // be there.
+    let mut listed = match &found {
+        Some(c) => reader.changesets_from(Some(c.state.last_changeset))?,
+        None => Vec::new(),
+    };
+    let resumed = match found {
+        Some(c) if listed.first().map(|l| l.changeset_id) == Some(c.state.last_changeset) => {
+            let objects = c.marks.iter().map(|(_, oid)| oid.as_str());
+            let objects = objects.chain(c.notes_base.as_deref());
+            all_present(git_dir, objects, cancel)?.then_some(c)
         }
         _ => None,
     };
+    let changesets = match &resumed {
+        Some(_) => listed.split_off(1),
+        None => reader.changesets()?,
+    };
     let after = resumed.as_ref().map_or(0, |c| c.state.last_changeset);
     tracing::info!(after_changeset = after, "TFVC conversion");
-    let mut stream = reader.stream(
-        changesets
-            .into_iter()
-            .filter(|c| c.changeset_id > after)
-            .collect(),
-    );
+    let total = resumed.as_ref().map_or(0, |c| c.state.changesets()) + changesets.len() as u64;
+    let mut stream = reader.stream(changesets);
     let (state, known_marks, notes_base) = match resumed {
         Some(c) => (Some(c.state), c.marks, c.notes_base),
         None => (None, Vec::new(), None),
@@ -417,14 +423,14 @@ pub fn import_tfvc(
                     state,
                     notes_base.as_deref(),
                     cancel,
-                    on_changeset,
+                    |done| on_changeset(done, total),
                 )?,
                 None => tfvc_convert::Converter::new(
                     session,
                     options.clone(),
                     branches,
                     cancel,
-                    on_changeset,
+                    |done| on_changeset(done, total),
                 ),
             };
             converter.run(&mut stream)?;

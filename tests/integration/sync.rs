@@ -537,7 +537,8 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     use crate::tfvc::tfvc_fixture::{history, Fixture};
     let dir = tempfile::tempdir().expect("tempdir");
     let mut source = history("multi-branch");
-    let fixture = Fixture::start(&source, &[]);
+    // Two changesets a page: listing the whole history takes 8 requests.
+    let fixture = Fixture::start(&source, &["--page-limit", "2"]);
     let data = dir.path().join("data");
     // Files over 25 bytes are large, so the large-file list has entries to compare.
     let server = Server::start_with(&data, &[("SRCIMPORT_LARGE_FILE_THRESHOLD", "25")]);
@@ -546,24 +547,36 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     server.wait_status(repo, "complete");
     let before = published(&server, repo);
     let mut fresh_imports = 0;
-    let mut sync_and_compare = |source: &Value, new_changesets: u64| {
+    // Syncs, then imports afresh: the requests of each (changeset listing pages, change
+    // listing pages) are compared: a sync reads less, unless it has to read everything.
+    let requests = |endpoint: &str| fixture.stats()["requests"][endpoint].as_u64().unwrap_or(0);
+    let mut sync_and_compare = |source: &Value, reads_everything: bool| {
         fixture.replace_history(source);
         sync(&server, repo, &json!({}), "complete");
-        let stats = fixture.stats();
-        assert_eq!(
-            stats["requests"]["changes"].as_u64().unwrap_or(0),
-            new_changesets,
-            "only the new changesets' changes are read: {stats}"
-        );
+        let synced = (requests("changesets"), requests("changes"));
         fresh_imports += 1;
         let fresh = format!("octo/tfvc-fresh-{fresh_imports}");
         assert_same_as_fresh_import(&server, repo, &fresh, &fixture.collection);
+        let full = (
+            requests("changesets") - synced.0,
+            requests("changes") - synced.1,
+        );
+        if reads_everything {
+            // (The fresh import's detection lists changesets once more.)
+            assert_eq!(synced.1, full.1, "{synced:?} {full:?}");
+        } else {
+            assert!(
+                synced.0 < full.0 && synced.1 < full.1,
+                "{synced:?} {full:?}"
+            );
+        }
         let synced_totals = totals(&server, repo);
         assert!(
             synced_totals.iter().any(|t| t.starts_with("large ")),
             "{synced_totals:?}"
         );
         assert_eq!(synced_totals, totals(&server, &fresh));
+        synced
     };
 
     let changesets = source["changesets"].as_array_mut().expect("changesets");
@@ -579,7 +592,7 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
         json!([{"path": "$/Contoso/Dev/src/later.c", "changeType": "add",
                 "content": "int later;\n"}]),
     ));
-    sync_and_compare(&source, 2);
+    sync_and_compare(&source, false);
     assert_ids_kept(&server, dir.path(), repo, &before);
 
     let project = &mut source["projects"][0];
@@ -612,7 +625,7 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
         json!([{"path": "$/Contoso/Release/src/app.c", "changeType": "edit",
                 "content": "int main(void) { return 14; }\n"}]),
     ));
-    sync_and_compare(&source, 2);
+    sync_and_compare(&source, false);
     let after = published(&server, repo);
     for wanted in [
         "\trefs/heads/Release\n",
@@ -622,15 +635,15 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
         assert!(after.contains(wanted), "{wanted} in {after}");
     }
 
-    // Nothing new: nothing read, nothing changed.
-    sync_and_compare(&source, 0);
+    // Nothing new: no changes read, nothing changed.
+    assert_eq!(sync_and_compare(&source, false).1, 0);
     assert_eq!(published(&server, repo), after);
 
     // A damaged checkpoint: everything is read and converted again, to the same result.
     let checkpoint = data.join(format!("repos/{repo}.git/srcimport-tfvc.checkpoint"));
     assert!(checkpoint.is_file(), "{}", checkpoint.display());
     std::fs::write(&checkpoint, b"{\"version\": 1, \"state\": 7}").expect("damage");
-    sync_and_compare(&source, 14);
+    sync_and_compare(&source, true);
     assert_eq!(published(&server, repo), after);
 
     // An old folder made a branch changes what every changeset means: everything is

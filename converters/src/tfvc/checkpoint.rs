@@ -59,22 +59,19 @@ impl Checkpoint {
         crate::checkpoint::save(self, path)
     }
 
-    /// Whether a conversion of `collection` with `options`, the `branches` listed and the changesets
-    /// `listed` (ids) can go on from here: same settings, the branches fit the state, and
-    /// the last changeset converted is still in the history.
+    /// Whether a conversion of `collection` with `options` and the `branches` listed can
+    /// go on from here: same source and settings, and the branches fit the state (the
+    /// caller checks that the last changeset converted is still in the history).
     pub fn continues(
         &self,
         collection: &str,
         options: &ConvertOptions,
         branches: &[BranchInfo],
-        listed: &[u64],
     ) -> bool {
-        let last = self.state.last_changeset;
         self.collection == collection
             && self.project == options.project
             && self.main_branch == options.main_branch
             && self.large_file_threshold == options.large_file_threshold
-            && (last == 0 || listed.binary_search(&last).is_ok())
             && self.state.continues_with(&options.project, branches)
     }
 }

@@ -151,7 +151,7 @@ pub struct Converter<'c, W: Write, R: BufRead> {
 /// Everything the converter knows after a changeset, so a later run can go on from there
 /// ([`Converter::state`], [`Converter::resume`]). Marks stand for objects: the ones it
 /// holds ([`ConverterState::marks`]) must be imported into the next fast-import.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConverterState {
     lines: BTreeMap<String, Line>,
     root_is_main: bool,
@@ -173,24 +173,6 @@ pub struct ConverterState {
     pub last_changeset: u64,
 }
 
-impl PartialEq for Line {
-    fn eq(&self, other: &Self) -> bool {
-        (
-            &self.path,
-            self.pseudo,
-            &self.commits,
-            self.deleted,
-            self.has_parent,
-        ) == (
-            &other.path,
-            other.pseudo,
-            &other.commits,
-            other.deleted,
-            other.has_parent,
-        ) && (&self.origin, &self.touched) == (&other.origin, &other.touched)
-    }
-}
-
 impl ConverterState {
     /// Every mark the state refers to: commits, blobs to reuse, deletions to restore,
     /// large blobs, notes not yet written.
@@ -205,6 +187,11 @@ impl ConverterState {
         marks.extend(self.large.iter().map(|(_, _, mark, _)| *mark));
         marks.extend(self.notes.iter().map(|(mark, _, _)| *mark));
         marks
+    }
+
+    /// How many changesets were converted.
+    pub fn changesets(&self) -> u64 {
+        self.changesets
     }
 
     /// Whether notes are waiting for the next notes commit (the last run's final notes

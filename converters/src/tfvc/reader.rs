@@ -148,22 +148,27 @@ impl Reader {
 
     /// Every changeset touching the project, oldest first (comments possibly truncated).
     pub fn changesets(&self) -> Result<Vec<ChangesetRef>, TfvcError> {
+        self.changesets_from(None)
+    }
+
+    /// The changesets touching the project from changeset `from` on (all with `None`),
+    /// oldest first.
+    pub fn changesets_from(&self, from: Option<u64>) -> Result<Vec<ChangesetRef>, TfvcError> {
         let path = self.api("tfvc/changesets");
         let item_path = self.project_path();
         self.run(move |client| {
             let mut all: Vec<ChangesetRef> = Vec::new();
-            client.get_paged(
-                &path,
-                &[
-                    ("searchCriteria.itemPath", item_path),
-                    ("$orderby", "id asc".into()),
-                ],
-                |c: ChangesetRef| {
-                    all.push(c);
-                    Ok(())
-                },
-            )?;
-            // Servers that ignore `$orderby` still give every changeset once.
+            let mut query = vec![
+                ("searchCriteria.itemPath", item_path),
+                ("$orderby", "id asc".into()),
+            ];
+            query.extend(from.map(|id| ("searchCriteria.fromId", id.to_string())));
+            client.get_paged(&path, &query, |c: ChangesetRef| {
+                all.push(c);
+                Ok(())
+            })?;
+            // Servers that ignore `$orderby` (or `fromId`) still give every changeset once.
+            all.retain(|c| from.is_none_or(|from| c.changeset_id >= from));
             all.sort_by_key(|c| c.changeset_id);
             all.dedup_by_key(|c| c.changeset_id);
             Ok(all)
