@@ -400,7 +400,11 @@ pub fn import_tfvc(
     let after = resumed.as_ref().map_or(0, |c| c.state.last_changeset);
     tracing::info!(after_changeset = after, "TFVC conversion");
     let total = resumed.as_ref().map_or(0, |c| c.state.changesets()) + changesets.len() as u64;
-    let mut stream = reader.stream(changesets);
+    let downloaded = resumed
+        .as_ref()
+        .map(|c| c.state.blob_hashes())
+        .unwrap_or_default();
+    let mut stream = reader.stream_knowing(changesets, downloaded);
     let (state, known_marks, notes_base) = match resumed {
         Some(c) => (Some(c.state), c.marks, c.notes_base),
         None => (None, Vec::new(), None),

@@ -553,13 +553,18 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     let mut sync_and_compare = |source: &Value, reads_everything: bool| {
         fixture.replace_history(source);
         sync(&server, repo, &json!({}), "complete");
-        let synced = (requests("changesets"), requests("changes"));
+        let synced = (
+            requests("changesets"),
+            requests("changes"),
+            requests("download"),
+        );
         fresh_imports += 1;
         let fresh = format!("octo/tfvc-fresh-{fresh_imports}");
         assert_same_as_fresh_import(&server, repo, &fresh, &fixture.collection);
         let full = (
             requests("changesets") - synced.0,
             requests("changes") - synced.1,
+            requests("download") - synced.2,
         );
         if reads_everything {
             // (The fresh import's detection lists changesets once more.)
@@ -588,11 +593,14 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     ));
     changesets.push(tfvc_changeset(
         12,
-        "Dev: after the import",
+        "Dev: after the import; a rename",
         json!([{"path": "$/Contoso/Dev/src/later.c", "changeType": "add",
-                "content": "int later;\n"}]),
+                "content": "int later;\n"},
+               {"path": "$/Contoso/Dev/src/feature-renamed.c", "changeType": "rename",
+                "sourceServerItem": "$/Contoso/Dev/src/feature.c"}]),
     ));
-    sync_and_compare(&source, false);
+    // Two downloads: the renamed file's content was downloaded by the first import.
+    assert_eq!(sync_and_compare(&source, false).2, 2);
     assert_ids_kept(&server, dir.path(), repo, &before);
 
     let project = &mut source["projects"][0];

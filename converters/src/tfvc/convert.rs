@@ -189,6 +189,12 @@ impl ConverterState {
         marks
     }
 
+    /// The `hashValue`s of the contents the converter holds as blobs (no need to
+    /// download them again).
+    pub fn blob_hashes(&self) -> std::collections::HashSet<String> {
+        self.blobs.iter().map(|(hash, _)| hash.clone()).collect()
+    }
+
     /// How many changesets were converted.
     pub fn changesets(&self) -> u64 {
         self.changesets

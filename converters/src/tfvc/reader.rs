@@ -254,12 +254,18 @@ impl Reader {
     /// Streams `refs`' changesets, each with its changes and full comment, with their
     /// contents downloading ahead.
     pub fn stream(&self, refs: Vec<ChangesetRef>) -> Stream {
+        self.stream_knowing(refs, HashSet::new())
+    }
+
+    /// [`Reader::stream`], with the `hashValue`s of contents an earlier run downloaded
+    /// (and the converter still holds) not downloaded again.
+    pub fn stream_knowing(&self, refs: Vec<ChangesetRef>, downloaded: HashSet<String>) -> Stream {
         let lookahead = (self.jobs * 4).max(8);
         let (tx, rx) = mpsc::sync_channel(lookahead);
         let client = Arc::clone(&self.client);
         let meta = self.meta.clone();
         let project = self.project.clone();
-        std::thread::spawn(move || list(client, meta, project, refs, lookahead, tx));
+        std::thread::spawn(move || list(client, meta, project, refs, downloaded, lookahead, tx));
         Stream {
             planned: rx,
             received: VecDeque::new(),
@@ -286,13 +292,13 @@ fn list(
     pool: Pool,
     project: String,
     refs: Vec<ChangesetRef>,
+    mut downloaded: HashSet<String>,
     lookahead: usize,
     out: SyncSender<Result<Planned, TfvcError>>,
 ) {
     type Pending = Receiver<Result<Changeset, TfvcError>>;
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut refs = refs.into_iter();
-    let mut downloaded: HashSet<String> = HashSet::new();
     loop {
         while pending.len() < lookahead {
             let Some(info) = refs.next() else { break };
