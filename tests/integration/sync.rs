@@ -1,7 +1,9 @@
-//! Incremental sync (`POST /import/sync`, `sync_interval`): for Git, Mercurial and
-//! Subversion, appending to the source and syncing gives what a fresh import of the new
-//! source state gives (same refs, same commit ids), and published commits keep their ids;
-//! a rewritten Git source is refused unless forced; periodic syncs survive a restart.
+//! Incremental sync (`POST /import/sync`, `sync_interval`): for Git, Mercurial,
+//! Subversion and TFVC, appending to the source and syncing gives what a fresh import of
+//! the new source state gives (same refs, same commit ids; for Mercurial and TFVC the same
+//! commit count, authors and large files too), and published commits keep their ids; a
+//! rewritten Git or Mercurial source (or TFVC history read anew) is refused unless
+//! forced; periodic syncs survive a restart.
 
 use std::path::Path;
 use std::process::Command;
