@@ -4,6 +4,7 @@
 //! plain functions that take a [`Cancel`] token and a [`Progress`] sink.
 
 pub mod cancel;
+pub mod checkpoint;
 pub mod credentials;
 pub mod detect;
 pub mod error;

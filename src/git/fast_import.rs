@@ -8,12 +8,15 @@ use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
 
 use srcimport_converters::fast_export::TagToWrite;
+use srcimport_converters::hg::checkpoint::{Checkpoint, Exported};
 use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportSummary};
 use srcimport_converters::hg::Repository;
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
+use srcimport_converters::tfvc::checkpoint::Checkpoint as TfvcCheckpoint;
 use srcimport_converters::tfvc::convert as tfvc_convert;
-use srcimport_converters::tfvc::reader::{BranchInfo, Label, Stream};
+use srcimport_converters::tfvc::convert::ConverterState;
+use srcimport_converters::tfvc::reader::{BranchInfo, Label, Reader};
 use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
@@ -60,12 +63,13 @@ fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(),
     Ok(())
 }
 
-/// Runs `produce` against a fresh `git fast-import` in `git_dir`, after clearing the raw
-/// refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
+/// Runs `produce` against a fresh `git fast-import` in `git_dir` (knowing the marks of
+/// `known`, `(mark, object id)`), after clearing the raw refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
 /// the work refs. Nothing is written to any ref unless the whole stream succeeds. Returns
 /// the result and the object ids of the tags' marks and of `wanted(result)`.
 fn run<T, E>(
     git_dir: &Path,
+    known: &[(u64, &str)],
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
@@ -86,7 +90,15 @@ where
     )
     .map_err(io_error)?;
     let marks = git_dir.join("srcimport-fast-import.marks");
+    let imported = git_dir.join("srcimport-fast-import.known-marks");
     let mut cmd = git_source::command(Some(git_dir));
+    if !known.is_empty() {
+        let mut file = BufWriter::new(std::fs::File::create(&imported)?);
+        for (mark, oid) in known {
+            writeln!(file, ":{mark} {oid}")?;
+        }
+        file.flush()?;
+    }
     cmd.args([
         "-c",
         "core.bigFileThreshold=32m",
@@ -97,6 +109,11 @@ where
         "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
+    .args(
+        (!known.is_empty())
+            .then(|| format!("--import-marks={}", imported.display()))
+            .as_slice(),
+    )
     .env("GLIBC_TUNABLES", malloc_tunables())
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
@@ -127,6 +144,7 @@ where
         process::kill_group(&mut child);
     }
     let status = child.wait()?;
+    let _ = std::fs::remove_file(&imported);
     let errors = stderr_reader.join().unwrap_or_default();
     let result = produced?;
     if !status.success() {
@@ -210,7 +228,12 @@ fn with_ids(
         .collect()
 }
 
-/// Replaces the raw refs with the Mercurial repository's whole history.
+/// Where a Mercurial import keeps its checkpoint, in the hosted repository.
+const HG_CHECKPOINT: &str = "srcimport-hg.checkpoint";
+
+/// Replaces the raw refs with the Mercurial repository's whole history. With a checkpoint
+/// (`HG_CHECKPOINT`) that the repository continues (and whose commits are all here), only the
+/// changesets after it are converted; the checkpoint is then rewritten for the next run.
 pub fn import_mercurial(
     git_dir: &Path,
     repo: &Repository,
@@ -219,6 +242,7 @@ pub fn import_mercurial(
     cancel: &Cancel,
     on_changeset: impl FnMut(u64),
 ) -> Result<ExportSummary, ExportError> {
+    let checkpoint = &git_dir.join(HG_CHECKPOINT);
     let options = ExportOptions {
         ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
         notes_ref: format!("{RAW_NOTES_NAMESPACE}hg"),
@@ -226,14 +250,71 @@ pub fn import_mercurial(
         scratch_ref: format!("{WORK_NAMESPACE}hg"),
         large_file_threshold,
     };
-    run(
+    let resumed = match Checkpoint::load(checkpoint) {
+        Some(found) if found.continues_in(repo, large_file_threshold) => {
+            let commits = found.marks().map(|(_, commit)| commit);
+            all_present(git_dir, commits, cancel)?.then_some(found)
+        }
+        _ => None,
+    };
+    let known: Vec<(u64, &str)> = resumed.iter().flat_map(|c| c.marks()).collect();
+    let (summary, marks) = run(
         git_dir,
+        &known,
         cancel,
-        |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
+        |commands, _| {
+            export::export(
+                repo,
+                commands,
+                &options,
+                resumed.as_ref(),
+                cancel,
+                on_changeset,
+            )
+        },
         |summary| &summary.tags,
-        |_| Vec::new(),
-    )
-    .map(|(summary, _)| summary)
+        |summary| (1..=summary.nodes.len() as u64).collect(),
+    )?;
+    let exported = Exported {
+        nodes: &summary.nodes,
+        branch_of: &summary.branch_of,
+        identity_of: &summary.identity_of,
+        users: &summary.users,
+        large_blobs: &summary.large_blobs,
+        notices: &summary.notices[..summary.changeset_notices],
+    };
+    Checkpoint::new(large_file_threshold, exported, |rev| {
+        marks.get(&(rev as u64 + 1)).cloned()
+    })
+    .ok_or_else(|| std::io::Error::other("fast-import left out a changeset's commit"))?
+    .save(checkpoint)?;
+    tracing::info!(
+        changesets = summary.changesets,
+        written = summary.written,
+        "Mercurial export"
+    );
+    Ok(summary)
+}
+
+/// Whether every one of `objects` is in the repository.
+fn all_present<'a>(
+    git_dir: &Path,
+    objects: impl Iterator<Item = &'a str>,
+    cancel: &Cancel,
+) -> std::io::Result<bool> {
+    let mut input = Vec::new();
+    for oid in objects {
+        input.extend_from_slice(oid.as_bytes());
+        input.push(b'\n');
+    }
+    if input.is_empty() {
+        return Ok(true);
+    }
+    let answers =
+        run_git(git_dir, &["cat-file", "--batch-check"], Some(input), cancel).map_err(io_error)?;
+    Ok(!answers
+        .split(|&b| b == b'\n')
+        .any(|line| line.ends_with(b" missing")))
 }
 
 /// Replaces the raw refs with a Subversion history; `read` drives the converter with every
@@ -250,6 +331,7 @@ where
 {
     run(
         git_dir,
+        &[],
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
@@ -266,47 +348,152 @@ where
     })
 }
 
-/// Replaces the raw refs with a TFVC project's history: every changeset of `stream`, then
-/// `labels` as tags. Returns what the converter found, and its large blobs with their ids.
+/// Where a TFVC import keeps its checkpoint, in the hosted repository.
+const TFVC_CHECKPOINT: &str = "srcimport-tfvc.checkpoint";
+
+/// Replaces the raw refs with a TFVC project's history: its changesets read through
+/// `reader`, then `labels` as tags. With a checkpoint (`TFVC_CHECKPOINT`) this history
+/// continues (and whose objects are all here), only the changesets after it are listed,
+/// read and converted; the checkpoint is then rewritten. `on_changeset` sees the
+/// changesets converted and the total (both of the whole history). Returns what the
+/// converter found (for the whole history), and its large blobs with their ids.
 #[allow(clippy::too_many_arguments)]
 pub fn import_tfvc(
     git_dir: &Path,
-    project: &str,
+    reader: &Reader,
     main_branch: &str,
     large_file_threshold: u64,
     branches: &[BranchInfo],
     labels: &[Label],
-    stream: &mut Stream,
     cancel: &Cancel,
-    on_changeset: impl FnMut(u64),
+    mut on_changeset: impl FnMut(u64, u64),
 ) -> Result<(tfvc_convert::ConvertSummary, Vec<LargeBlob>), TfvcError> {
     let options = tfvc_convert::ConvertOptions {
-        project: project.to_owned(),
+        project: reader.project().to_owned(),
         main_branch: main_branch.to_owned(),
         ref_prefix: git_source::RAW_NAMESPACE.to_owned(),
         work_ref_prefix: WORK_NAMESPACE.to_owned(),
         notes_ref: format!("{RAW_NOTES_NAMESPACE}tfvc"),
         large_file_threshold,
     };
-    run(
+    let checkpoint_path = git_dir.join(TFVC_CHECKPOINT);
+    let found = TfvcCheckpoint::load(&checkpoint_path)
+        .filter(|c| c.continues(reader.collection(), &options, branches));
+    // Only the changesets from the last one converted on are listed: that one must still
+    // be there.
+    let mut listed = match &found {
+        Some(c) => reader.changesets_from(Some(c.state.last_changeset))?,
+        None => Vec::new(),
+    };
+    let resumed = match found {
+        Some(c) if listed.first().map(|l| l.changeset_id) == Some(c.state.last_changeset) => {
+            let objects = c.marks.iter().map(|(_, oid)| oid.as_str());
+            let objects = objects.chain(c.notes_base.as_deref());
+            all_present(git_dir, objects, cancel)?.then_some(c)
+        }
+        _ => None,
+    };
+    let changesets = match &resumed {
+        Some(_) => listed.split_off(1),
+        None => reader.changesets()?,
+    };
+    let after = resumed.as_ref().map_or(0, |c| c.state.last_changeset);
+    tracing::info!(after_changeset = after, "TFVC conversion");
+    let total = resumed.as_ref().map_or(0, |c| c.state.changesets()) + changesets.len() as u64;
+    let downloaded = resumed
+        .as_ref()
+        .map(|c| c.state.blob_hashes())
+        .unwrap_or_default();
+    let mut stream = reader.stream_knowing(changesets, downloaded);
+    let (state, known_marks, notes_base) = match resumed {
+        Some(c) => (Some(c.state), c.marks, c.notes_base),
+        None => (None, Vec::new(), None),
+    };
+    let known: Vec<(u64, &str)> = known_marks
+        .iter()
+        .map(|(mark, oid)| (*mark, oid.as_str()))
+        .collect();
+    let ((summary, state), marks) = run(
         git_dir,
+        &known,
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
-            let mut converter =
-                tfvc_convert::Converter::new(session, options, branches, cancel, on_changeset);
-            converter.run(stream)?;
-            Ok(converter.finish(labels)?.0)
+            let mut converter = match state {
+                Some(state) => tfvc_convert::Converter::resume(
+                    session,
+                    options.clone(),
+                    branches,
+                    state,
+                    notes_base.as_deref(),
+                    cancel,
+                    |done| on_changeset(done, total),
+                )?,
+                None => tfvc_convert::Converter::new(
+                    session,
+                    options.clone(),
+                    branches,
+                    cancel,
+                    |done| on_changeset(done, total),
+                ),
+            };
+            converter.run(&mut stream)?;
+            let state = converter.state();
+            Ok::<_, TfvcError>((converter.finish(labels)?.0, state))
         },
-        |summary: &tfvc_convert::ConvertSummary| &summary.tags,
-        |summary: &tfvc_convert::ConvertSummary| {
-            summary.large_blobs.iter().map(|b| b.mark).collect()
+        |(summary, _): &(tfvc_convert::ConvertSummary, _)| &summary.tags,
+        |(summary, state): &(tfvc_convert::ConvertSummary, ConverterState)| {
+            let mut wanted: Vec<u64> = state.marks().into_iter().collect();
+            wanted.extend(summary.large_blobs.iter().map(|b| b.mark));
+            wanted
         },
+    )?;
+    let notes_ref = format!("{RAW_NOTES_NAMESPACE}tfvc");
+    let notes_base = if state.notes_pending() {
+        format!("{notes_ref}^")
+    } else {
+        notes_ref
+    };
+    let notes_base = resolve(git_dir, &notes_base, cancel)?;
+    let state_marks = state
+        .marks()
+        .into_iter()
+        .map(|mark| {
+            let oid = marks.get(&mark).cloned().ok_or_else(|| {
+                std::io::Error::other(format!("fast-import gave no object for mark {mark}"))
+            })?;
+            Ok((mark, oid))
+        })
+        .collect::<Result<Vec<_>, std::io::Error>>()?;
+    TfvcCheckpoint::new(
+        reader.collection(),
+        &options,
+        state,
+        state_marks,
+        notes_base,
     )
-    .map(|(summary, marks)| {
-        let large = with_ids(&summary.large_blobs, &marks);
-        (summary, large)
-    })
+    .save(&checkpoint_path)?;
+    let large = with_ids(&summary.large_blobs, &marks);
+    Ok((summary, large))
+}
+
+/// The object `revision` names, if it exists.
+fn resolve(git_dir: &Path, revision: &str, cancel: &Cancel) -> std::io::Result<Option<String>> {
+    let out = run_git(
+        git_dir,
+        &["rev-parse", "-q", "--verify", "--end-of-options", revision],
+        None,
+        cancel,
+    );
+    match out {
+        Ok(out) => {
+            Ok(Some(String::from_utf8_lossy(&out).trim().to_owned()).filter(|oid| !oid.is_empty()))
+        }
+        Err(GitError::Source(SourceError::Cancelled)) => {
+            Err(io_error(GitError::Source(SourceError::Cancelled)))
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 /// Where a Subversion conversion writes its refs.
@@ -370,5 +557,168 @@ mod tests {
             }
             assert_eq!(summary.large_blobs.len(), found.len());
         }
+    }
+
+    fn hg(repo: &Path, args: &[&str]) {
+        let out = std::process::Command::new("hg")
+            .current_dir(repo)
+            .args(["--config", "extensions.strip="])
+            .args(args)
+            .env("HGRCPATH", "/dev/null")
+            .env("HGPLAIN", "1")
+            .output()
+            .expect("hg runs");
+        assert!(
+            out.status.success(),
+            "hg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A changeset by a new user on the working directory's branch.
+    fn hg_commit(repo: &Path, file: &str, text: &str, date: &str, extra: &[&str]) {
+        std::fs::write(repo.join(file), text).expect("write");
+        let mut args = vec![
+            "commit",
+            "-A",
+            "-u",
+            "Sync User <sync@example.com>",
+            "-d",
+            date,
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-m", text]);
+        hg(repo, &args);
+    }
+
+    /// Every raw ref (branches, tags, notes) with its id.
+    fn raw_refs(git_dir: &Path) -> String {
+        let out = run_git(
+            git_dir,
+            &[
+                "for-each-ref",
+                "--format=%(objectname) %(refname)",
+                "refs/srcimport/",
+            ],
+            None,
+            &Cancel::new(),
+        )
+        .expect("for-each-ref");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Imports `hg` into `synced` (resuming its checkpoint) and into a fresh repository,
+    /// checks both give the same refs and summaries, and returns how many changesets
+    /// the sync wrote.
+    fn sync_equals_fresh(hg_repo: &Path, synced: &Path, fresh: &Path, threshold: u64) -> u64 {
+        let cancel = Cancel::new();
+        let repo = Repository::open(hg_repo).expect("open");
+        let incremental =
+            import_mercurial(synced, &repo, "main", threshold, &cancel, |_| {}).expect("sync");
+        let _ = std::fs::remove_dir_all(fresh);
+        crate::git::init_hosted(fresh).expect("init");
+        let full = import_mercurial(fresh, &repo, "main", threshold, &cancel, |_| {})
+            .expect("fresh import");
+        assert_eq!(full.written, full.changesets);
+        assert_eq!(raw_refs(synced), raw_refs(fresh));
+        assert_eq!(incremental.changesets, full.changesets);
+        assert_eq!(incremental.identities, full.identities);
+        assert_eq!(incremental.users, full.users);
+        assert_eq!(incremental.large_blobs, full.large_blobs);
+        assert_eq!(incremental.notices, full.notices);
+        assert_eq!(incremental.renames, full.renames);
+        assert_eq!(
+            Checkpoint::load(&synced.join(HG_CHECKPOINT)),
+            Checkpoint::load(&fresh.join(HG_CHECKPOINT))
+        );
+        incremental.written
+    }
+
+    /// A sync converts only the changesets after the checkpoint, and gives what a fresh
+    /// import of the new history gives (refs, ids, authors, large files, tags): new
+    /// changesets, a new branch, a merge with an old changeset, a tag on an old
+    /// changeset, a moved bookmark, a closed branch. A stripped history, another
+    /// threshold or a damaged checkpoint make it convert everything again.
+    #[test]
+    fn a_mercurial_sync_converts_only_what_is_new() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hg_repo = revlog_fixture(&dir.path().join("hg"));
+        let (synced, fresh) = (dir.path().join("synced.git"), dir.path().join("fresh.git"));
+        crate::git::init_hosted(&synced).expect("init");
+        let threshold = 100_000;
+        let first = sync_equals_fresh(&hg_repo, &synced, &fresh, threshold);
+        assert!(first > 10, "the first import converts everything");
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 0);
+
+        hg(&hg_repo, &["update", "-C", "default"]);
+        hg_commit(&hg_repo, "new.txt", "one", "1700000000 0", &[]);
+        hg_commit(&hg_repo, "new.txt", "two", "1700000010 0", &[]);
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 2);
+
+        hg(&hg_repo, &["branch", "later"]);
+        hg_commit(&hg_repo, "later.txt", "a new branch", "1700000020 0", &[]);
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        // A merge of default with an old changeset of stable; a large file.
+        hg(&hg_repo, &["update", "-C", "default"]);
+        hg(
+            &hg_repo,
+            &[
+                "merge",
+                "-r",
+                "desc('second fix on stable')",
+                "--tool",
+                "internal:local",
+            ],
+        );
+        std::fs::write(hg_repo.join("big-new.bin"), vec![7u8; 200_000]).expect("write");
+        hg_commit(
+            &hg_repo,
+            "merged.txt",
+            "merge an old one",
+            "1700000030 0",
+            &[],
+        );
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        // A tag on an old changeset, and a bookmark moved.
+        hg(
+            &hg_repo,
+            &[
+                "tag",
+                "-u",
+                "Tagger <t@example.com>",
+                "-d",
+                "1700000040 0",
+                "-r",
+                "1",
+                "v-old",
+            ],
+        );
+        hg(&hg_repo, &["bookmark", "-f", "-r", "2", "feature-bm"]);
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        hg(&hg_repo, &["update", "-C", "later"]);
+        hg_commit(
+            &hg_repo,
+            "later.txt",
+            "closing",
+            "1700000050 0",
+            &["--close-branch"],
+        );
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
+
+        // Rewritten history: the last changesets stripped, another in their place.
+        let converted = Checkpoint::load(&synced.join(HG_CHECKPOINT)).expect("checkpoint");
+        hg(&hg_repo, &["strip", "--no-backup", "-r", "tip~1"]);
+        hg(&hg_repo, &["update", "-C", "default"]);
+        hg_commit(&hg_repo, "other.txt", "instead", "1700000060 0", &[]);
+        let all = sync_equals_fresh(&hg_repo, &synced, &fresh, threshold);
+        assert_eq!(all as usize, converted.len() - 1, "all again");
+
+        // Another threshold, then a damaged checkpoint: everything again, no error.
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, 50_000), all);
+        std::fs::write(synced.join(HG_CHECKPOINT), b"{not json").expect("write");
+        assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), all);
     }
 }

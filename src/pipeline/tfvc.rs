@@ -85,19 +85,15 @@ impl Run<'_> {
         let reader = Reader::new(client, &project, settings.download_jobs);
         let branches = reader.branches()?;
         let labels = reader.labels()?;
-        let changesets = reader.changesets()?;
-        let total = changesets.len() as u64;
-        let mut stream = reader.stream(changesets);
         let (summary, large) = git::fast_import::import_tfvc(
             &self.repo_path,
-            &project,
+            &reader,
             &settings.main_branch,
             u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX),
             &branches,
             &labels,
-            &mut stream,
             &self.cancel,
-            |done| {
+            |done, total| {
                 progress.fraction(done, total.max(1));
                 // Changesets converted so far, as the commit count until the real one is
                 // known (written now and then: each write is a store transaction).

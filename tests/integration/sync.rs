@@ -1,7 +1,9 @@
-//! Incremental sync (`POST /import/sync`, `sync_interval`): for Git, Mercurial and
-//! Subversion, appending to the source and syncing gives what a fresh import of the new
-//! source state gives (same refs, same commit ids), and published commits keep their ids;
-//! a rewritten Git source is refused unless forced; periodic syncs survive a restart.
+//! Incremental sync (`POST /import/sync`, `sync_interval`): for Git, Mercurial,
+//! Subversion and TFVC, appending to the source and syncing gives what a fresh import of
+//! the new source state gives (same refs, same commit ids; for Mercurial and TFVC the same
+//! commit count, authors and large files too), and published commits keep their ids; a
+//! rewritten Git or Mercurial source (or TFVC history read anew) is refused unless
+//! forced; periodic syncs survive a restart.
 
 use std::path::Path;
 use std::process::Command;
@@ -14,6 +16,8 @@ use crate::subversion::features;
 use crate::support::{fixture, git, refs, try_clone, GitSource, Server, TOKEN};
 
 const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
+/// Files over 100 kB are large: the Mercurial fixture's binaries are.
+const LARGE_100K: &[(&str, &str)] = &[("SRCIMPORT_LARGE_FILE_THRESHOLD", "100000")];
 
 fn post_sync(server: &Server, repo: &str, body: Option<&str>) -> (u16, Value) {
     server.request(
@@ -56,6 +60,29 @@ fn assert_same_as_fresh_import(server: &Server, synced: &str, fresh: &str, url: 
     server.put_import(fresh, &json!({ "vcs_url": url }));
     server.wait_status(fresh, "complete");
     assert_eq!(published(server, synced), published(server, fresh));
+}
+
+/// What the import reports besides its refs: the commit count, the authors and the large
+/// files, as `(field, value)` pairs without ids or URLs.
+fn totals(server: &Server, repo: &str) -> Vec<String> {
+    let (_, import) = server.get(&format!("/repos/{repo}/import"));
+    let (_, authors) = server.get(&format!("/repos/{repo}/import/authors"));
+    let (_, large) = server.get(&format!("/repos/{repo}/import/large_files"));
+    let mut totals = vec![format!("commit_count {}", import["commit_count"])];
+    for author in authors.as_array().expect("authors") {
+        totals.push(format!(
+            "author {} {} {} {}",
+            author["remote_id"], author["remote_name"], author["name"], author["email"]
+        ));
+    }
+    for file in large.as_array().expect("large files") {
+        totals.push(format!(
+            "large {} {} {} {}",
+            file["ref_name"], file["path"], file["oid"], file["size"]
+        ));
+    }
+    totals.sort();
+    totals
 }
 
 /// Checks every commit published before is still reachable, under the same id, from the
@@ -392,7 +419,7 @@ fn a_mercurial_sync_equals_a_fresh_import() {
     let dir = tempfile::tempdir().expect("tempdir");
     let hg_repo = build_fixture("make-revlog-fixture.sh", &dir.path().join("hg"));
     let serve = HgServe::start(&hg_repo);
-    let server = Server::start(&dir.path().join("data"));
+    let server = Server::start_with(&dir.path().join("data"), LARGE_100K);
     let repo = "octo/hg-synced";
     server.put_import(repo, &json!({"vcs_url": serve.url}));
     server.wait_status(repo, "complete");
@@ -439,6 +466,71 @@ fn a_mercurial_sync_equals_a_fresh_import() {
     assert!(after.contains("sync-branch"), "{after}");
     assert_ids_kept(&server, dir.path(), repo, &before);
     assert_same_as_fresh_import(&server, repo, "octo/hg-fresh", &serve.url);
+    let synced_totals = totals(&server, repo);
+    assert!(
+        synced_totals.iter().any(|t| t.contains("dana@example.com")),
+        "{synced_totals:?}"
+    );
+    assert!(
+        synced_totals.iter().any(|t| t.starts_with("large ")),
+        "{synced_totals:?}"
+    );
+    assert_eq!(synced_totals, totals(&server, "octo/hg-fresh"));
+}
+
+/// A Mercurial source that lost published changesets (`hg strip`) and got others is
+/// refused unless forced; forced, the sync gives what a fresh import gives.
+#[test]
+fn a_stripped_mercurial_source_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hg_repo = build_fixture("make-revlog-fixture.sh", &dir.path().join("hg"));
+    let serve = HgServe::start(&hg_repo);
+    let server = Server::start_with(&dir.path().join("data"), LARGE_100K);
+    let repo = "octo/hg-stripped";
+    server.put_import(repo, &json!({"vcs_url": serve.url}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+
+    hg(
+        &hg_repo,
+        &[
+            "--config",
+            "extensions.strip=",
+            "strip",
+            "--no-backup",
+            "-r",
+            "stable",
+        ],
+    );
+    hg(&hg_repo, &["update", "-C", "stable"]);
+    std::fs::write(hg_repo.join("FIX"), "rewritten\n").expect("write");
+    hg(
+        &hg_repo,
+        &[
+            "commit",
+            "-u",
+            "Rewriter <r@example.com>",
+            "-d",
+            "1700000000 0",
+            "-m",
+            "rewritten",
+        ],
+    );
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("refs/heads/stable") && message.contains("force: true"),
+        "{refused}"
+    );
+    assert_eq!(published(&server, repo), before, "nothing was published");
+
+    sync(&server, repo, &json!({"force": true}), "complete");
+    assert_ne!(published(&server, repo), before);
+    assert_same_as_fresh_import(&server, repo, "octo/hg-stripped-fresh", &serve.url);
+    assert_eq!(
+        totals(&server, repo),
+        totals(&server, "octo/hg-stripped-fresh")
+    );
 }
 
 #[test]
@@ -516,4 +608,167 @@ fn a_sync_of_a_source_behind_auth_takes_credentials() {
     sync(&server, repo, &credentials, "complete");
     assert_eq!(ref_id(&published(&server, repo), "refs/heads/main"), later);
     assert!(!server.log().contains("sync-pass-9"));
+}
+
+/// One TFVC changeset by Dana.
+fn tfvc_changeset(id: u64, comment: &str, changes: Value) -> Value {
+    json!({
+        "id": id,
+        "author": {"displayName": "Dana Sync", "uniqueName": "CONTOSO\\dana"},
+        "createdDate": format!("2021-02-{:02}T10:00:00Z", id - 10),
+        "comment": comment,
+        "changes": changes,
+    })
+}
+
+/// A TFVC sync reads only the changesets after the last one converted and gives what a
+/// fresh import gives (refs, ids, commit count, authors): new changesets on two
+/// branches, then a new branch from an old changeset with new labels (one on an old
+/// changeset). A damaged checkpoint makes the next sync convert everything again; an old
+/// folder made a branch too, and that rewrite is refused unless forced.
+#[test]
+fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
+    use crate::tfvc::tfvc_fixture::{history, Fixture};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut source = history("multi-branch");
+    // Two changesets a page: listing the whole history takes 8 requests.
+    let fixture = Fixture::start(&source, &["--page-limit", "2"]);
+    let data = dir.path().join("data");
+    // Files over 25 bytes are large, so the large-file list has entries to compare.
+    let server = Server::start_with(&data, &[("SRCIMPORT_LARGE_FILE_THRESHOLD", "25")]);
+    let repo = "octo/tfvc-synced";
+    server.put_import(repo, &json!({"vcs_url": fixture.collection}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+    let mut fresh_imports = 0;
+    // Syncs, then imports afresh: the requests of each (changeset listing pages, change
+    // listing pages) are compared: a sync reads less, unless it has to read everything.
+    let requests = |endpoint: &str| fixture.stats()["requests"][endpoint].as_u64().unwrap_or(0);
+    let mut sync_and_compare = |source: &Value, reads_everything: bool| {
+        fixture.replace_history(source);
+        sync(&server, repo, &json!({}), "complete");
+        let synced = (
+            requests("changesets"),
+            requests("changes"),
+            requests("download"),
+        );
+        fresh_imports += 1;
+        let fresh = format!("octo/tfvc-fresh-{fresh_imports}");
+        assert_same_as_fresh_import(&server, repo, &fresh, &fixture.collection);
+        let full = (
+            requests("changesets") - synced.0,
+            requests("changes") - synced.1,
+            requests("download") - synced.2,
+        );
+        if reads_everything {
+            // (The fresh import's detection lists changesets once more.)
+            assert_eq!(synced.1, full.1, "{synced:?} {full:?}");
+        } else {
+            assert!(
+                synced.0 < full.0 && synced.1 < full.1,
+                "{synced:?} {full:?}"
+            );
+        }
+        let synced_totals = totals(&server, repo);
+        assert!(
+            synced_totals.iter().any(|t| t.starts_with("large ")),
+            "{synced_totals:?}"
+        );
+        assert_eq!(synced_totals, totals(&server, &fresh));
+        synced
+    };
+
+    let changesets = source["changesets"].as_array_mut().expect("changesets");
+    changesets.push(tfvc_changeset(
+        11,
+        "Main: after the import",
+        json!([{"path": "$/Contoso/Main/src/app.c", "changeType": "edit",
+                "content": "int main(void) { return 11; }\n"}]),
+    ));
+    changesets.push(tfvc_changeset(
+        12,
+        "Dev: after the import; a rename",
+        json!([{"path": "$/Contoso/Dev/src/later.c", "changeType": "add",
+                "content": "int later;\n"},
+               {"path": "$/Contoso/Dev/src/feature-renamed.c", "changeType": "rename",
+                "sourceServerItem": "$/Contoso/Dev/src/feature.c"}]),
+    ));
+    // Two downloads: the renamed file's content was downloaded by the first import.
+    assert_eq!(sync_and_compare(&source, false).2, 2);
+    assert_ids_kept(&server, dir.path(), repo, &before);
+
+    let project = &mut source["projects"][0];
+    project["branches"].as_array_mut().expect("branches").push(
+        json!({"path": "$/Contoso/Release", "parent": "$/Contoso/Main",
+                     "createdDate": "2021-02-03T10:00:00Z", "owner": "CONTOSO\\dana",
+                     "description": "from changeset 2", "isDeleted": false}),
+    );
+    let labels = project["labels"].as_array_mut().expect("labels");
+    labels.push(
+        json!({"name": "v0.9", "description": "an old one", "owner": "CONTOSO\\dana",
+                       "modifiedDate": "2021-02-04T00:00:00Z", "scope": "$/Contoso/Main",
+                       "changeset": 2}),
+    );
+    labels.push(
+        json!({"name": "v2.0", "description": "", "owner": "CONTOSO\\dana",
+                       "modifiedDate": "2021-02-04T00:00:00Z", "scope": "$/Contoso/Release",
+                       "changeset": 14}),
+    );
+    let changesets = source["changesets"].as_array_mut().expect("changesets");
+    changesets.push(tfvc_changeset(
+        13,
+        "Branch Main as of changeset 2 to Release",
+        json!([{"path": "$/Contoso/Release", "changeType": "branch", "itemType": "folder",
+                "sourceServerItem": "$/Contoso/Main", "sourceVersion": 2}]),
+    ));
+    changesets.push(tfvc_changeset(
+        14,
+        "Release: a fix",
+        json!([{"path": "$/Contoso/Release/src/app.c", "changeType": "edit",
+                "content": "int main(void) { return 14; }\n"}]),
+    ));
+    sync_and_compare(&source, false);
+    let after = published(&server, repo);
+    for wanted in [
+        "\trefs/heads/Release\n",
+        "\trefs/tags/v0.9\n",
+        "\trefs/tags/v2.0\n",
+    ] {
+        assert!(after.contains(wanted), "{wanted} in {after}");
+    }
+
+    // Nothing new: no changes read, nothing changed.
+    assert_eq!(sync_and_compare(&source, false).1, 0);
+    assert_eq!(published(&server, repo), after);
+
+    // A damaged checkpoint: everything is read and converted again, to the same result.
+    let checkpoint = data.join(format!("repos/{repo}.git/srcimport-tfvc.checkpoint"));
+    assert!(checkpoint.is_file(), "{}", checkpoint.display());
+    std::fs::write(&checkpoint, b"{\"version\": 1, \"state\": 7}").expect("damage");
+    sync_and_compare(&source, true);
+    assert_eq!(published(&server, repo), after);
+
+    // An old folder made a branch changes what every changeset means: everything is
+    // converted again, Main (and Dev) lose docs/ all through their history, and the sync is refused
+    // unless forced.
+    source["projects"][0]["branches"]
+        .as_array_mut()
+        .expect("branches")
+        .push(
+            json!({"path": "$/Contoso/Main/docs", "parent": "$/Contoso/Main",
+                     "createdDate": "2021-02-05T10:00:00Z", "owner": "CONTOSO\\dana",
+                     "description": "an old folder", "isDeleted": false}),
+        );
+    fixture.replace_history(&source);
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("rewrote refs/heads/") && message.contains("force: true"),
+        "{refused}"
+    );
+    assert_eq!(published(&server, repo), after, "nothing was published");
+    sync(&server, repo, &json!({"force": true}), "complete");
+    assert_same_as_fresh_import(&server, repo, "octo/tfvc-fresh-docs", &fixture.collection);
+    let docs = published(&server, repo);
+    assert!(docs.contains("docs\n"), "{docs}");
 }

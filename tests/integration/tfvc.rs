@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 #[path = "../../converters/tests/common/tfvc_fixture.rs"]
-mod tfvc_fixture;
+pub(crate) mod tfvc_fixture;
 
 use crate::support::{git, try_clone, Server, TOKEN};
 use tfvc_fixture::{git_files, history, Fixture};

@@ -66,6 +66,16 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
         mark
     }
 
+    /// The mark the next [`FastImport::mark`] gives.
+    pub fn next_mark(&self) -> u64 {
+        self.next_mark
+    }
+
+    /// Continues numbering after marks an earlier run used (and fast-import imported).
+    pub fn continue_marks_from(&mut self, next_mark: u64) {
+        self.next_mark = self.next_mark.max(next_mark);
+    }
+
     /// The command stream, for writing commands directly.
     pub fn out(&mut self) -> &mut W {
         &mut self.out

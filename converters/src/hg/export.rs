@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use super::checkpoint::Checkpoint;
 use super::error::{Result, RevlogError};
 use super::manifest::{FileFlag, Manifest};
 use super::repo::Repository;
@@ -31,7 +32,10 @@ pub use crate::fast_export::TagToWrite;
 /// What the export did that a user should know about.
 #[derive(Debug, Default)]
 pub struct ExportSummary {
+    /// Changesets in the history (converted now or before).
     pub changesets: u64,
+    /// Changesets this export wrote (the others were in the checkpoint it resumed).
+    pub written: u64,
     /// The Git identity written for each Mercurial user string (`user` as stored, read as
     /// UTF-8 with invalid bytes replaced), so authors can be listed by their raw user.
     pub users: BTreeMap<String, String>,
@@ -45,6 +49,14 @@ pub struct ExportSummary {
     pub renames: Vec<(String, String, String)>,
     /// Things that cannot be represented: subrepositories, largefiles, unknown tag nodes.
     pub notices: Vec<String>,
+    /// Every changeset's node, branch and Git identity, by revision number (for the next
+    /// run's checkpoint).
+    pub nodes: Vec<Node>,
+    pub branch_of: Vec<String>,
+    pub identity_of: Vec<String>,
+    /// The notices the changesets themselves gave (the start of `notices`, before the
+    /// refs': what a checkpoint keeps).
+    pub changeset_notices: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -214,26 +226,53 @@ fn data(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     out.write_all(b"\n")
 }
 
-/// Writes the whole history of `repo` to `out`. `on_changeset` sees the running count.
+/// Writes the history of `repo` to `out`. `on_changeset` sees the running count.
+///
+/// With a checkpoint `resumed` (that [`Checkpoint::continues_in`] `repo`), its changesets
+/// are not written again: their marks must be known to fast-import (imported), and only
+/// their changelog entries are read (branches, heads, identities), so the refs, tags,
+/// notes and summary are those of the whole history, as a full export gives them.
 pub fn export(
     repo: &Repository,
     out: &mut impl Write,
     options: &ExportOptions,
+    resumed: Option<&Checkpoint>,
     cancel: &Cancel,
     mut on_changeset: impl FnMut(u64),
 ) -> std::result::Result<ExportSummary, ExportError> {
     let changelog = repo.changelog();
     let count = u32::try_from(changelog.len()).unwrap_or(u32::MAX);
     let mut summary = ExportSummary::default();
+    if let Some(checkpoint) = resumed {
+        summary.large_blobs = checkpoint.large_blobs.clone();
+        summary.notices = checkpoint.notices.clone();
+        summary.users = checkpoint.users.clone();
+    }
     let mut previous: Option<(u32, Manifest)> = None;
     // Whether a changeset has a child on its own branch (so is not that branch's head).
     let mut is_parent = vec![false; count as usize];
     let mut branch_of = Vec::with_capacity(count as usize);
     let mut filelogs = FilelogCache::default();
+    let mut identity_of = Vec::with_capacity(count as usize);
     let mut nodes = Vec::with_capacity(count as usize);
     for rev in 0..count {
         cancel.check()?;
+        // A converted changeset: the index and the checkpoint say all that is needed.
+        if let Some(known) = resumed.and_then(|c| c.revision(rev)) {
+            let info = changelog.revlog().info(rev)?;
+            note_branch_heads(&info.parents, known.branch, &branch_of, &mut is_parent);
+            *summary
+                .identities
+                .entry(known.identity.to_owned())
+                .or_default() += 1;
+            branch_of.push(known.branch.to_owned());
+            identity_of.push(known.identity.to_owned());
+            nodes.push(info.node);
+            summary.changesets += 1;
+            continue;
+        }
         let changeset = changelog.changeset(rev)?;
+        let branch = String::from_utf8_lossy(changeset.branch()).into_owned();
         let manifest = repo.manifest_log().manifest(&changeset.manifest_node)?;
         let base = match changeset.parents[0] {
             Some(p1) => match previous.take() {
@@ -244,18 +283,7 @@ pub fn export(
             },
             None => Manifest::default(),
         };
-        // Branch heads, as Mercurial has them: a changeset stops being its branch's head
-        // only when a child on the same branch appears. (A child on another branch alone
-        // would otherwise move the branch's ref to an older head when a sync sees it.)
-        let branch = String::from_utf8_lossy(changeset.branch());
-        for parent in changeset.parents.iter().flatten() {
-            let same_branch = branch_of
-                .get(*parent as usize)
-                .is_some_and(|b: &String| *b == branch);
-            if let (true, Some(flag)) = (same_branch, is_parent.get_mut(*parent as usize)) {
-                *flag = true;
-            }
-        }
+        note_branch_heads(&changeset.parents, &branch, &branch_of, &mut is_parent);
         write_commit(
             repo,
             out,
@@ -270,7 +298,7 @@ pub fn export(
         *summary.identities.entry(identity.clone()).or_default() += 1;
         summary
             .users
-            .entry(identity)
+            .entry(identity.clone())
             .or_insert_with(|| String::from_utf8_lossy(&changeset.user).into_owned());
         let touches_subrepos = rev == 0 || changeset.files.iter().any(|f| f == b".hgsub");
         if touches_subrepos && manifest.get(b".hgsub").is_some() {
@@ -285,15 +313,18 @@ pub fn export(
                 "r{rev}: the repository uses the largefiles extension; its .hglf/ standins are kept, the large files are not fetched"
             ));
         }
-        branch_of.push(String::from_utf8_lossy(changeset.branch()).into_owned());
+        branch_of.push(branch);
+        identity_of.push(identity);
         nodes.push(changeset.node);
         previous = Some((rev, manifest));
         summary.changesets += 1;
+        summary.written += 1;
         if summary.changesets % 256 == 0 {
             on_changeset(summary.changesets);
         }
     }
     on_changeset(summary.changesets);
+    summary.changeset_notices = summary.notices.len();
     write_refs(
         repo,
         out,
@@ -304,7 +335,29 @@ pub fn export(
         &mut summary,
     )?;
     write_notes(out, options, &nodes)?;
+    summary.nodes = nodes;
+    summary.branch_of = branch_of;
+    summary.identity_of = identity_of;
     Ok(summary)
+}
+
+/// Branch heads, as Mercurial has them: a changeset stops being its branch's head only
+/// when a child on the same branch appears. (A child on another branch alone would
+/// otherwise move the branch's ref to an older head when a sync sees it.)
+fn note_branch_heads(
+    parents: &[Option<u32>; 2],
+    branch: &str,
+    branch_of: &[String],
+    is_parent: &mut [bool],
+) {
+    for parent in parents.iter().flatten() {
+        let same_branch = branch_of
+            .get(*parent as usize)
+            .is_some_and(|b: &String| b == branch);
+        if let (true, Some(flag)) = (same_branch, is_parent.get_mut(*parent as usize)) {
+            *flag = true;
+        }
+    }
 }
 
 /// Whether a manifest holds largefiles standins (`.hglf/…`): found by binary search, as

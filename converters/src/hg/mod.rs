@@ -6,6 +6,7 @@
 //! chain and verified against its SHA-1 node before it is returned.
 
 mod changelog;
+pub mod checkpoint;
 mod error;
 mod filelog;
 mod manifest;

@@ -100,6 +100,8 @@ pub fn probe(
 }
 
 /// Brings `url`'s complete history into the repository at `cache` (created if missing).
+/// `hg pull` only adds: when the cache holds changesets the source no longer has (it was
+/// stripped or rewritten), the cache is cloned afresh, so it always equals the source.
 pub fn sync(
     url: &str,
     cache: &Path,
@@ -110,15 +112,36 @@ pub fn sync(
     policy.check(url)?;
     let scratch = cache.parent().unwrap_or(cache);
     let auth = AuthConfig::write(scratch, url, credentials)?;
-    let mut cmd = hg(&auth);
-    if cache.join(".hg").is_dir() {
+    if cache.join(".hg").is_dir() && !lost_changesets(url, cache, &auth, credentials, cancel)? {
+        let mut cmd = hg(&auth);
         cmd.args(["pull", "--quiet", "-R"])
             .arg(cache)
             .args(["--", url]);
-    } else {
-        let _ = std::fs::remove_dir_all(cache);
-        cmd.args(["clone", "--quiet", "--noupdate", "--", url])
-            .arg(cache);
+        return classify(url, credentials, process::run(cmd, None, cancel, |_| {})?).map(|_| ());
     }
+    let _ = std::fs::remove_dir_all(cache);
+    let mut cmd = hg(&auth);
+    cmd.args(["clone", "--quiet", "--noupdate", "--", url])
+        .arg(cache);
     classify(url, credentials, process::run(cmd, None, cancel, |_| {})?).map(|_| ())
+}
+
+/// Whether `cache` holds changesets `url` does not (`hg outgoing`: exit 0 when there are
+/// some, 1 when there are none).
+fn lost_changesets(
+    url: &str,
+    cache: &Path,
+    auth: &AuthConfig,
+    credentials: Option<&Credentials>,
+    cancel: &Cancel,
+) -> Result<bool, SourceError> {
+    let mut cmd = hg(auth);
+    cmd.args(["outgoing", "--quiet", "--template", "{node}\\n", "-R"])
+        .arg(cache)
+        .args(["--", url]);
+    let done = process::run(cmd, None, cancel, |_| {})?;
+    if done.status.code() == Some(1) && done.stdout.is_empty() {
+        return Ok(false);
+    }
+    classify(url, credentials, done).map(|done| !done.stdout.is_empty())
 }

@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 
+use serde::{Deserialize, Serialize};
+
 use super::identity;
 use super::model::{Change, ChangeType};
 use super::reader::{tree_copies, BranchInfo, Label, Planned, Stream};
@@ -59,7 +61,7 @@ pub struct ConvertSummary {
 }
 
 /// One Git branch being written.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Line {
     /// The server path, as first spelled.
     path: String,
@@ -141,7 +143,95 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     report_counts: BTreeMap<String, usize>,
     summary: ConvertSummary,
     next_work_ref: u64,
+    /// The newest changeset converted.
+    last_changeset: u64,
     on_changeset: Box<dyn FnMut(u64) + 'c>,
+}
+
+/// Everything the converter knows after a changeset, so a later run can go on from there
+/// ([`Converter::state`], [`Converter::resume`]). Marks stand for objects: the ones it
+/// holds ([`ConverterState::marks`]) must be imported into the next fast-import.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConverterState {
+    lines: BTreeMap<String, Line>,
+    root_is_main: bool,
+    deleted: Vec<(String, (String, u64))>,
+    blobs: Vec<(String, (u64, u64))>,
+    merged: Vec<((String, String), u64)>,
+    large: Vec<(String, String, u64, u64)>,
+    notes: Vec<(u64, u64, String)>,
+    last_time: i64,
+    report_counts: BTreeMap<String, usize>,
+    changesets: u64,
+    commits: u64,
+    users: BTreeMap<String, (String, String)>,
+    /// `(kind, changeset, path, detail)`.
+    report: Vec<(String, Option<u64>, Option<String>, String)>,
+    next_work_ref: u64,
+    next_mark: u64,
+    /// The newest changeset converted.
+    pub last_changeset: u64,
+}
+
+impl ConverterState {
+    /// Every mark the state refers to: commits, blobs to reuse, deletions to restore,
+    /// large blobs, notes not yet written.
+    pub fn marks(&self) -> BTreeSet<u64> {
+        let mut marks: BTreeSet<u64> = self
+            .lines
+            .values()
+            .flat_map(|l| l.commits.iter().map(|(_, mark)| *mark))
+            .collect();
+        marks.extend(self.deleted.iter().map(|(_, (_, mark))| *mark));
+        marks.extend(self.blobs.iter().map(|(_, (mark, _))| *mark));
+        marks.extend(self.large.iter().map(|(_, _, mark, _)| *mark));
+        marks.extend(self.notes.iter().map(|(mark, _, _)| *mark));
+        marks
+    }
+
+    /// The `hashValue`s of the contents the converter holds as blobs (no need to
+    /// download them again).
+    pub fn blob_hashes(&self) -> std::collections::HashSet<String> {
+        self.blobs.iter().map(|(hash, _)| hash.clone()).collect()
+    }
+
+    /// How many changesets were converted.
+    pub fn changesets(&self) -> u64 {
+        self.changesets
+    }
+
+    /// Whether notes are waiting for the next notes commit (the last run's final notes
+    /// commit then holds them, on top of the notes written before).
+    pub fn notes_pending(&self) -> bool {
+        !self.notes.is_empty()
+    }
+
+    /// Whether a conversion with `branches` listed can go on from this state and give
+    /// what a full conversion gives: the project root plays the same part, and every
+    /// branch new to the list is a path no converted changeset touched (a branch made
+    /// since, not an old folder that became a branch).
+    pub fn continues_with(&self, project: &str, branches: &[BranchInfo]) -> bool {
+        let root_key = format!("$/{project}").to_lowercase();
+        let root_is_main =
+            branches.is_empty() || branches.iter().any(|b| b.path.to_lowercase() == root_key);
+        root_is_main == self.root_is_main
+            && branches
+                .iter()
+                .map(|b| b.path.to_lowercase())
+                .filter(|key| *key != root_key && !self.lines.contains_key(key))
+                .all(|key| {
+                    !self.lines.iter().any(|(line_key, line)| {
+                        line.touched.iter().flat_map(|(_, paths)| paths).any(|rel| {
+                            let full = if rel.is_empty() {
+                                line_key.clone()
+                            } else {
+                                format!("{line_key}/{rel}")
+                            };
+                            covers_path(&key, &full)
+                        })
+                    })
+                })
+    }
 }
 
 impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
@@ -171,6 +261,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             report_counts: BTreeMap::new(),
             summary: ConvertSummary::default(),
             next_work_ref: 0,
+            last_changeset: 0,
             on_changeset: Box::new(on_changeset),
             options,
         };
@@ -201,6 +292,104 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             origin: None,
             touched: Vec::new(),
         });
+    }
+
+    /// A converter going on from `state` (which [`ConverterState::continues_with`]
+    /// `branches`), its marks imported into fast-import; the notes written so far are in
+    /// `notes_base`, a commit the next notes commit follows.
+    pub fn resume(
+        fi: FastImport<W, R>,
+        options: ConvertOptions,
+        branches: &[BranchInfo],
+        state: ConverterState,
+        notes_base: Option<&str>,
+        cancel: &'c Cancel,
+        on_changeset: impl FnMut(u64) + 'c,
+    ) -> Result<Self, TfvcError> {
+        let mut converter = Converter::new(fi, options, &[], cancel, on_changeset);
+        converter.fi.continue_marks_from(state.next_mark);
+        converter.lines = state.lines;
+        converter.root_is_main = state.root_is_main;
+        converter.deleted = state.deleted.into_iter().collect();
+        converter.blobs = state.blobs.into_iter().collect();
+        converter.merged = state.merged.into_iter().collect();
+        converter.large = state.large;
+        converter.notes = state.notes;
+        converter.last_time = state.last_time;
+        converter.report_counts = state.report_counts;
+        converter.summary.changesets = state.changesets;
+        converter.summary.commits = state.commits;
+        converter.summary.users = state.users;
+        converter.summary.report = state
+            .report
+            .into_iter()
+            .map(|(kind, revision, path, detail)| ReportItem {
+                kind,
+                revision,
+                path,
+                detail,
+            })
+            .collect();
+        converter.next_work_ref = state.next_work_ref;
+        converter.last_changeset = state.last_changeset;
+        for branch in branches {
+            let key = branch.path.to_lowercase();
+            if key == converter.root_key {
+                continue;
+            }
+            match converter.lines.get_mut(&key) {
+                Some(line) => line.has_parent = branch.parent.is_some(),
+                None => converter.add_line(&branch.path, false, branch.parent.is_some()),
+            }
+        }
+        // Fast-import starts without refs: each branch goes on from its tip, the notes
+        // from the commit holding them.
+        let tips: Vec<(String, u64)> = converter
+            .lines
+            .values()
+            .filter_map(|l| Some((l.work_ref.clone(), l.tip()?)))
+            .collect();
+        let notes_ref = converter.options.notes_ref.clone();
+        let out = converter.fi.out();
+        for (work_ref, tip) in tips {
+            writeln!(out, "reset {work_ref}\nfrom :{tip}\n")?;
+        }
+        if let Some(base) = notes_base {
+            writeln!(out, "reset {notes_ref}\nfrom {base}\n")?;
+        }
+        Ok(converter)
+    }
+
+    /// What the converter knows now (call it after the last changeset, before
+    /// [`Converter::finish`]).
+    pub fn state(&mut self) -> ConverterState {
+        ConverterState {
+            lines: self.lines.clone(),
+            root_is_main: self.root_is_main,
+            deleted: self
+                .deleted
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            blobs: self.blobs.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            merged: self.merged.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            large: self.large.clone(),
+            notes: self.notes.clone(),
+            last_time: self.last_time,
+            report_counts: self.report_counts.clone(),
+            changesets: self.summary.changesets,
+            commits: self.summary.commits,
+            users: self.summary.users.clone(),
+            report: self
+                .summary
+                .report
+                .iter()
+                .map(|r| (r.kind.clone(), r.revision, r.path.clone(), r.detail.clone()))
+                .collect(),
+            next_work_ref: self.next_work_ref,
+            next_mark: self.fi.next_mark(),
+            last_changeset: self.last_changeset,
+        }
     }
 
     /// The branch holding `path` (the deepest one) and the path inside it.
@@ -299,6 +488,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         }
         self.commit(&changeset.info, groups)?;
         self.summary.changesets += 1;
+        self.last_changeset = id;
         (self.on_changeset)(self.summary.changesets);
         if self.notes.len() >= NOTES_BATCH {
             self.flush_notes()?;

@@ -2,6 +2,7 @@
 //! reader (changesets, changes, branches, labels, parallel item downloads) and the
 //! converter into a `git fast-import` stream.
 
+pub mod checkpoint;
 pub mod client;
 pub mod convert;
 pub mod identity;

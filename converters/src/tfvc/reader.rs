@@ -120,6 +120,11 @@ impl Reader {
         &self.project
     }
 
+    /// The collection's URL.
+    pub fn collection(&self) -> &str {
+        self.client.collection()
+    }
+
     /// `$/Project`.
     pub fn project_path(&self) -> String {
         format!("$/{}", self.project)
@@ -143,22 +148,27 @@ impl Reader {
 
     /// Every changeset touching the project, oldest first (comments possibly truncated).
     pub fn changesets(&self) -> Result<Vec<ChangesetRef>, TfvcError> {
+        self.changesets_from(None)
+    }
+
+    /// The changesets touching the project from changeset `from` on (all with `None`),
+    /// oldest first.
+    pub fn changesets_from(&self, from: Option<u64>) -> Result<Vec<ChangesetRef>, TfvcError> {
         let path = self.api("tfvc/changesets");
         let item_path = self.project_path();
         self.run(move |client| {
             let mut all: Vec<ChangesetRef> = Vec::new();
-            client.get_paged(
-                &path,
-                &[
-                    ("searchCriteria.itemPath", item_path),
-                    ("$orderby", "id asc".into()),
-                ],
-                |c: ChangesetRef| {
-                    all.push(c);
-                    Ok(())
-                },
-            )?;
-            // Servers that ignore `$orderby` still give every changeset once.
+            let mut query = vec![
+                ("searchCriteria.itemPath", item_path),
+                ("$orderby", "id asc".into()),
+            ];
+            query.extend(from.map(|id| ("searchCriteria.fromId", id.to_string())));
+            client.get_paged(&path, &query, |c: ChangesetRef| {
+                all.push(c);
+                Ok(())
+            })?;
+            // Servers that ignore `$orderby` (or `fromId`) still give every changeset once.
+            all.retain(|c| from.is_none_or(|from| c.changeset_id >= from));
             all.sort_by_key(|c| c.changeset_id);
             all.dedup_by_key(|c| c.changeset_id);
             Ok(all)
@@ -244,12 +254,18 @@ impl Reader {
     /// Streams `refs`' changesets, each with its changes and full comment, with their
     /// contents downloading ahead.
     pub fn stream(&self, refs: Vec<ChangesetRef>) -> Stream {
+        self.stream_knowing(refs, HashSet::new())
+    }
+
+    /// [`Reader::stream`], with the `hashValue`s of contents an earlier run downloaded
+    /// (and the converter still holds) not downloaded again.
+    pub fn stream_knowing(&self, refs: Vec<ChangesetRef>, downloaded: HashSet<String>) -> Stream {
         let lookahead = (self.jobs * 4).max(8);
         let (tx, rx) = mpsc::sync_channel(lookahead);
         let client = Arc::clone(&self.client);
         let meta = self.meta.clone();
         let project = self.project.clone();
-        std::thread::spawn(move || list(client, meta, project, refs, lookahead, tx));
+        std::thread::spawn(move || list(client, meta, project, refs, downloaded, lookahead, tx));
         Stream {
             planned: rx,
             received: VecDeque::new(),
@@ -276,13 +292,13 @@ fn list(
     pool: Pool,
     project: String,
     refs: Vec<ChangesetRef>,
+    mut downloaded: HashSet<String>,
     lookahead: usize,
     out: SyncSender<Result<Planned, TfvcError>>,
 ) {
     type Pending = Receiver<Result<Changeset, TfvcError>>;
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut refs = refs.into_iter();
-    let mut downloaded: HashSet<String> = HashSet::new();
     loop {
         while pending.len() < lookahead {
             let Some(info) = refs.next() else { break };

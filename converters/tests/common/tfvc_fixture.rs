@@ -119,6 +119,14 @@ impl Fixture {
         }
     }
 
+    /// Serves `history` from now on (`PUT /_fixture/history`).
+    pub fn replace_history(&self, history: &Value) {
+        let answer = ureq::put(&format!("{}/_fixture/history", self.base))
+            .send_string(&history.to_string())
+            .expect("the fixture takes the new history");
+        assert_eq!(answer.status(), 204);
+    }
+
     /// `/_fixture/stats`.
     pub fn stats(&self) -> Value {
         ureq::get(&format!("{}/_fixture/stats", self.base))
