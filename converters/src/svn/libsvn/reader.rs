@@ -154,8 +154,9 @@ pub(crate) fn check_range(url: &str, start: u64, end: u64) -> Result<(), SourceE
 /// How revisions are shared out between reader threads ("lanes"): lane `k` of `count`
 /// reads the blocks of `block` revisions numbered `k`, `k + count`, ... counted from
 /// `start`, and the caller takes each revision from the lane that holds it, in order. Each
-/// lane owns its own libsvn objects (an fs or an RA session), so libsvn's work on the
-/// source (or the server's, for a served one) runs on several cores.
+/// lane owns its own libsvn objects, so libsvn's work runs on several cores: the fs reader
+/// has two lanes with a filesystem each; the RA reader keeps one session (see
+/// `ra/history.rs`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lanes {
     start: u64,
