@@ -14,7 +14,9 @@
 # Usage: bench/svn.sh [REVISIONS...]   (default: 3000 30000)
 # Environment: SRCIMPORT_BIN=path (skip the build), GITSVN_MAX (default 1000),
 #   SKIP_GITSVN=1, SRCIMPORT_SVN_URL_MODE=1 (also convert the live repositories),
-#   SVN_BENCH_KEEP=1 (keep the work directory, named on stderr).
+#   SVN_BENCH_KEEP=1 (keep the work directory, named on stderr),
+#   SVNSERVE_OPTIONS (svnserve's cache options; default "--block-read yes", as an admin
+#   serving a format 7+ repository would set it and as `svnadmin dump` reads one).
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -138,8 +140,9 @@ if [ -n "${SRCIMPORT_SVN_URL_MODE:-}" ]; then
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     for spec in "${inputs[@]}"; do
         IFS=: read -r name repo dump authors <<< "$spec"
+        # shellcheck disable=SC2086 # options, split on purpose
         svnserve -d --foreground -r "$(dirname "$repo")" --listen-host 127.0.0.1 \
-            --listen-port "$port" &
+            --listen-port "$port" ${SVNSERVE_OPTIONS---block-read yes} &
         served=$!
         tries=0
         until svn info "svn://127.0.0.1:$port/repo" >/dev/null 2>&1; do

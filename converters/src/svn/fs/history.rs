@@ -1,6 +1,6 @@
-//! Reading a history from a local repository: a reader thread opens the repository and walks
-//! its revisions (a pool cleared per revision and per node), the calling thread feeds the
-//! [`RevisionSink`] (see [`crate::svn::libsvn::reader`]).
+//! Reading a history from a local repository: two reader threads each open the repository
+//! and read every other revision (a pool cleared per revision and per node), the calling
+//! thread feeds the [`RevisionSink`] in revision order (see [`crate::svn::libsvn::reader`]).
 
 use super::changes::{paths_changed, ChangeKind};
 use super::nodes::RevisionNodes;
@@ -8,7 +8,7 @@ use super::repos::Repository;
 use crate::svn::events::RevisionSink;
 use crate::svn::libsvn::pool::Pool;
 use crate::svn::libsvn::reader::{
-    check_range, read_on_thread, send, CancelCheck, Event, EventSender,
+    check_range, read_on_threads, send, CancelCheck, Event, EventSender, Lanes,
 };
 pub use crate::svn::libsvn::HistoryError;
 use crate::{Cancel, SourceError};
@@ -28,15 +28,26 @@ pub fn read_history<S: RevisionSink>(
     cancel: &Cancel,
 ) -> Result<(), HistoryError<S::Error>> {
     check_range(url, start, end)?;
-    read_on_thread("svn-fs-reader", sink, cancel, |check, out| {
-        read_thread(url, start, end, &check, &out)
+    let lanes = Lanes::new(start, READER_LANES, LANE_BLOCK);
+    read_on_threads("svn-fs-reader", lanes, sink, cancel, |lane, check, out| {
+        read_thread(url, lanes.ranges(lane, end), end, &check, &out)
     })
 }
 
-/// The reader thread: opens the repository and sends each revision.
+/// Reader threads: the profile of a conversion at 3,000 revisions puts a reader's time
+/// almost all in libsvn_fs walking paths (directory and node-revision reads, its caches),
+/// as much CPU as `git fast-import` spends; two of them share that work.
+const READER_LANES: usize = 2;
+
+/// Revisions a lane reads in a row: one, so both lanes work on neighbouring revisions and
+/// find what the other has just read in libsvn's cache, which every open filesystem of the
+/// process shares (in blocks of 64 revisions the readers spent a quarter more CPU).
+const LANE_BLOCK: u64 = 1;
+
+/// A reader thread: opens the repository and sends each revision of its `ranges`.
 fn read_thread(
     url: &str,
-    start: u64,
+    ranges: impl Iterator<Item = (u64, u64)>,
     end: u64,
     check: &CancelCheck,
     out: &EventSender,
@@ -51,7 +62,7 @@ fn read_thread(
         });
     }
     let mut pool = repository.pool().child();
-    for revision in start..=end {
+    for revision in ranges.flat_map(|(first, last)| first..=last) {
         check.check()?;
         pool.clear();
         read_revision(&repository, revision, &pool, check, out)?;
