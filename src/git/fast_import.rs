@@ -10,6 +10,7 @@ use std::process::{ChildStdin, ChildStdout, Stdio};
 use srcimport_converters::fast_export::TagToWrite;
 use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportSummary};
 use srcimport_converters::hg::Repository;
+use srcimport_converters::svn::convert::checkpoint::{Checkpoint, State};
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::tfvc::convert as tfvc_convert;
@@ -66,6 +67,7 @@ fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(),
 /// the result and the object ids of the tags' marks and of `wanted(result)`.
 fn run<T, E>(
     git_dir: &Path,
+    import_marks: Option<Vec<u8>>,
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
@@ -86,6 +88,7 @@ where
     )
     .map_err(io_error)?;
     let marks = git_dir.join("srcimport-fast-import.marks");
+    let imported = git_dir.join("srcimport-fast-import.import-marks");
     let mut cmd = git_source::command(Some(git_dir));
     cmd.args([
         "-c",
@@ -97,6 +100,13 @@ where
         "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
+    .args(match import_marks {
+        Some(content) => {
+            std::fs::write(&imported, content)?;
+            Some(format!("--import-marks={}", imported.display()))
+        }
+        None => None,
+    })
     .env("GLIBC_TUNABLES", malloc_tunables())
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
@@ -151,6 +161,7 @@ where
         }
     }
     let _ = std::fs::remove_file(&marks);
+    let _ = std::fs::remove_file(&imported);
     // The tags go into one packfile together (one process, however many tags).
     let mut updates = String::from("start\n");
     let mut pack: Option<PackWriter> = None;
@@ -195,7 +206,7 @@ where
 /// A converter's large blobs with the object ids fast-import gave their marks.
 fn with_ids(
     blobs: &[srcimport_converters::fast_export::LargeBlob],
-    marks: &Marks,
+    id_of: impl Fn(u64) -> Option<String>,
 ) -> Vec<LargeBlob> {
     blobs
         .iter()
@@ -203,7 +214,7 @@ fn with_ids(
             Some(LargeBlob {
                 ref_name: blob.ref_name.clone(),
                 path: blob.path.clone(),
-                oid: marks.get(&blob.mark)?.clone(),
+                oid: id_of(blob.mark)?,
                 size: blob.size,
             })
         })
@@ -228,6 +239,7 @@ pub fn import_mercurial(
     };
     run(
         git_dir,
+        None,
         cancel,
         |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
         |summary| &summary.tags,
@@ -236,34 +248,71 @@ pub fn import_mercurial(
     .map(|(summary, _)| summary)
 }
 
-/// Replaces the raw refs with a Subversion history; `read` drives the converter with every
-/// revision. Returns what the converter found, and its large blobs with their ids.
+/// What a Subversion conversion gave: the converter's totals for the whole history, its
+/// large blobs with their ids, and the checkpoint a later sync resumes from.
+pub struct SubversionImport {
+    pub summary: ConvertSummary,
+    pub large: Vec<LargeBlob>,
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Replaces the raw refs with a Subversion history of `source`; `read` drives the converter
+/// with every revision after `resume`'s (all of them without one). Returns what the
+/// converter found for the whole history.
 pub fn import_subversion<F>(
     git_dir: &Path,
+    source: &str,
     options: ConvertOptions,
+    resume: Option<Checkpoint>,
     cancel: &Cancel,
     on_revision: impl FnMut(u64),
     read: F,
-) -> Result<(ConvertSummary, Vec<LargeBlob>), ConvertError>
+) -> Result<SubversionImport, ConvertError>
 where
     F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
 {
-    run(
+    let import_marks = resume.as_ref().map(Checkpoint::marks_file);
+    let kept_options = options.clone();
+    let ((summary, state), marks) = run(
         git_dir,
+        import_marks,
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
-            let mut converter = Converter::new(session, options, cancel, on_revision);
+            let mut converter = match resume {
+                Some(checkpoint) => {
+                    Converter::resume(session, options, checkpoint.state, cancel, on_revision)
+                }
+                None => Converter::new(session, options, cancel, on_revision),
+            };
             read(&mut converter)?;
-            Ok(converter.finish()?.0)
+            let (summary, state, _) = converter.finish_with_state()?;
+            Ok::<_, ConvertError>((summary, state))
         },
-        |summary: &ConvertSummary| &summary.tags,
-        |summary: &ConvertSummary| summary.large_blobs.iter().map(|b| b.mark).collect(),
-    )
-    .map(|(summary, marks)| {
-        let large = with_ids(&summary.large_blobs, &marks);
-        (summary, large)
+        |(summary, _): &(ConvertSummary, State)| &summary.tags,
+        |(summary, state): &(ConvertSummary, State)| Checkpoint::marks_needed(state, summary),
+    )?;
+    let large = with_ids(&summary.large_blobs, |mark| marks.get(&mark).cloned());
+    let checkpoint = Checkpoint::new(source, kept_options, state, summary.clone(), |mark| {
+        marks.get(&mark).cloned()
+    });
+    Ok(SubversionImport {
+        summary,
+        large,
+        checkpoint,
     })
+}
+
+/// What a checkpoint says a Subversion conversion gave, for a sync that finds nothing new.
+pub fn subversion_import_from(checkpoint: Checkpoint) -> SubversionImport {
+    let large = with_ids(&checkpoint.summary.large_blobs, |mark| {
+        checkpoint.marks.get(&mark).cloned()
+    });
+    SubversionImport {
+        summary: checkpoint.summary,
+        large,
+        checkpoint: None,
+    }
 }
 
 /// Replaces the raw refs with a TFVC project's history: every changeset of `stream`, then
@@ -290,6 +339,7 @@ pub fn import_tfvc(
     };
     run(
         git_dir,
+        None,
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
@@ -304,7 +354,7 @@ pub fn import_tfvc(
         },
     )
     .map(|(summary, marks)| {
-        let large = with_ids(&summary.large_blobs, &marks);
+        let large = with_ids(&summary.large_blobs, |mark| marks.get(&mark).cloned());
         (summary, large)
     })
 }

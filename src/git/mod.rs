@@ -21,6 +21,10 @@ use srcimport_converters::{git, process, Cancel, SourceError};
 /// Inside a hosted repository: the Mercurial source's local copy.
 pub const HG_CACHE_DIR: &str = "srcimport-hg";
 
+/// The Subversion converter's checkpoint, inside the hosted repository (see
+/// `svn::convert::checkpoint`).
+pub const SVN_CHECKPOINT: &str = "srcimport-svn/checkpoint";
+
 /// Inside a hosted repository: where a first import clones to before its packs move in.
 pub const STAGING_DIR: &str = "srcimport-staging";
 

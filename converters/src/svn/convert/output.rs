@@ -35,6 +35,12 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             let work_ref = life.work_ref.clone();
             let first = life.commits.is_empty();
             let origin = life.origin;
+            let tip = life.tip();
+            // A life an earlier session committed to: fast-import knows its tip by mark only.
+            let earlier_tip = match self.session_refs.insert(work_ref.clone()) {
+                true if !first => tip,
+                _ => None,
+            };
             let mark = self.fi.mark();
             let signature = info.signature();
             let out = self.fi.out();
@@ -52,6 +58,9 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 if let Some(origin) = origin {
                     writeln!(out, "from :{origin}")?;
                 }
+            }
+            if let Some(tip) = earlier_tip {
+                writeln!(out, "from :{tip}")?;
             }
             for merge in &work.merges {
                 writeln!(out, "merge :{merge}")?;
@@ -88,14 +97,16 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 .or_insert_with(|| revprops::remote_id(&info.user, &self.options.uuid));
         }
         if self.notes.len() >= NOTES_BATCH {
-            self.flush_notes()?;
+            let mark = self.flush_notes()?;
+            self.notes_base = mark;
         }
         Ok(())
     }
 
-    pub(super) fn flush_notes(&mut self) -> Result<(), ConvertError> {
+    /// Commits the waiting notes; returns the notes commit's mark, if there was one.
+    pub(super) fn flush_notes(&mut self) -> Result<Option<u64>, ConvertError> {
         if self.notes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let uuid = &self.options.uuid;
         let notes = std::mem::take(&mut self.notes)
@@ -110,18 +121,34 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 );
                 (mark, text)
             });
-        self.fi.notes_commit(
+        // The session's first notes commit continues an earlier session's notes.
+        let from = match std::mem::replace(&mut self.notes_written, true) {
+            false => self.notes_base,
+            true => None,
+        };
+        let mark = self.fi.notes_commit(
             &self.options.notes_ref,
+            from,
             self.last_time,
             "Subversion revisions\n",
             notes,
         )?;
-        Ok(())
+        Ok(Some(mark))
     }
 
     /// Ends the stream: the final notes, and every branch ref. Returns what was done; the
     /// annotated tags are the caller's to write.
-    pub fn finish(mut self) -> Result<(ConvertSummary, W), ConvertError> {
+    pub fn finish(self) -> Result<(ConvertSummary, W), ConvertError> {
+        let (summary, _, out) = self.finish_with_state()?;
+        Ok((summary, out))
+    }
+
+    /// [`Converter::finish`], also returning the state a later session resumes from (see
+    /// [`checkpoint`]).
+    pub fn finish_with_state(
+        mut self,
+    ) -> Result<(ConvertSummary, checkpoint::State, W), ConvertError> {
+        let state = self.state();
         self.flush_notes()?;
         let prefix = self.options.ref_prefix.clone();
         let mut heads: Vec<(String, u64)> = Vec::new();
@@ -255,7 +282,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 });
             }
         }
-        Ok((self.summary, self.fi.into_inner()))
+        Ok((self.summary, state, self.fi.into_inner()))
     }
 
     pub(super) fn report_final(&mut self, kind: &str, detail: String) {
