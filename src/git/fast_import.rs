@@ -138,6 +138,9 @@ where
     }
     let status = child.wait()?;
     let errors = stderr_reader.join().unwrap_or_default();
+    if produced.is_err() && !errors.trim().is_empty() {
+        tracing::warn!(stderr = %process::last_lines(&errors), "git fast-import stopped");
+    }
     let result = produced?;
     if !status.success() {
         return Err(SourceError::Command {

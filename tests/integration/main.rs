@@ -12,6 +12,7 @@ mod push_mirror;
 mod python_client;
 mod subversion;
 mod support;
+mod svn_resume;
 mod sync;
 mod tfvc;
 mod webhooks;

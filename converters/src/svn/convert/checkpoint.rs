@@ -64,6 +64,11 @@ impl State {
     pub fn revision(&self) -> Option<u64> {
         self.revision
     }
+
+    /// The fingerprint of the last revision converted.
+    pub fn fingerprint(&self) -> Option<String> {
+        self.fingerprint.clone()
+    }
 }
 
 /// A conversion's end, as a later sync resumes it.

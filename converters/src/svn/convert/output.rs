@@ -32,6 +32,15 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             if !work.new_life && !work.touched && work.ops.is_empty() && work.merges.is_empty() {
                 continue;
             }
+            // The placeholder's blob must exist before the commit starts (no blob command
+            // may come inside one).
+            let keep = match self.options.empty_dirs && !work.emptied.is_empty() {
+                true => Some(self.empty_blob()?),
+                false => None,
+            };
+            let Some(life) = self.entity(&key).and_then(Entity::alive) else {
+                continue;
+            };
             let work_ref = life.work_ref.clone();
             let first = life.commits.is_empty();
             let origin = life.origin;
@@ -68,14 +77,13 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             for op in &work.ops {
                 op.write_to(out)?;
             }
-            if self.options.empty_dirs {
+            if let Some(keep) = keep {
                 for dir in &work.emptied {
                     let deleted = work.gone.iter().any(|g| history::is_under(dir, g));
                     if dir.is_empty() || deleted {
                         continue;
                     }
                     if self.fi.ls(None, dir)?.is_none() {
-                        let keep = self.empty_blob()?;
                         writeln!(
                             self.fi.out(),
                             "M 100644 {keep} {}",
