@@ -122,7 +122,10 @@ fn a_checkpoint_for_other_options_or_a_rewritten_revision_is_not_resumed() {
     let checkpoint = done.checkpoint.expect("checkpoint");
     let fingerprint = checkpoint.state.fingerprint();
     let same = |_| fingerprint.clone();
-    assert_eq!(checkpoint.check("the-source", &options(uuid), 12, same), Ok(()));
+    assert_eq!(
+        checkpoint.check("the-source", &options(uuid), 12, same),
+        Ok(())
+    );
     assert_eq!(
         checkpoint.check("elsewhere", &options(uuid), 12, same),
         Err(Mismatch::Source)
