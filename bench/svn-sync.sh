@@ -19,6 +19,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/svn-lib.sh
 extra=()
 git svn --version >/dev/null 2>&1 || extra+=(git-svn-with-perl-bindings:git-svn)
 ensure_packages git:git python3:python3 svn:subversion svnadmin:subversion \
@@ -32,25 +33,12 @@ work=$(mktemp -d)
 [ -z "${SVN_SYNC_KEEP:-}" ] || echo "work directory: $work" >&2
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${SVN_SYNC_KEEP:-}" ] || rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 LC_ALL=C.UTF-8
-if [ -n "${SRCIMPORT_BIN:-}" ]; then
-    bin=$(realpath "$SRCIMPORT_BIN")
-else
-    cargo build --release --locked --quiet
-    bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/srcimport
-fi
+srcimport_release_bin
 now() { date +%s.%N; }
 
 # ---------- the input: bench/svn.sh's cached repository, copied ----------
+synthetic_input "$cache" "$n" "$peers"
 d=$cache/synth-$n
-if [ ! -d "$d/repo" ]; then
-    echo "generating and loading $n synthetic revisions (once; cached in $d)" >&2
-    rm -rf "$d"; mkdir -p "$d"
-    python3 "$peers/gen-svn-dump.py" "$n" > "$d/synth.dump.tmp"
-    mv "$d/synth.dump.tmp" "$d/synth.dump"
-    svnadmin create "$d/repo.tmp"
-    svnadmin load -q --no-flush-to-disk "$d/repo.tmp" < "$d/synth.dump"
-    mv "$d/repo.tmp" "$d/repo"
-fi
 cp -a "$d/repo" "$work/repo"
 repo=$work/repo
 url=file://$repo
@@ -149,7 +137,7 @@ results=$work/results.tsv # round tool seconds
 printf 'round 0\n' > "$work/content"
 for round in $(seq "$rounds"); do
     printf 'round %s\n' "$round" > "$work/content"
-    svnmucc -q -U "$url" --username bench -m "sync round $round" \
+    svnmucc -U "$url" --username bench -m "sync round $round" \
         put "$work/content" trunk/sync-bench.txt >/dev/null
     next=$(svnlook youngest "$repo")
     for kind in file svn; do

@@ -20,6 +20,7 @@ use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
 use super::pack::PackWriter;
+use super::refs::set_refs;
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
@@ -61,13 +62,20 @@ fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(),
     Ok(())
 }
 
-/// Runs `produce` against a fresh `git fast-import` in `git_dir`, after clearing the raw
-/// refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
-/// the work refs. Nothing is written to any ref unless the whole stream succeeds. Returns
-/// the result and the object ids of the tags' marks and of `wanted(result)`.
+/// Which raw refs a stream writes: all of them (the old ones are cleared first), or, when a
+/// stream continues an earlier one, only those that change; the old refs are kept and
+/// afterwards those the function does not name (nor a tag) are deleted.
+type KeptRefs<'k, T> = Option<&'k dyn Fn(&T) -> HashSet<String>>;
+
+/// Runs `produce` against a fresh `git fast-import` in `git_dir` (after clearing the raw
+/// refs it will recreate, unless `kept`). Afterwards writes `tags(result)` as annotated raw
+/// tags and removes the work refs. Nothing is written to any ref unless the whole stream
+/// succeeds. Returns the result and the object ids of the tags' marks and of
+/// `wanted(result)`.
 fn run<T, E>(
     git_dir: &Path,
     import_marks: Option<Vec<u8>>,
+    kept: KeptRefs<'_, T>,
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
@@ -77,16 +85,15 @@ where
     E: From<std::io::Error> + From<SourceError>,
 {
     // The stream recreates every raw ref; ones the source lost must not linger.
-    delete_refs(
-        git_dir,
-        &[
+    let stale: &[&str] = match kept {
+        None => &[
             git_source::RAW_NAMESPACE,
             RAW_NOTES_NAMESPACE,
             WORK_NAMESPACE,
         ],
-        cancel,
-    )
-    .map_err(io_error)?;
+        Some(_) => &[WORK_NAMESPACE],
+    };
+    delete_refs(git_dir, stale, cancel).map_err(io_error)?;
     let marks = git_dir.join("srcimport-fast-import.marks");
     let imported = git_dir.join("srcimport-fast-import.import-marks");
     let mut cmd = git_source::command(Some(git_dir));
@@ -166,7 +173,7 @@ where
     let _ = std::fs::remove_file(&marks);
     let _ = std::fs::remove_file(&imported);
     // The tags go into one packfile together (one process, however many tags).
-    let mut updates = String::from("start\n");
+    let mut updates = Vec::new();
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
         let Some(commit) = commit_of.get(&tag.mark) else {
@@ -185,20 +192,18 @@ where
             None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
         };
         let tag_id = writer.write("tag", body.as_bytes()).map_err(io_error)?;
-        updates.push_str(&format!(
-            "update {}tags/{} {tag_id}\n",
-            git_source::RAW_NAMESPACE,
-            tag.git_name
-        ));
+        let name = format!("{}tags/{}", git_source::RAW_NAMESPACE, tag.git_name);
+        updates.push((name, tag_id));
     }
     if let Some(writer) = pack {
         writer.finish(cancel).map_err(io_error)?;
     }
-    updates.push_str("commit\n");
-    run_git(
+    let prune = kept.map(|kept| kept(&result));
+    set_refs(
         git_dir,
-        &["update-ref", "--stdin"],
-        Some(updates.into_bytes()),
+        &[git_source::RAW_NAMESPACE],
+        &updates,
+        prune.as_ref(),
         cancel,
     )
     .map_err(io_error)?;
@@ -243,6 +248,7 @@ pub fn import_mercurial(
     run(
         git_dir,
         None,
+        None,
         cancel,
         |commands, _| export::export(repo, commands, &options, cancel, on_changeset),
         |summary| &summary.tags,
@@ -276,16 +282,25 @@ where
 {
     let import_marks = resume.as_ref().map(Checkpoint::marks_file);
     let kept_options = options.clone();
+    let kept = |(summary, _): &(ConvertSummary, State)| summary.refs.keys().cloned().collect();
     let ((summary, state), marks) = run(
         git_dir,
         import_marks,
+        resume
+            .is_some()
+            .then_some(&kept as &dyn Fn(&_) -> HashSet<String>),
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
             let mut converter = match resume {
-                Some(checkpoint) => {
-                    Converter::resume(session, options, checkpoint.state, cancel, on_revision)
-                }
+                Some(checkpoint) => Converter::resume(
+                    session,
+                    options,
+                    checkpoint.state,
+                    checkpoint.summary.refs,
+                    cancel,
+                    on_revision,
+                ),
                 None => Converter::new(session, options, cancel, on_revision),
             };
             read(&mut converter)?;
@@ -342,6 +357,7 @@ pub fn import_tfvc(
     };
     run(
         git_dir,
+        None,
         None,
         cancel,
         |commands, answers| {

@@ -10,6 +10,7 @@ pub mod lfs;
 pub mod objects;
 pub mod pack;
 pub mod publish;
+pub mod refs;
 pub mod rewrite;
 pub mod tree_rewrite;
 

@@ -12,6 +12,7 @@ use super::id_map::IdMap;
 use super::ident::IdentLine;
 use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
+use super::refs::set_refs;
 use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
 use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
@@ -309,7 +310,6 @@ pub fn rewrite(
     }
     on_commit(summary.commits);
     let mut reader = ObjectReader::start(git_dir)?;
-    let mut updates = String::from("start\n");
     let mut wanted = Vec::new();
     for (oid, kind, refname) in raw_refs(git_dir, cancel)? {
         let target = match kind.as_str() {
@@ -318,34 +318,22 @@ pub fn rewrite(
             _ => oid,
         };
         let mapped = format!("{MAPPED_NAMESPACE}{}", &refname[RAW_NAMESPACE.len()..]);
-        updates.push_str(&format!("update {mapped} {target}\n"));
-        wanted.push(mapped);
+        wanted.push((mapped, target));
     }
     for (notes_ref, target) in rewrite_notes(git_dir, &new_ids, &mut writer, cancel)? {
         let mapped = format!(
             "{MAPPED_NAMESPACE}notes/{}",
             &notes_ref[RAW_NOTES_NAMESPACE.len()..]
         );
-        updates.push_str(&format!("update {mapped} {target}\n"));
-        wanted.push(mapped);
+        wanted.push((mapped, target));
     }
     writer.finish(cancel)?;
-    let existing = run_git(
+    // Stale mapped refs go; refs already right are not touched.
+    set_refs(
         git_dir,
-        &["for-each-ref", "--format=%(refname)", MAPPED_NAMESPACE],
-        None,
-        cancel,
-    )?;
-    for stale in String::from_utf8_lossy(&existing).lines() {
-        if !wanted.iter().any(|w| w == stale) {
-            updates.push_str(&format!("delete {stale}\n"));
-        }
-    }
-    updates.push_str("commit\n");
-    run_git(
-        git_dir,
-        &["update-ref", "--stdin"],
-        Some(updates.into_bytes()),
+        &[MAPPED_NAMESPACE],
+        &wanted,
+        Some(&Default::default()),
         cancel,
     )?;
     Ok(summary)

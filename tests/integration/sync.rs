@@ -365,20 +365,7 @@ fn a_subversion_sync_equals_a_fresh_import() {
     let new_file = dir.path().join("synced.txt");
     std::fs::write(&new_file, "after the import\n").expect("write");
     let config = dir.path().join("svn-config");
-    let svnmucc = |args: &[&str]| {
-        let out = Command::new("svnmucc")
-            .arg("--config-dir")
-            .arg(&config)
-            .args(["--non-interactive", "--username", "erin", "-U", &url])
-            .args(args)
-            .output()
-            .expect("svnmucc runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let svnmucc = |args: &[&str]| svnmucc(&config, &url, args);
     let file = new_file.to_str().expect("utf-8");
     svnmucc(&["-m", "new on trunk", "put", file, "trunk/synced.txt"]);
     svnmucc(&["-m", "new branch", "cp", "HEAD", "trunk", "branches/synced"]);

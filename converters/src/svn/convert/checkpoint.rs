@@ -128,6 +128,7 @@ impl Checkpoint {
         let mut wanted = state.marks();
         wanted.extend(summary.large_blobs.iter().map(|b| b.mark));
         wanted.extend(summary.tags.iter().map(|t| t.mark));
+        wanted.extend(summary.refs.values());
         wanted.into_iter().collect()
     }
 

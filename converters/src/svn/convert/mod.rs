@@ -78,6 +78,9 @@ pub struct ConvertSummary {
     pub report: Vec<ReportItem>,
     /// Every blob over the large-file threshold, by the ref that shows it last.
     pub large_blobs: Vec<LargeBlob>,
+    /// Every branch-like ref the conversion ends with (full name → mark of its commit).
+    #[serde(default)]
+    pub refs: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +164,8 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     notes_written: bool,
     /// Work refs this session committed to; an earlier session's need their tip named.
     session_refs: HashSet<String>,
+    /// The refs an earlier session ended with: those that stay are not written again.
+    previous_refs: BTreeMap<String, u64>,
     /// The last revision converted, and the fingerprint of its revision properties.
     last_revision: Option<u64>,
     fingerprint: Option<String>,
@@ -198,6 +203,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             notes_base: None,
             notes_written: false,
             session_refs: HashSet::new(),
+            previous_refs: BTreeMap::new(),
             last_revision: None,
             fingerprint: None,
             large: Vec::new(),
@@ -210,11 +216,13 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     }
 
     /// A converter that carries on after `state`: the revisions it is fed follow the last
-    /// one `state` saw, and the marks `state` names exist (`--import-marks`).
+    /// one `state` saw, and the marks `state` names exist (`--import-marks`). The session
+    /// that saved `state` ended with `previous_refs`, which are still there.
     pub fn resume(
         mut fi: FastImport<W, R>,
         options: ConvertOptions,
         state: checkpoint::State,
+        previous_refs: BTreeMap<String, u64>,
         cancel: &'c Cancel,
         on_revision: impl FnMut(u64) + 'c,
     ) -> Self {
@@ -236,6 +244,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         converter.summary = state.summary;
         converter.last_revision = state.revision;
         converter.fingerprint = state.fingerprint;
+        converter.previous_refs = previous_refs;
         converter
     }
 

@@ -236,16 +236,20 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 format!("deleted {from:?} is refs/svn/deleted/{to} in Git"),
             );
         }
-        let out = self.fi.out();
-        for (name, mark) in &heads {
-            writeln!(
-                out,
-                "reset {prefix}heads/{}\nfrom :{mark}\n",
-                head_names[name]
-            )?;
-        }
-        for (name, mark) in &hidden {
-            writeln!(out, "reset {prefix}{name}\nfrom :{mark}\n")?;
+        let refs = heads
+            .iter()
+            .map(|(name, mark)| (format!("{prefix}heads/{}", head_names[name]), *mark))
+            .chain(
+                hidden
+                    .iter()
+                    .map(|(name, mark)| (format!("{prefix}{name}"), *mark)),
+            );
+        for (name, mark) in refs {
+            // A ref an earlier session left at the same commit is not written again.
+            if self.previous_refs.get(&name) != Some(&mark) {
+                writeln!(self.fi.out(), "reset {name}\nfrom :{mark}\n")?;
+            }
+            self.summary.refs.insert(name, mark);
         }
         let large = std::mem::take(&mut self.large);
         for (path, mark, size) in large {
