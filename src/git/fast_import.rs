@@ -19,8 +19,9 @@ use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
+use super::objects::hash_object;
 use super::pack::PackWriter;
-use super::refs::set_refs;
+use super::refs::{refs_under, set_refs};
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
@@ -172,7 +173,14 @@ where
     }
     let _ = std::fs::remove_file(&marks);
     let _ = std::fs::remove_file(&imported);
-    // The tags go into one packfile together (one process, however many tags).
+    // The tags go into one packfile together (one process, however many tags); a tag
+    // already there (a sync's unchanged tags) is not written again.
+    let tags_namespace = format!("{}tags/", git_source::RAW_NAMESPACE);
+    let existing: HashSet<String> = refs_under(git_dir, &[&tags_namespace], cancel)
+        .map_err(io_error)?
+        .into_iter()
+        .map(|(oid, _)| oid)
+        .collect();
     let mut updates = Vec::new();
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
@@ -187,12 +195,15 @@ where
             "object {commit}\ntype commit\ntag {}\ntagger {}\n\n{message}",
             tag.git_name, tag.tagger
         );
-        let writer = match &mut pack {
-            Some(writer) => writer,
-            None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
-        };
-        let tag_id = writer.write("tag", body.as_bytes()).map_err(io_error)?;
-        let name = format!("{}tags/{}", git_source::RAW_NAMESPACE, tag.git_name);
+        let mut tag_id = hash_object("tag", body.as_bytes());
+        if !existing.contains(&tag_id) {
+            let writer = match &mut pack {
+                Some(writer) => writer,
+                None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
+            };
+            tag_id = writer.write("tag", body.as_bytes()).map_err(io_error)?;
+        }
+        let name = format!("{tags_namespace}{}", tag.git_name);
         updates.push((name, tag_id));
     }
     if let Some(writer) = pack {
