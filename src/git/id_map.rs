@@ -7,7 +7,7 @@ use super::objects::hex;
 use super::tree_rewrite::object_id;
 use super::GitError;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct IdMap(HashMap<[u8; 20], [u8; 20]>);
 
 impl IdMap {
@@ -31,6 +31,20 @@ impl IdMap {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Records that binary id `old` became `new`.
+    pub fn insert_ids(&mut self, old: [u8; 20], new: [u8; 20]) {
+        self.0.insert(old, new);
+    }
+
+    /// Every `(old, new)` pair, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&[u8; 20], &[u8; 20])> {
+        self.0.iter()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod pack;
 pub mod publish;
 pub mod refs;
 pub mod rewrite;
+pub mod rewrite_resume;
 pub mod tree_rewrite;
 
 use std::io::Write;

@@ -13,6 +13,7 @@ use super::ident::IdentLine;
 use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
 use super::refs::set_refs;
+use super::rewrite_resume;
 use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
 use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
@@ -30,6 +31,17 @@ impl AuthorMap {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The entries, sorted by raw identity.
+    pub fn sorted(&self) -> Vec<(&str, &[u8])> {
+        let mut entries: Vec<(&str, &[u8])> = self
+            .0
+            .iter()
+            .map(|(raw, new)| (raw.as_str(), new.as_slice()))
+            .collect();
+        entries.sort_unstable();
+        entries
     }
 
     /// The identity line with its identity replaced, if the map has it.
@@ -260,7 +272,9 @@ pub struct RewriteSummary {
 }
 
 /// Rewrites every raw commit and annotated tag under `map` and points
-/// `refs/srcimport/mapped/*` at the results (stale mapped refs are deleted).
+/// `refs/srcimport/mapped/*` at the results (stale mapped refs are deleted). When the last
+/// rewrite had the same map and large-file choice, the commits it covered keep its result
+/// and only the ones since are rewritten (see [`rewrite_resume`]).
 pub fn rewrite(
     git_dir: &Path,
     map: &AuthorMap,
@@ -271,13 +285,28 @@ pub fn rewrite(
     let mut writer = PackWriter::create(git_dir)?;
     let mut new_ids = IdMap::default();
     let mut summary = RewriteSummary::default();
-    if !map.is_empty() || large.is_active() {
+    let raw = raw_refs(git_dir, cancel)?;
+    let inputs = rewrite_resume::fingerprint(map, large);
+    let active = !map.is_empty() || large.is_active();
+    let resumed = match active {
+        true => rewrite_resume::load(git_dir, &inputs, cancel)?,
+        false => None,
+    };
+    rewrite_resume::forget(git_dir)?;
+    if active {
         let mut trees = if large.is_active() {
             Some(TreeRewriter::new(git_dir, large, cancel)?)
         } else {
             None
         };
-        let mut walk = CommitWalk::start(git_dir, &["--reverse", "--topo-order", RAW_GLOB])?;
+        let mut args = vec!["--reverse", "--topo-order", RAW_GLOB];
+        let (ids, covered) = resumed.unwrap_or_default();
+        new_ids = ids;
+        if !covered.is_empty() {
+            args.push("--not");
+            args.extend(covered.iter().map(String::as_str));
+        }
+        let mut walk = CommitWalk::start(git_dir, &args)?;
         while let Some(commit) = walk.next_commit()? {
             cancel.check()?;
             let new_tree = match trees.as_mut() {
@@ -311,7 +340,8 @@ pub fn rewrite(
     on_commit(summary.commits);
     let mut reader = ObjectReader::start(git_dir)?;
     let mut wanted = Vec::new();
-    for (oid, kind, refname) in raw_refs(git_dir, cancel)? {
+    let covered: Vec<String> = raw.iter().map(|(oid, _, _)| oid.clone()).collect();
+    for (oid, kind, refname) in raw {
         let target = match kind.as_str() {
             "commit" => new_ids.get(&oid).unwrap_or(oid),
             "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &mut writer)?,
@@ -336,6 +366,9 @@ pub fn rewrite(
         Some(&Default::default()),
         cancel,
     )?;
+    if active {
+        rewrite_resume::save(git_dir, &inputs, &covered, &new_ids)?;
+    }
     Ok(summary)
 }
 

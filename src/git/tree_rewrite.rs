@@ -30,6 +30,21 @@ impl LargeFiles<'_> {
         !matches!(self, LargeFiles::Keep)
     }
 
+    /// What identifies the choice: its kind and the large blobs, sorted.
+    pub fn fingerprint_parts(&self) -> (&'static str, Vec<&str>) {
+        let kind = match self {
+            LargeFiles::Keep => "keep",
+            LargeFiles::Drop(_) => "drop",
+            LargeFiles::Lfs { .. } => "lfs",
+        };
+        let mut blobs: Vec<&str> = self
+            .blobs()
+            .map(|b| b.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        blobs.sort_unstable();
+        (kind, blobs)
+    }
+
     fn blobs(&self) -> Option<&HashSet<String>> {
         match self {
             LargeFiles::Keep => None,
