@@ -332,6 +332,23 @@ where
     })
 }
 
+/// Whether the raw refs are still the ones the conversion that saved `checkpoint` ended
+/// with (a resumed stream writes only the refs that move).
+pub fn subversion_refs_intact(
+    git_dir: &Path,
+    checkpoint: &Checkpoint,
+    cancel: &Cancel,
+) -> Result<bool, GitError> {
+    let existing: HashMap<String, String> =
+        refs_under(git_dir, &[git_source::RAW_NAMESPACE], cancel)?
+            .into_iter()
+            .map(|(oid, name)| (name, oid))
+            .collect();
+    Ok(checkpoint.summary.refs.iter().all(|(name, mark)| {
+        checkpoint.marks.get(mark).is_some() && existing.get(name) == checkpoint.marks.get(mark)
+    }))
+}
+
 /// What a checkpoint says a Subversion conversion gave, for a sync that finds nothing new.
 pub fn subversion_import_from(checkpoint: Checkpoint) -> SubversionImport {
     let large = with_ids(&checkpoint.summary.large_blobs, |mark| {

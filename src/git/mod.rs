@@ -141,14 +141,17 @@ const HOSTED_CONFIG: &str = "[uploadpack]
 	logAllRefUpdates = false
 ";
 
-/// Removes srcimport's working refs (raw and mapped history) from a hosted repository;
-/// what was published stays.
+/// Removes srcimport's working refs (raw and mapped history) from a hosted repository,
+/// and what the Subversion converter and the mapping kept to resume from them; what was
+/// published stays.
 pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
     if !path.join("HEAD").exists() {
         return Ok(());
     }
     clear_stale_locks(path);
     let _ = std::fs::remove_dir_all(path.join(STAGING_DIR));
+    let _ = std::fs::remove_file(path.join(SVN_CHECKPOINT));
+    rewrite_resume::forget(path)?;
     let cancel = Cancel::new();
     let refs = run_git(
         path,

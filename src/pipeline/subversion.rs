@@ -1,7 +1,7 @@
 //! The importing stage for Subversion: a dump file (or, through libsvn, a repository URL)
 //! converted into the raw refs, with the layout detected from the history itself.
 
-use srcimport_converters::svn::convert::checkpoint::{self, Checkpoint};
+use srcimport_converters::svn::convert::checkpoint::{self, Checkpoint, Mismatch};
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertOptions};
 use srcimport_converters::svn::layout_detect;
@@ -47,7 +47,18 @@ impl Run<'_> {
                 let info = revprops::RevisionInfo::from_properties(&properties, &options.uuid);
                 Some(checkpoint::fingerprint(&info))
             };
-            let checked = checkpoint.check(&import.vcs_url, &options, youngest, fingerprint);
+            let checked = checkpoint
+                .check(&import.vcs_url, &options, youngest, fingerprint)
+                .and_then(|()| {
+                    match git::fast_import::subversion_refs_intact(
+                        &self.repo_path,
+                        checkpoint,
+                        &self.cancel,
+                    ) {
+                        Ok(true) => Ok(()),
+                        _ => Err(Mismatch::RefsMoved),
+                    }
+                });
             if let Err(mismatch) = &checked {
                 tracing::info!(
                     repo_id = self.repo_id,

@@ -630,4 +630,21 @@ fn a_subversion_sync_over_svnserve_converts_only_new_revisions() {
     sync(&server, repo, &json!({}), "complete");
     assert_same_as_fresh_import(&server, repo, "octo/svn-served-spoiled", &svnserve.url);
     assert!(Checkpoint::load(&checkpoint).is_some(), "a new checkpoint");
+
+    // A raw ref that is not what the checkpoint ended with: no resuming either.
+    let hosted = dir.path().join("data/repos/octo/svn-served.git");
+    git(
+        &hosted,
+        &["update-ref", "-d", "refs/srcimport/raw/heads/main"],
+    );
+    let resumed = |log: &str| log.matches("resuming the Subversion conversion").count();
+    let before_resumes = resumed(&server.log());
+    svnmucc(
+        &config,
+        &file_url,
+        &["-m", "after a lost raw ref", "put", file, "trunk/lost.txt"],
+    );
+    sync(&server, repo, &json!({}), "complete");
+    assert_eq!(resumed(&server.log()), before_resumes);
+    assert_same_as_fresh_import(&server, repo, "octo/svn-served-lost-ref", &svnserve.url);
 }

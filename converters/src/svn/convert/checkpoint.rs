@@ -97,6 +97,8 @@ pub enum Mismatch {
     /// The checkpoint's last revision now has other revision properties.
     Rewritten,
     Empty,
+    /// The refs the conversion ended with are no longer there (the caller checks).
+    RefsMoved,
 }
 
 impl Checkpoint {
