@@ -345,7 +345,10 @@ pub fn subversion_refs_intact(
             .map(|(oid, name)| (name, oid))
             .collect();
     Ok(checkpoint.summary.refs.iter().all(|(name, mark)| {
-        checkpoint.marks.get(mark).is_some() && existing.get(name) == checkpoint.marks.get(mark)
+        checkpoint
+            .marks
+            .get(mark)
+            .is_some_and(|id| existing.get(name) == Some(id))
     }))
 }
 
