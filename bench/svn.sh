@@ -20,6 +20,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/svn-lib.sh
 # Git built from source may ship git-svn without Subversion's Perl bindings; the Debian
 # package brings them. /usr/bin/time is a keyword's name to `command -v`, hence the checks.
 extra=()
@@ -37,12 +38,7 @@ work=$(mktemp -d)
 [ -z "${SVN_BENCH_KEEP:-}" ] || echo "work directory: $work" >&2
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${SVN_BENCH_KEEP:-}" ] || rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 LC_ALL=C.UTF-8
-if [ -n "${SRCIMPORT_BIN:-}" ]; then
-    bin=$(realpath "$SRCIMPORT_BIN")
-else
-    cargo build --release --locked --quiet
-    bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/srcimport
-fi
+srcimport_release_bin
 real_git=$(command -v git)
 
 # ---------- inputs (cached: a finished input is a directory with repo/ in it) ----------
@@ -55,15 +51,7 @@ fi
 printf '%s = %s <%s@example.com>\n' alice Alice alice bob Bob bob carol Carol carol \
     dave Dave dave erin Erin erin > "$cache/synth-authors.txt"
 for n in "${sizes[@]}"; do
-    d=$cache/synth-$n
-    [ -d "$d/repo" ] && continue
-    echo "generating and loading $n synthetic revisions (once; cached in $d)" >&2
-    rm -rf "$d"; mkdir -p "$d"
-    python3 "$peers/gen-svn-dump.py" "$n" > "$d/synth.dump.tmp"
-    mv "$d/synth.dump.tmp" "$d/synth.dump"
-    svnadmin create "$d/repo.tmp"
-    svnadmin load -q --no-flush-to-disk "$d/repo.tmp" < "$d/synth.dump"
-    mv "$d/repo.tmp" "$d/repo"
+    synthetic_input "$cache" "$n" "$peers"
 done
 inputs=("fixture:$cache/fixture/repo:$cache/fixture/fixture.dump:$cache/fixture/authors.txt")
 for n in "${sizes[@]}"; do

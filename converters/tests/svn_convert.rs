@@ -98,7 +98,7 @@ fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
             dump_events::replay(input, &mut converter).unwrap()
         }
         From::Url(url, _) => SvnSource::Repository(url.to_owned(), UrlPolicy::default())
-            .read_into(None, outline.youngest, &mut converter, &cancel)
+            .read_into(None, 0, outline.youngest, &mut converter, &cancel)
             .unwrap(),
         From::Ra(url, _) => ra::read_history(
             url,

@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
 
 use srcimport_converters::fast_export::TagToWrite;
-use srcimport_converters::hg::checkpoint::{Checkpoint, Exported};
+use srcimport_converters::hg::checkpoint::{Checkpoint as HgCheckpoint, Exported};
 use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportSummary};
 use srcimport_converters::hg::Repository;
+use srcimport_converters::svn::convert::checkpoint::{Checkpoint, State};
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::tfvc::checkpoint::Checkpoint as TfvcCheckpoint;
@@ -21,7 +22,9 @@ use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
+use super::objects::hash_object;
 use super::pack::PackWriter;
+use super::refs::{refs_under, set_refs};
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
@@ -63,13 +66,30 @@ fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(),
     Ok(())
 }
 
-/// Runs `produce` against a fresh `git fast-import` in `git_dir` (knowing the marks of
-/// `known`, `(mark, object id)`), after clearing the raw refs it will recreate. Afterwards writes `tags(result)` as annotated raw tags and removes
-/// the work refs. Nothing is written to any ref unless the whole stream succeeds. Returns
-/// the result and the object ids of the tags' marks and of `wanted(result)`.
+/// The `--import-marks` file for marks an earlier run wrote (`(mark, object id)`), if any.
+fn import_marks_of(known: &[(u64, &str)]) -> Option<Vec<u8>> {
+    (!known.is_empty()).then(|| {
+        known
+            .iter()
+            .flat_map(|(mark, oid)| format!(":{mark} {oid}\n").into_bytes())
+            .collect()
+    })
+}
+
+/// Which raw refs a stream writes: all of them (the old ones are cleared first), or, when a
+/// stream continues an earlier one, only those that change; the old refs are kept and
+/// afterwards those the function does not name (nor a tag) are deleted.
+type KeptRefs<'k, T> = Option<&'k dyn Fn(&T) -> HashSet<String>>;
+
+/// Runs `produce` against a fresh `git fast-import` in `git_dir` (after clearing the raw
+/// refs it will recreate, unless `kept`). Afterwards writes `tags(result)` as annotated raw
+/// tags and removes the work refs. Nothing is written to any ref unless the whole stream
+/// succeeds. Returns the result and the object ids of the tags' marks and of
+/// `wanted(result)`.
 fn run<T, E>(
     git_dir: &Path,
-    known: &[(u64, &str)],
+    import_marks: Option<Vec<u8>>,
+    kept: KeptRefs<'_, T>,
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
@@ -79,26 +99,18 @@ where
     E: From<std::io::Error> + From<SourceError>,
 {
     // The stream recreates every raw ref; ones the source lost must not linger.
-    delete_refs(
-        git_dir,
-        &[
+    let stale: &[&str] = match kept {
+        None => &[
             git_source::RAW_NAMESPACE,
             RAW_NOTES_NAMESPACE,
             WORK_NAMESPACE,
         ],
-        cancel,
-    )
-    .map_err(io_error)?;
+        Some(_) => &[WORK_NAMESPACE],
+    };
+    delete_refs(git_dir, stale, cancel).map_err(io_error)?;
     let marks = git_dir.join("srcimport-fast-import.marks");
-    let imported = git_dir.join("srcimport-fast-import.known-marks");
+    let imported = git_dir.join("srcimport-fast-import.import-marks");
     let mut cmd = git_source::command(Some(git_dir));
-    if !known.is_empty() {
-        let mut file = BufWriter::new(std::fs::File::create(&imported)?);
-        for (mark, oid) in known {
-            writeln!(file, ":{mark} {oid}")?;
-        }
-        file.flush()?;
-    }
     cmd.args([
         "-c",
         "core.bigFileThreshold=32m",
@@ -109,11 +121,13 @@ where
         "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
-    .args(
-        (!known.is_empty())
-            .then(|| format!("--import-marks={}", imported.display()))
-            .as_slice(),
-    )
+    .args(match import_marks {
+        Some(content) => {
+            std::fs::write(&imported, content)?;
+            Some(format!("--import-marks={}", imported.display()))
+        }
+        None => None,
+    })
     .env("GLIBC_TUNABLES", malloc_tunables())
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
@@ -146,6 +160,9 @@ where
     let status = child.wait()?;
     let _ = std::fs::remove_file(&imported);
     let errors = stderr_reader.join().unwrap_or_default();
+    if produced.is_err() && !errors.trim().is_empty() {
+        tracing::warn!(stderr = %process::last_lines(&errors), "git fast-import stopped");
+    }
     let result = produced?;
     if !status.success() {
         return Err(SourceError::Command {
@@ -169,8 +186,16 @@ where
         }
     }
     let _ = std::fs::remove_file(&marks);
-    // The tags go into one packfile together (one process, however many tags).
-    let mut updates = String::from("start\n");
+    let _ = std::fs::remove_file(&imported);
+    // The tags go into one packfile together (one process, however many tags); a tag
+    // already there (a sync's unchanged tags) is not written again.
+    let tags_namespace = format!("{}tags/", git_source::RAW_NAMESPACE);
+    let existing: HashSet<String> = refs_under(git_dir, &[&tags_namespace], cancel)
+        .map_err(io_error)?
+        .into_iter()
+        .map(|(oid, _)| oid)
+        .collect();
+    let mut updates = Vec::new();
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
         let Some(commit) = commit_of.get(&tag.mark) else {
@@ -184,25 +209,26 @@ where
             "object {commit}\ntype commit\ntag {}\ntagger {}\n\n{message}",
             tag.git_name, tag.tagger
         );
-        let writer = match &mut pack {
-            Some(writer) => writer,
-            None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
-        };
-        let tag_id = writer.write("tag", body.as_bytes()).map_err(io_error)?;
-        updates.push_str(&format!(
-            "update {}tags/{} {tag_id}\n",
-            git_source::RAW_NAMESPACE,
-            tag.git_name
-        ));
+        let mut tag_id = hash_object("tag", body.as_bytes());
+        if !existing.contains(&tag_id) {
+            let writer = match &mut pack {
+                Some(writer) => writer,
+                None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
+            };
+            tag_id = writer.write("tag", body.as_bytes()).map_err(io_error)?;
+        }
+        let name = format!("{tags_namespace}{}", tag.git_name);
+        updates.push((name, tag_id));
     }
     if let Some(writer) = pack {
         writer.finish(cancel).map_err(io_error)?;
     }
-    updates.push_str("commit\n");
-    run_git(
+    let prune = kept.map(|kept| kept(&result));
+    set_refs(
         git_dir,
-        &["update-ref", "--stdin"],
-        Some(updates.into_bytes()),
+        &[git_source::RAW_NAMESPACE],
+        &updates,
+        prune.as_ref(),
         cancel,
     )
     .map_err(io_error)?;
@@ -213,7 +239,7 @@ where
 /// A converter's large blobs with the object ids fast-import gave their marks.
 fn with_ids(
     blobs: &[srcimport_converters::fast_export::LargeBlob],
-    marks: &Marks,
+    id_of: impl Fn(u64) -> Option<String>,
 ) -> Vec<LargeBlob> {
     blobs
         .iter()
@@ -221,7 +247,7 @@ fn with_ids(
             Some(LargeBlob {
                 ref_name: blob.ref_name.clone(),
                 path: blob.path.clone(),
-                oid: marks.get(&blob.mark)?.clone(),
+                oid: id_of(blob.mark)?,
                 size: blob.size,
             })
         })
@@ -250,7 +276,7 @@ pub fn import_mercurial(
         scratch_ref: format!("{WORK_NAMESPACE}hg"),
         large_file_threshold,
     };
-    let resumed = match Checkpoint::load(checkpoint) {
+    let resumed = match HgCheckpoint::load(checkpoint) {
         Some(found) if found.continues_in(repo, large_file_threshold) => {
             let commits = found.marks().map(|(_, commit)| commit);
             all_present(git_dir, commits, cancel)?.then_some(found)
@@ -260,7 +286,8 @@ pub fn import_mercurial(
     let known: Vec<(u64, &str)> = resumed.iter().flat_map(|c| c.marks()).collect();
     let (summary, marks) = run(
         git_dir,
-        &known,
+        import_marks_of(&known),
+        None,
         cancel,
         |commands, _| {
             export::export(
@@ -283,7 +310,7 @@ pub fn import_mercurial(
         large_blobs: &summary.large_blobs,
         notices: &summary.notices[..summary.changeset_notices],
     };
-    Checkpoint::new(large_file_threshold, exported, |rev| {
+    HgCheckpoint::new(large_file_threshold, exported, |rev| {
         marks.get(&(rev as u64 + 1)).cloned()
     })
     .ok_or_else(|| std::io::Error::other("fast-import left out a changeset's commit"))?
@@ -317,35 +344,100 @@ fn all_present<'a>(
         .any(|line| line.ends_with(b" missing")))
 }
 
-/// Replaces the raw refs with a Subversion history; `read` drives the converter with every
-/// revision. Returns what the converter found, and its large blobs with their ids.
+/// What a Subversion conversion gave: the converter's totals for the whole history, its
+/// large blobs with their ids, and the checkpoint a later sync resumes from.
+pub struct SubversionImport {
+    pub summary: ConvertSummary,
+    pub large: Vec<LargeBlob>,
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Replaces the raw refs with a Subversion history of `source`; `read` drives the converter
+/// with every revision after `resume`'s (all of them without one). Returns what the
+/// converter found for the whole history.
 pub fn import_subversion<F>(
     git_dir: &Path,
+    source: &str,
     options: ConvertOptions,
+    resume: Option<Checkpoint>,
     cancel: &Cancel,
     on_revision: impl FnMut(u64),
     read: F,
-) -> Result<(ConvertSummary, Vec<LargeBlob>), ConvertError>
+) -> Result<SubversionImport, ConvertError>
 where
     F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
 {
-    run(
+    let import_marks = resume.as_ref().map(Checkpoint::marks_file);
+    let kept_options = options.clone();
+    let kept = |(summary, _): &(ConvertSummary, State)| summary.refs.keys().cloned().collect();
+    let ((summary, state), marks) = run(
         git_dir,
-        &[],
+        import_marks,
+        resume
+            .is_some()
+            .then_some(&kept as &dyn Fn(&_) -> HashSet<String>),
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
-            let mut converter = Converter::new(session, options, cancel, on_revision);
+            let mut converter = match resume {
+                Some(checkpoint) => Converter::resume(
+                    session,
+                    options,
+                    checkpoint.state,
+                    checkpoint.summary.refs,
+                    cancel,
+                    on_revision,
+                ),
+                None => Converter::new(session, options, cancel, on_revision),
+            };
             read(&mut converter)?;
-            Ok(converter.finish()?.0)
+            let (summary, state, _) = converter.finish_with_state()?;
+            Ok::<_, ConvertError>((summary, state))
         },
-        |summary: &ConvertSummary| &summary.tags,
-        |summary: &ConvertSummary| summary.large_blobs.iter().map(|b| b.mark).collect(),
-    )
-    .map(|(summary, marks)| {
-        let large = with_ids(&summary.large_blobs, &marks);
-        (summary, large)
+        |(summary, _): &(ConvertSummary, State)| &summary.tags,
+        |(summary, state): &(ConvertSummary, State)| Checkpoint::marks_needed(state, summary),
+    )?;
+    let large = with_ids(&summary.large_blobs, |mark| marks.get(&mark).cloned());
+    let checkpoint = Checkpoint::new(source, kept_options, state, summary.clone(), |mark| {
+        marks.get(&mark).cloned()
+    });
+    Ok(SubversionImport {
+        summary,
+        large,
+        checkpoint,
     })
+}
+
+/// Whether the raw refs are still the ones the conversion that saved `checkpoint` ended
+/// with (a resumed stream writes only the refs that move).
+pub fn subversion_refs_intact(
+    git_dir: &Path,
+    checkpoint: &Checkpoint,
+    cancel: &Cancel,
+) -> Result<bool, GitError> {
+    let existing: HashMap<String, String> =
+        refs_under(git_dir, &[git_source::RAW_NAMESPACE], cancel)?
+            .into_iter()
+            .map(|(oid, name)| (name, oid))
+            .collect();
+    Ok(checkpoint.summary.refs.iter().all(|(name, mark)| {
+        checkpoint
+            .marks
+            .get(mark)
+            .is_some_and(|id| existing.get(name) == Some(id))
+    }))
+}
+
+/// What a checkpoint says a Subversion conversion gave, for a sync that finds nothing new.
+pub fn subversion_import_from(checkpoint: Checkpoint) -> SubversionImport {
+    let large = with_ids(&checkpoint.summary.large_blobs, |mark| {
+        checkpoint.marks.get(&mark).cloned()
+    });
+    SubversionImport {
+        summary: checkpoint.summary,
+        large,
+        checkpoint: None,
+    }
 }
 
 /// Where a TFVC import keeps its checkpoint, in the hosted repository.
@@ -415,7 +507,8 @@ pub fn import_tfvc(
         .collect();
     let ((summary, state), marks) = run(
         git_dir,
-        &known,
+        import_marks_of(&known),
+        None,
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);
@@ -473,7 +566,7 @@ pub fn import_tfvc(
         notes_base,
     )
     .save(&checkpoint_path)?;
-    let large = with_ids(&summary.large_blobs, &marks);
+    let large = with_ids(&summary.large_blobs, |mark| marks.get(&mark).cloned());
     Ok((summary, large))
 }
 
@@ -628,8 +721,8 @@ mod tests {
         assert_eq!(incremental.notices, full.notices);
         assert_eq!(incremental.renames, full.renames);
         assert_eq!(
-            Checkpoint::load(&synced.join(HG_CHECKPOINT)),
-            Checkpoint::load(&fresh.join(HG_CHECKPOINT))
+            HgCheckpoint::load(&synced.join(HG_CHECKPOINT)),
+            HgCheckpoint::load(&fresh.join(HG_CHECKPOINT))
         );
         incremental.written
     }
@@ -709,7 +802,7 @@ mod tests {
         assert_eq!(sync_equals_fresh(&hg_repo, &synced, &fresh, threshold), 1);
 
         // Rewritten history: the last changesets stripped, another in their place.
-        let converted = Checkpoint::load(&synced.join(HG_CHECKPOINT)).expect("checkpoint");
+        let converted = HgCheckpoint::load(&synced.join(HG_CHECKPOINT)).expect("checkpoint");
         hg(&hg_repo, &["strip", "--no-backup", "-r", "tip~1"]);
         hg(&hg_repo, &["update", "-C", "default"]);
         hg_commit(&hg_repo, "other.txt", "instead", "1700000060 0", &[]);

@@ -7,7 +7,7 @@ use super::objects::hex;
 use super::tree_rewrite::object_id;
 use super::GitError;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct IdMap(HashMap<[u8; 20], [u8; 20]>);
 
 impl IdMap {
@@ -15,11 +15,6 @@ impl IdMap {
     pub fn insert(&mut self, old: &str, new: &str) -> Result<(), GitError> {
         self.0.insert(object_id(old)?, object_id(new)?);
         Ok(())
-    }
-
-    /// Records that `old` became `new` (binary ids).
-    pub fn insert_binary(&mut self, old: [u8; 20], new: [u8; 20]) {
-        self.0.insert(old, new);
     }
 
     /// The new id of `old`, in hex, when it changed. Anything that is not an object id
@@ -38,7 +33,16 @@ impl IdMap {
         self.0.is_empty()
     }
 
-    /// Every old → new pair, as binary ids.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Records that binary id `old` became `new`.
+    pub fn insert_ids(&mut self, old: [u8; 20], new: [u8; 20]) {
+        self.0.insert(old, new);
+    }
+
+    /// Every `(old, new)` pair, in no particular order.
     pub fn entries(&self) -> impl Iterator<Item = (&[u8; 20], &[u8; 20])> {
         self.0.iter()
     }

@@ -11,8 +11,9 @@ pub mod objects;
 pub mod pack;
 pub mod publish;
 pub mod push_size;
+pub mod refs;
 pub mod rewrite;
-pub mod rewrite_checkpoint;
+pub mod rewrite_resume;
 pub mod tree_rewrite;
 
 use std::io::Write;
@@ -22,6 +23,10 @@ use srcimport_converters::{git, process, Cancel, SourceError};
 
 /// Inside a hosted repository: the Mercurial source's local copy.
 pub const HG_CACHE_DIR: &str = "srcimport-hg";
+
+/// The Subversion converter's checkpoint, inside the hosted repository (see
+/// `svn::convert::checkpoint`).
+pub const SVN_CHECKPOINT: &str = "srcimport-svn/checkpoint";
 
 /// Inside a hosted repository: where a first import clones to before its packs move in.
 pub const STAGING_DIR: &str = "srcimport-staging";
@@ -143,14 +148,17 @@ const HOSTED_CONFIG: &str = "[transfer]
 	logAllRefUpdates = false
 ";
 
-/// Removes srcimport's working refs (raw and mapped history) from a hosted repository;
-/// what was published stays.
+/// Removes srcimport's working refs (raw and mapped history) from a hosted repository,
+/// and what the Subversion converter and the mapping kept to resume from them; what was
+/// published stays.
 pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
     if !path.join("HEAD").exists() {
         return Ok(());
     }
     clear_stale_locks(path);
     let _ = std::fs::remove_dir_all(path.join(STAGING_DIR));
+    let _ = std::fs::remove_file(path.join(SVN_CHECKPOINT));
+    rewrite_resume::forget(path)?;
     let cancel = Cancel::new();
     let refs = run_git(
         path,

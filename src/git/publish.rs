@@ -5,22 +5,10 @@ use std::path::Path;
 
 use srcimport_converters::Cancel;
 
-use super::{run_git, GitError, MAPPED_NAMESPACE};
+use std::collections::HashSet;
 
-fn refs_under(
-    git_dir: &Path,
-    prefixes: &[&str],
-    cancel: &Cancel,
-) -> Result<Vec<(String, String)>, GitError> {
-    let mut args = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
-    args.extend_from_slice(prefixes);
-    let out = run_git(git_dir, &args, None, cancel)?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(oid, name)| (oid.to_owned(), name.to_owned()))
-        .collect())
-}
+use super::refs::{refs_under, set_refs};
+use super::{run_git, GitError, MAPPED_NAMESPACE};
 
 /// The namespaces a hosted repository shows: branches, tags, notes (revision maps) and
 /// Subversion's and TFVC's extras (deleted branches, paths outside the branches).
@@ -40,30 +28,20 @@ pub fn publish(
     preferred: Option<&str>,
     cancel: &Cancel,
 ) -> Result<Option<String>, GitError> {
-    let mapped = refs_under(git_dir, &[MAPPED_NAMESPACE], cancel)?;
-    let visible = refs_under(git_dir, &PUBLISHED_NAMESPACES, cancel)?;
-    let mut updates = String::from("start\n");
-    let mut published = Vec::new();
-    for (oid, name) in &mapped {
-        let target = format!("refs/{}", &name[MAPPED_NAMESPACE.len()..]);
-        updates.push_str(&format!("update {target} {oid}\n"));
-        published.push(target);
-    }
-    for (_, name) in &visible {
-        if !published.contains(name) {
-            updates.push_str(&format!("delete {name}\n"));
-        }
-    }
-    updates.push_str("commit\n");
-    run_git(
+    let published: Vec<(String, String)> = refs_under(git_dir, &[MAPPED_NAMESPACE], cancel)?
+        .into_iter()
+        .map(|(oid, name)| (format!("refs/{}", &name[MAPPED_NAMESPACE.len()..]), oid))
+        .collect();
+    set_refs(
         git_dir,
-        &["update-ref", "--stdin"],
-        Some(updates.into_bytes()),
+        &PUBLISHED_NAMESPACES,
+        &published,
+        Some(&HashSet::new()),
         cancel,
     )?;
     let branches: Vec<&str> = published
         .iter()
-        .filter_map(|r| r.strip_prefix("refs/heads/"))
+        .filter_map(|(r, _)| r.strip_prefix("refs/heads/"))
         .collect();
     point_head(git_dir, &branches, preferred, cancel)
 }

@@ -12,7 +12,8 @@ use super::id_map::IdMap;
 use super::ident::IdentLine;
 use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
-use super::rewrite_checkpoint::{self, RewriteCheckpoint};
+use super::refs::set_refs;
+use super::rewrite_resume;
 use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
 use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
@@ -32,9 +33,9 @@ impl AuthorMap {
         self.0.is_empty()
     }
 
-    /// Every mapping, sorted by the raw identity.
-    pub fn sorted_entries(&self) -> Vec<(&str, &[u8])> {
-        let mut entries: Vec<_> = self
+    /// The entries, sorted by raw identity.
+    pub fn sorted(&self) -> Vec<(&str, &[u8])> {
+        let mut entries: Vec<(&str, &[u8])> = self
             .0
             .iter()
             .map(|(raw, new)| (raw.as_str(), new.as_slice()))
@@ -272,8 +273,8 @@ pub struct RewriteSummary {
 
 /// Rewrites every raw commit and annotated tag under `map` and points
 /// `refs/srcimport/mapped/*` at the results (stale mapped refs are deleted). When the last
-/// rewrite ran under the same map and large files (its [`RewriteCheckpoint`]), only the
-/// commits it did not cover are read and rewritten: a sync maps what is new.
+/// rewrite had the same map and large-file choice, the commits it covered keep its result
+/// and only the ones since are rewritten (see [`rewrite_resume`]).
 pub fn rewrite(
     git_dir: &Path,
     map: &AuthorMap,
@@ -281,21 +282,26 @@ pub fn rewrite(
     cancel: &Cancel,
     mut on_commit: impl FnMut(u64),
 ) -> Result<RewriteSummary, GitError> {
-    let fingerprint = rewrite_checkpoint::fingerprint(map, large);
-    let (mut new_ids, covered) = match RewriteCheckpoint::load(git_dir) {
-        Some(last) if last.fingerprint == fingerprint => (last.ids, last.raw_tips),
-        _ => (IdMap::default(), Vec::new()),
-    };
-    let raw = raw_refs(git_dir, cancel)?;
     let mut writer = PackWriter::create(git_dir)?;
+    let mut new_ids = IdMap::default();
     let mut summary = RewriteSummary::default();
-    if !map.is_empty() || large.is_active() {
+    let raw = raw_refs(git_dir, cancel)?;
+    let inputs = rewrite_resume::fingerprint(map, large);
+    let active = !map.is_empty() || large.is_active();
+    let resumed = match active {
+        true => rewrite_resume::load(git_dir, &inputs, cancel)?,
+        false => None,
+    };
+    rewrite_resume::forget(git_dir)?;
+    if active {
         let mut trees = if large.is_active() {
             Some(TreeRewriter::new(git_dir, large, cancel)?)
         } else {
             None
         };
-        let mut args = vec!["--reverse", "--topo-order", "--ignore-missing", RAW_GLOB];
+        let mut args = vec!["--reverse", "--topo-order", RAW_GLOB];
+        let (ids, covered) = resumed.unwrap_or_default();
+        new_ids = ids;
         if !covered.is_empty() {
             args.push("--not");
             args.extend(covered.iter().map(String::as_str));
@@ -333,57 +339,36 @@ pub fn rewrite(
     }
     on_commit(summary.commits);
     let mut reader = ObjectReader::start(git_dir)?;
-    let mut updates = String::from("start\n");
     let mut wanted = Vec::new();
-    for (oid, kind, refname) in &raw {
-        let oid = oid.clone();
+    let covered: Vec<String> = raw.iter().map(|(oid, _, _)| oid.clone()).collect();
+    for (oid, kind, refname) in raw {
         let target = match kind.as_str() {
             "commit" => new_ids.get(&oid).unwrap_or(oid),
             "tag" => rewrite_tag_chain(&oid, map, &new_ids, &mut reader, &mut writer)?,
             _ => oid,
         };
         let mapped = format!("{MAPPED_NAMESPACE}{}", &refname[RAW_NAMESPACE.len()..]);
-        updates.push_str(&format!("update {mapped} {target}\n"));
-        wanted.push(mapped);
+        wanted.push((mapped, target));
     }
     for (notes_ref, target) in rewrite_notes(git_dir, &new_ids, &mut writer, cancel)? {
         let mapped = format!(
             "{MAPPED_NAMESPACE}notes/{}",
             &notes_ref[RAW_NOTES_NAMESPACE.len()..]
         );
-        updates.push_str(&format!("update {mapped} {target}\n"));
-        wanted.push(mapped);
+        wanted.push((mapped, target));
     }
     writer.finish(cancel)?;
-    let existing = run_git(
+    // Stale mapped refs go; refs already right are not touched.
+    set_refs(
         git_dir,
-        &["for-each-ref", "--format=%(refname)", MAPPED_NAMESPACE],
-        None,
+        &[MAPPED_NAMESPACE],
+        &wanted,
+        Some(&Default::default()),
         cancel,
     )?;
-    for stale in String::from_utf8_lossy(&existing).lines() {
-        if !wanted.iter().any(|w| w == stale) {
-            updates.push_str(&format!("delete {stale}\n"));
-        }
+    if active {
+        rewrite_resume::save(git_dir, &inputs, &covered, &new_ids)?;
     }
-    updates.push_str("commit\n");
-    run_git(
-        git_dir,
-        &["update-ref", "--stdin"],
-        Some(updates.into_bytes()),
-        cancel,
-    )?;
-    let raw_tips = raw
-        .into_iter()
-        .filter(|(_, kind, _)| kind == "commit")
-        .map(|(oid, _, _)| oid)
-        .collect();
-    RewriteCheckpoint {
-        fingerprint,
-        raw_tips,
-        ids: new_ids,
-    }
-    .save(git_dir)?;
     Ok(summary)
 }
 
@@ -518,99 +503,6 @@ mod tests {
                 b"author".to_vec()
             ]
         );
-    }
-
-    /// Commits `count` children on `branch` (from `from`, if given), authored by `A <a@x>`.
-    fn raw_commits(git_dir: &Path, branch: &str, from: Option<&str>, count: usize, tag: &str) {
-        let mut stream = String::new();
-        for n in 0..count {
-            let message = format!("{tag} {n}\n");
-            stream.push_str(&format!(
-                "commit refs/srcimport/raw/heads/{branch}\n\
-                 author A <a@x> {n} +0000\ncommitter A <a@x> {n} +0000\n\
-                 data {}\n{message}",
-                message.len()
-            ));
-            if n == 0 {
-                if let Some(from) = from {
-                    stream.push_str(&format!("from {from}\n"));
-                }
-            }
-            stream.push('\n');
-        }
-        run_git(
-            git_dir,
-            &["fast-import", "--quiet"],
-            Some(stream.into_bytes()),
-            &Cancel::new(),
-        )
-        .expect("fast-import");
-    }
-
-    fn mapped_refs(git_dir: &Path) -> String {
-        let out = run_git(
-            git_dir,
-            &[
-                "for-each-ref",
-                "--format=%(refname) %(objectname)",
-                MAPPED_NAMESPACE,
-            ],
-            None,
-            &Cancel::new(),
-        )
-        .expect("for-each-ref");
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    #[test]
-    fn a_rewrite_after_new_commits_reads_only_them_and_equals_a_full_one() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let git_dir = dir.path().join("r.git");
-        let status = std::process::Command::new("git")
-            .args(["init", "--quiet", "--bare"])
-            .arg(&git_dir)
-            .status()
-            .expect("git init");
-        assert!(status.success());
-        let cancel = Cancel::new();
-        let mut map = AuthorMap::default();
-        map.insert("A <a@x>", "B <b@example.com>".into());
-        let run = |map: &AuthorMap| {
-            rewrite(&git_dir, map, &LargeFiles::Keep, &cancel, |_| {}).expect("rewrites")
-        };
-        raw_commits(&git_dir, "main", None, 3, "first");
-        assert_eq!(run(&map).commits, 3);
-
-        // A sync brought two commits on main and a branch from main's root.
-        raw_commits(
-            &git_dir,
-            "main",
-            Some("refs/srcimport/raw/heads/main^0"),
-            2,
-            "more",
-        );
-        raw_commits(
-            &git_dir,
-            "side",
-            Some("refs/srcimport/raw/heads/main~4"),
-            1,
-            "side",
-        );
-        assert_eq!(run(&map).commits, 3, "only the new commits are read");
-        let incremental = mapped_refs(&git_dir);
-        assert_eq!(incremental.lines().count(), 2, "{incremental}");
-
-        // Nothing new: nothing read.
-        assert_eq!(run(&map).commits, 0);
-        // Without the checkpoint, everything is rewritten, to the same ids.
-        std::fs::remove_file(git_dir.join("srcimport-rewrite")).expect("checkpoint there");
-        assert_eq!(run(&map).commits, 6);
-        assert_eq!(mapped_refs(&git_dir), incremental);
-        // Another author map rewrites everything again.
-        let mut other = AuthorMap::default();
-        other.insert("A <a@x>", "C <c@example.com>".into());
-        assert_eq!(run(&other).commits, 6);
-        assert_ne!(mapped_refs(&git_dir), incremental);
     }
 
     #[test]

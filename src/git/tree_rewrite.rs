@@ -30,9 +30,9 @@ impl LargeFiles<'_> {
         !matches!(self, LargeFiles::Keep)
     }
 
-    /// The treatment's name and its blobs, sorted: what a rewrite's output depends on.
+    /// What identifies the choice: its kind and the large blobs, sorted.
     pub fn fingerprint_parts(&self) -> (&'static str, Vec<&str>) {
-        let mode = match self {
+        let kind = match self {
             LargeFiles::Keep => "keep",
             LargeFiles::Drop(_) => "drop",
             LargeFiles::Lfs { .. } => "lfs",
@@ -42,7 +42,7 @@ impl LargeFiles<'_> {
             .map(|b| b.iter().map(String::as_str).collect())
             .unwrap_or_default();
         blobs.sort_unstable();
-        (mode, blobs)
+        (kind, blobs)
     }
 
     fn blobs(&self) -> Option<&HashSet<String>> {

@@ -1,6 +1,7 @@
 //! The importing stage for Subversion: a dump file (or, through libsvn, a repository URL)
 //! converted into the raw refs, with the layout detected from the history itself.
 
+use srcimport_converters::svn::convert::checkpoint::{self, Checkpoint, Mismatch};
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertOptions};
 use srcimport_converters::svn::layout_detect;
@@ -37,14 +38,80 @@ impl Run<'_> {
             .into());
         };
         let options = self.svn_convert_options(layout, survey.uuid.clone(), import);
-        let (summary, large) = git::fast_import::import_subversion(
-            &self.repo_path,
-            options,
-            &self.cancel,
-            |revision| progress.fraction(revision, youngest.max(1)),
-            |converter| source.read_into(credentials, youngest, converter, &self.cancel),
-        )?;
-        Ok(transferred(summary, large, &survey.uuid))
+        let checkpoint_path = self.repo_path.join(git::SVN_CHECKPOINT);
+        let resume = Checkpoint::load(&checkpoint_path).filter(|checkpoint| {
+            let fingerprint = |revision| {
+                let properties = source
+                    .revision_properties(credentials, revision, &self.cancel)
+                    .ok()??;
+                let info = revprops::RevisionInfo::from_properties(&properties, &options.uuid);
+                Some(checkpoint::fingerprint(&info))
+            };
+            let checked = checkpoint
+                .check(&import.vcs_url, &options, youngest, fingerprint)
+                .and_then(|()| {
+                    match git::fast_import::subversion_refs_intact(
+                        &self.repo_path,
+                        checkpoint,
+                        &self.cancel,
+                    ) {
+                        Ok(true) => Ok(()),
+                        _ => Err(Mismatch::RefsMoved),
+                    }
+                });
+            if let Err(mismatch) = &checked {
+                tracing::info!(
+                    repo_id = self.repo_id,
+                    ?mismatch,
+                    "converting the whole history"
+                );
+            }
+            checked.is_ok()
+        });
+        let converted_upto = resume.as_ref().and_then(|c| c.state.revision());
+        let imported = match (resume, converted_upto) {
+            (Some(checkpoint), Some(upto)) if upto == youngest => {
+                tracing::info!(repo_id = self.repo_id, revision = upto, "nothing new");
+                git::fast_import::subversion_import_from(checkpoint)
+            }
+            (resume, upto) => {
+                // The raw refs are about to be replaced: a run that fails on the way must
+                // not leave a checkpoint that no longer describes them.
+                match std::fs::remove_file(&checkpoint_path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(git::GitError::io(&checkpoint_path, e).into())
+                    }
+                    _ => {}
+                }
+                let start = upto.map_or(0, |revision| revision + 1);
+                if let Some(upto) = upto {
+                    tracing::info!(
+                        repo_id = self.repo_id,
+                        from = start,
+                        to = youngest,
+                        "resuming the Subversion conversion after r{upto}"
+                    );
+                }
+                let imported = git::fast_import::import_subversion(
+                    &self.repo_path,
+                    &import.vcs_url,
+                    options,
+                    resume,
+                    &self.cancel,
+                    |revision| progress.fraction(revision, youngest.max(1)),
+                    |converter| {
+                        source.read_into(credentials, start, youngest, converter, &self.cancel)
+                    },
+                )?;
+                if let Some(checkpoint) = &imported.checkpoint {
+                    checkpoint
+                        .save(&checkpoint_path)
+                        .map_err(|e| git::GitError::io(&checkpoint_path, e))?;
+                }
+                imported
+            }
+        };
+        Ok(transferred(imported.summary, imported.large, &survey.uuid))
     }
 
     /// The layout: explicit fields first, then detection. `None` when the repository holds

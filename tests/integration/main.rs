@@ -13,6 +13,7 @@ mod push_target;
 mod python_client;
 mod subversion;
 mod support;
+mod svn_resume;
 mod sync;
 mod tfvc;
 mod webhooks;

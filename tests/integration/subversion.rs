@@ -205,7 +205,7 @@ fn explicit_layout_fields_override_detection() {
 }
 
 /// A copy of a repository (each svnserve gets its own configuration).
-fn copy_repo(repo: &Path, dest: &Path) -> PathBuf {
+pub(crate) fn copy_repo(repo: &Path, dest: &Path) -> PathBuf {
     let copied = std::process::Command::new("cp")
         .arg("-a")
         .arg(repo)
@@ -217,14 +217,14 @@ fn copy_repo(repo: &Path, dest: &Path) -> PathBuf {
 }
 
 /// `svnserve` on 127.0.0.1 with an OS-chosen port, anonymous access off, killed on drop.
-struct SvnServe {
-    url: String,
+pub(crate) struct SvnServe {
+    pub(crate) url: String,
     child: std::process::Child,
 }
 
 impl SvnServe {
     /// Serves `repo`; with `anonymous`, anyone may read, else only `user`.
-    fn start(repo: &Path, user: &str, password: &str, anonymous: bool) -> SvnServe {
+    pub(crate) fn start(repo: &Path, user: &str, password: &str, anonymous: bool) -> SvnServe {
         let anon = if anonymous { "read" } else { "none" };
         std::fs::write(
             repo.join("conf/svnserve.conf"),

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::mercurial::{build_fixture, hg, HgServe};
 use crate::subversion::features;
 use crate::support::{fixture, git, refs, try_clone, GitSource, Server, TOKEN};
+use srcimport_converters::svn::convert::checkpoint::Checkpoint;
 
 const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
 /// Files over 100 kB are large: the Mercurial fixture's binaries are.
@@ -548,20 +549,7 @@ fn a_subversion_sync_equals_a_fresh_import() {
     let new_file = dir.path().join("synced.txt");
     std::fs::write(&new_file, "after the import\n").expect("write");
     let config = dir.path().join("svn-config");
-    let svnmucc = |args: &[&str]| {
-        let out = Command::new("svnmucc")
-            .arg("--config-dir")
-            .arg(&config)
-            .args(["--non-interactive", "--username", "erin", "-U", &url])
-            .args(args)
-            .output()
-            .expect("svnmucc runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let svnmucc = |args: &[&str]| svnmucc(&config, &url, args);
     let file = new_file.to_str().expect("utf-8");
     svnmucc(&["-m", "new on trunk", "put", file, "trunk/synced.txt"]);
     svnmucc(&["-m", "new branch", "cp", "HEAD", "trunk", "branches/synced"]);
@@ -771,4 +759,239 @@ fn a_tfvc_sync_reads_only_new_changesets_and_equals_a_fresh_import() {
     assert_same_as_fresh_import(&server, repo, "octo/tfvc-fresh-docs", &fixture.collection);
     let docs = published(&server, repo);
     assert!(docs.contains("docs\n"), "{docs}");
+}
+
+/// Runs `svnmucc` against `url` as `erin`; `config` is its configuration directory.
+fn svnmucc(config: &Path, url: &str, args: &[&str]) {
+    let out = Command::new("svnmucc")
+        .arg("--config-dir")
+        .arg(config)
+        .args(["--non-interactive", "--username", "erin", "-U", url])
+        .args(args)
+        .output()
+        .expect("svnmucc runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn svn_output(args: &[&str]) -> String {
+    let out = Command::new("svn")
+        .args(["--non-interactive"])
+        .args(args)
+        .output()
+        .expect("svn runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A sync over svn:// converts only the new revisions, which lean on what the checkpoint
+/// carried: a commit to a tag that was a plain tag, a deletion of an old branch, a branch
+/// copied from an old revision, mergeinfo that merges a branch made before the checkpoint,
+/// an executable file changed, ignores changed on a copy of a directory that had some. The
+/// result equals a fresh import; a second sync finds nothing new; a rewritten last revision
+/// is refused unless forced; an unreadable checkpoint means a full conversion.
+#[test]
+fn a_subversion_sync_over_svnserve_converts_only_new_revisions() {
+    use crate::subversion::{copy_repo, SvnServe};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let served = copy_repo(&built.join("repo"), &dir.path().join("served"));
+    let svnserve = SvnServe::start(&served, "nobody", "unused", true);
+    let server = Server::start_with(&dir.path().join("data"), LOCAL);
+    let repo = "octo/svn-served";
+    server.put_import(repo, &json!({"vcs_url": svnserve.url}));
+    server.wait_status(repo, "complete");
+    let before = published(&server, repo);
+    let checkpoint = dir
+        .path()
+        .join("data/repos/octo/svn-served.git/srcimport-svn/checkpoint");
+    assert!(checkpoint.is_file(), "no checkpoint written");
+
+    let file_url = format!("file://{}", served.display());
+    let config = dir.path().join("svn-config");
+    let youngest = |url: &str| -> u64 {
+        svn_output(&["info", "--show-item", "revision", url])
+            .trim()
+            .parse()
+            .expect("revision")
+    };
+    let converted = youngest(&file_url);
+    let new_file = dir.path().join("new.txt");
+    std::fs::write(&new_file, "new content\n").expect("write");
+    let file = new_file.to_str().expect("utf-8");
+    let trunk = format!("{file_url}/trunk");
+    let mergeinfo = svn_output(&["propget", "svn:mergeinfo", &trunk]);
+    let hotfix = format!("{file_url}/branches/hotfix");
+    let first_log = svn_output(&[
+        "log",
+        "-q",
+        "--stop-on-copy",
+        "-r",
+        "1:HEAD",
+        "-l",
+        "1",
+        &hotfix,
+    ]);
+    let created: u64 = first_log
+        .lines()
+        .find_map(|l| l.strip_prefix('r')?.split(' ').next()?.parse().ok())
+        .expect("hotfix's first revision");
+    let range = format!("{created}-{converted}");
+    let mut lines: Vec<String> = mergeinfo.lines().map(str::to_owned).collect();
+    match lines
+        .iter_mut()
+        .find(|l| l.starts_with("/branches/hotfix:"))
+    {
+        Some(line) => *line = format!("{line},{range}"),
+        None => lines.push(format!("/branches/hotfix:{range}")),
+    }
+    let merged = lines.join("\n");
+    svnmucc(
+        &config,
+        &file_url,
+        &["-m", "commit on tag 1.0", "put", file, "tags/1.0/late.txt"],
+    );
+    svnmucc(
+        &config,
+        &file_url,
+        &["-m", "drop feature", "rm", "branches/feature"],
+    );
+    svnmucc(
+        &config,
+        &file_url,
+        &[
+            "-m",
+            "branch from r5",
+            "cp",
+            "5",
+            "trunk",
+            "branches/from-r5",
+        ],
+    );
+    svnmucc(
+        &config,
+        &file_url,
+        &[
+            "-m",
+            "merge hotfix",
+            "propset",
+            "svn:mergeinfo",
+            &merged,
+            "trunk",
+        ],
+    );
+    svnmucc(
+        &config,
+        &file_url,
+        &["-m", "run.sh changes", "put", file, "trunk/run.sh"],
+    );
+    svnmucc(
+        &config,
+        &file_url,
+        &["-m", "src2", "cp", "HEAD", "trunk/src", "trunk/src2"],
+    );
+    svnmucc(
+        &config,
+        &file_url,
+        &[
+            "-m",
+            "ignore in src2",
+            "propset",
+            "svn:ignore",
+            "*.bak",
+            "trunk/src2",
+        ],
+    );
+
+    sync(&server, repo, &json!({}), "complete");
+    let log = server.log();
+    assert!(
+        log.contains(&format!(
+            "resuming the Subversion conversion after r{converted}"
+        )),
+        "{log}"
+    );
+    let after = published(&server, repo);
+    assert!(after.contains("\trefs/heads/tags/1.0\n"), "{after}");
+    assert!(after.contains("\trefs/heads/from-r5\n"), "{after}");
+    assert!(!after.contains("\trefs/heads/feature\n"), "{after}");
+    let clone = dir.path().join("synced.git");
+    assert!(try_clone(&server.authed_git_url(repo), &clone));
+    let parents = git(
+        &clone,
+        &["rev-list", "--parents", "-n1", "refs/heads/main~3"],
+    );
+    assert_eq!(parents.split_whitespace().count(), 3, "a merge: {parents}");
+    let mode = git(&clone, &["ls-tree", "refs/heads/main", "run.sh"]);
+    assert!(mode.starts_with("100755"), "{mode}");
+    let ignores = git(&clone, &["show", "refs/heads/main:src2/.gitignore"]);
+    assert!(
+        ignores.contains("*.cache") && ignores.contains("/*.bak"),
+        "{ignores}"
+    );
+    assert_ids_kept(&server, dir.path(), repo, &before);
+    assert_same_as_fresh_import(&server, repo, "octo/svn-served-fresh", &svnserve.url);
+
+    // Nothing new: nothing converted, nothing changed.
+    sync(&server, repo, &json!({}), "complete");
+    assert!(server.log().contains("nothing new"));
+    assert_eq!(published(&server, repo), after);
+
+    // The last converted revision's log changed: the history is another one.
+    let last = youngest(&file_url).to_string();
+    let status = Command::new("svnadmin")
+        .args(["setrevprop", "-r", &last])
+        .arg(&served)
+        .arg("svn:log")
+        .arg(&new_file)
+        .status()
+        .expect("svnadmin");
+    assert!(status.success());
+    let refused = sync(&server, repo, &json!({}), "error");
+    let message = refused["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("rewrote"), "{refused}");
+    assert_eq!(published(&server, repo), after);
+    sync(&server, repo, &json!({"force": true}), "complete");
+    assert_same_as_fresh_import(&server, repo, "octo/svn-served-rewritten", &svnserve.url);
+
+    // An unreadable checkpoint is no checkpoint: the whole history is converted again.
+    std::fs::write(&checkpoint, b"{\"version\":1,").expect("spoil the checkpoint");
+    svnmucc(
+        &config,
+        &file_url,
+        &[
+            "-m",
+            "after the spoiled checkpoint",
+            "put",
+            file,
+            "trunk/late.txt",
+        ],
+    );
+    sync(&server, repo, &json!({}), "complete");
+    assert_same_as_fresh_import(&server, repo, "octo/svn-served-spoiled", &svnserve.url);
+    assert!(Checkpoint::load(&checkpoint).is_some(), "a new checkpoint");
+
+    // A raw ref that is not what the checkpoint ended with: no resuming either.
+    let hosted = dir.path().join("data/repos/octo/svn-served.git");
+    git(
+        &hosted,
+        &["update-ref", "-d", "refs/srcimport/raw/heads/main"],
+    );
+    let resumed = |log: &str| log.matches("resuming the Subversion conversion").count();
+    let before_resumes = resumed(&server.log());
+    svnmucc(
+        &config,
+        &file_url,
+        &["-m", "after a lost raw ref", "put", file, "trunk/lost.txt"],
+    );
+    sync(&server, repo, &json!({}), "complete");
+    assert_eq!(resumed(&server.log()), before_resumes);
+    assert_same_as_fresh_import(&server, repo, "octo/svn-served-lost-ref", &svnserve.url);
 }

@@ -4,7 +4,7 @@ pub mod stream;
 
 /// An annotated tag for the caller to create once the commits exist (fast-import's own
 /// `tag` command would write straight into `refs/tags/`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TagToWrite {
     pub git_name: String,
     /// The fast-import mark of the tagged commit.
@@ -15,7 +15,7 @@ pub struct TagToWrite {
 }
 
 /// Something a conversion could not represent, or repaired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportItem {
     pub kind: String,
     /// The source revision (Subversion revision, TFVC changeset) it concerns.
@@ -25,7 +25,7 @@ pub struct ReportItem {
 }
 
 /// A blob over the large-file threshold, and where it appears.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LargeBlob {
     /// The published ref name, e.g. `refs/heads/main`.
     pub ref_name: String,

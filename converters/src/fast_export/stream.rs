@@ -71,7 +71,7 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
         self.next_mark
     }
 
-    /// Continues numbering after marks an earlier run used (and fast-import imported).
+    /// Continues numbering after marks an earlier session gave (`--import-marks`).
     pub fn continue_marks_from(&mut self, next_mark: u64) {
         self.next_mark = self.next_mark.max(next_mark);
     }
@@ -82,23 +82,30 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
     }
 
     /// Writes one commit to `notes_ref` (dated `time`, UTC) holding a note for each
-    /// `(mark, text)`.
+    /// `(mark, text)`, on top of the commit `from` names if given (an earlier session's
+    /// notes); returns its mark.
     pub fn notes_commit(
         &mut self,
         notes_ref: &str,
+        from: Option<u64>,
         time: i64,
         message: &str,
         notes: impl IntoIterator<Item = (u64, String)>,
-    ) -> io::Result<()> {
+    ) -> io::Result<u64> {
+        let mark = self.mark();
         write!(
             self.out,
-            "commit {notes_ref}\ncommitter srcimport <srcimport@localhost> {time} +0000\ndata {}\n{message}",
+            "commit {notes_ref}\nmark :{mark}\ncommitter srcimport <srcimport@localhost> {time} +0000\ndata {}\n{message}",
             message.len()
         )?;
+        if let Some(from) = from {
+            writeln!(self.out, "from :{from}")?;
+        }
         for (mark, text) in notes {
             write!(self.out, "N inline :{mark}\ndata {}\n{text}\n", text.len())?;
         }
-        self.out.write_all(b"\n")
+        self.out.write_all(b"\n")?;
+        Ok(mark)
     }
 
     /// Writes a blob of `length` bytes read from `text`; returns its mark.

@@ -13,8 +13,19 @@ where
     S: RevisionSink,
     S::Error: From<DumpError>,
 {
+    replay_from(input, 0, sink)
+}
+
+/// Reads the dump's revisions from `first` on into `sink`; earlier ones are parsed (their
+/// texts skipped) and left out.
+pub fn replay_from<R: BufRead, S>(input: R, first: u64, sink: &mut S) -> Result<(), S::Error>
+where
+    S: RevisionSink,
+    S::Error: From<DumpError>,
+{
     let mut reader = DumpReader::new(input);
     let mut in_revision = false;
+    let mut skipping = false;
     while let Some(record) = reader.next_record()? {
         match record {
             Record::FormatVersion { .. } | Record::Uuid { .. } => {}
@@ -22,9 +33,13 @@ where
                 if in_revision {
                     sink.end_revision()?;
                 }
-                sink.begin_revision(revision.number, &revision.properties)?;
-                in_revision = true;
+                skipping = revision.number < first;
+                in_revision = !skipping;
+                if !skipping {
+                    sink.begin_revision(revision.number, &revision.properties)?;
+                }
             }
+            Record::Node(_) if skipping => {}
             Record::Node(node) => {
                 let header = &node.header;
                 let props = match (node.properties, header.prop_delta) {
@@ -58,6 +73,22 @@ where
         sink.end_revision()?;
     }
     Ok(())
+}
+
+/// The properties of revision `number` of a dump, if it has that revision.
+pub fn revision_properties<R: BufRead>(
+    input: R,
+    number: u64,
+) -> Result<Option<super::dump::Properties>, DumpError> {
+    let mut reader = DumpReader::new(input);
+    while let Some(record) = reader.next_record()? {
+        if let Record::Revision(revision) = record {
+            if revision.number == number {
+                return Ok(Some(revision.properties));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// What a first pass over a dump learns.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempPath;
 
 use super::convert::ConvertError;
+use super::dump::Properties;
 use super::events::RevisionSink;
 use super::ra::{self, RaSession};
 use super::{download, dump_events, fs, layout_detect};
@@ -143,21 +144,46 @@ impl SvnSource {
         }
     }
 
-    /// Feeds every revision up to `youngest` to `sink`: a `file://` repository through the
-    /// fs reader, other URLs through RA.
+    /// The revision properties of `revision`, if the source has that revision.
+    pub fn revision_properties(
+        &self,
+        credentials: Option<&Credentials>,
+        revision: u64,
+        cancel: &Cancel,
+    ) -> Result<Option<Properties>, ConvertError> {
+        match self {
+            SvnSource::Dump(path) => Ok(dump_events::revision_properties(
+                Self::open_dump(path)?,
+                revision,
+            )?),
+            SvnSource::Repository(url, policy) => {
+                let session = RaSession::open(url, credentials, policy, cancel)?;
+                if session.latest_revision()? < revision {
+                    return Ok(None);
+                }
+                Ok(Some(session.revision_properties(revision)?))
+            }
+        }
+    }
+
+    /// Feeds the revisions from `start` up to `youngest` to `sink`: a `file://` repository
+    /// through the fs reader, other URLs through RA.
     pub fn read_into<S: RevisionSink<Error = ConvertError>>(
         &self,
         credentials: Option<&Credentials>,
+        start: u64,
         youngest: u64,
         sink: &mut S,
         cancel: &Cancel,
     ) -> Result<(), ConvertError> {
         match self {
-            SvnSource::Dump(path) => dump_events::replay(Self::open_dump(path)?, sink),
+            SvnSource::Dump(path) => dump_events::replay_from(Self::open_dump(path)?, start, sink),
             SvnSource::Repository(url, policy) => {
                 let read = match is_local_repository(url) {
-                    true => fs::read_history(url, 0, youngest, sink, cancel),
-                    false => ra::read_history(url, credentials, policy, 0, youngest, sink, cancel),
+                    true => fs::read_history(url, start, youngest, sink, cancel),
+                    false => {
+                        ra::read_history(url, credentials, policy, start, youngest, sink, cancel)
+                    }
                 };
                 read.map_err(|error| match error {
                     ra::HistoryError::Source(source) => ConvertError::Source(source),

@@ -940,6 +940,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             });
         self.fi.notes_commit(
             &self.options.notes_ref,
+            None,
             self.last_time,
             "TFVC changesets\n",
             notes,

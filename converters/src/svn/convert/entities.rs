@@ -1,11 +1,13 @@
 //! Branches, tags and the rest of the repository as the converter tracks them: each one's
 //! lives (created, maybe deleted, maybe created again) and the commits made in each.
 
+use serde::{Deserialize, Serialize};
+
 use super::layout::RootKind;
 use super::revprops::RevisionInfo;
 
 /// What a tracked directory is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntityKind {
     Root(RootKind),
     /// Everything outside the layout's roots, kept on a hidden ref so copies from there work.
@@ -13,7 +15,7 @@ pub enum EntityKind {
 }
 
 /// One stretch of time in which a root existed.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Life {
     /// The fast-import ref this life's commits are written to.
     pub work_ref: String,
@@ -65,7 +67,7 @@ impl Life {
 }
 
 /// A root (or the outside) and its lives.
-#[derive(Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Entity {
     pub kind: EntityKind,
     /// The Git-side name before sanitising (`""` for trunk and the outside).

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone)]
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Span<T> {
     from: u64,
     until: Option<u64>,
@@ -12,7 +14,7 @@ struct Span<T> {
 
 /// For each path, the values it had and the revisions it had them in. Only paths with a
 /// fact are stored, so the index stays as small as the facts are rare.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathFacts<T> {
     entries: BTreeMap<String, Vec<Span<T>>>,
 }

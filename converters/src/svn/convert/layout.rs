@@ -2,7 +2,9 @@
 //! whole repository as one branch.
 
 /// What a branch-like directory becomes in Git.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RootKind {
     Trunk,
     Branch,
@@ -10,7 +12,7 @@ pub enum RootKind {
 }
 
 /// Where branches and tags live in the repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     /// The project directory everything else is relative to (`""` for the repository root).
     pub project: String,

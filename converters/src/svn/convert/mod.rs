@@ -3,6 +3,7 @@
 //! turned into modes, symlinks and `.gitignore` files, `svn:mergeinfo` into merge parents,
 //! and each commit's revision recorded as a note.
 
+pub mod checkpoint;
 mod entities;
 mod files;
 mod history;
@@ -46,7 +47,7 @@ const NOTES_BATCH: usize = 10_000;
 const REPORT_CAP: usize = 200;
 
 /// How to convert.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConvertOptions {
     pub layout: Layout,
     /// The repository UUID, for author placeholders and notes.
@@ -66,7 +67,7 @@ pub struct ConvertOptions {
 }
 
 /// What a conversion did.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ConvertSummary {
     pub revisions: u64,
     pub commits: u64,
@@ -77,6 +78,9 @@ pub struct ConvertSummary {
     pub report: Vec<ReportItem>,
     /// Every blob over the large-file threshold, by the ref that shows it last.
     pub large_blobs: Vec<LargeBlob>,
+    /// Every branch-like ref the conversion ends with (full name → mark of its commit).
+    #[serde(default)]
+    pub refs: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +106,7 @@ pub enum ConvertError {
 }
 
 /// Which tracked directory a change belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 enum Key {
     Root(String),
     Outside,
@@ -154,6 +158,17 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     large: Vec<(String, u64, u64)>,
     /// Commits waiting for their note: `(mark, revision, root)`.
     notes: Vec<(u64, u64, Key)>,
+    /// The notes commit that closed the last full batch (maybe an earlier session's).
+    notes_base: Option<u64>,
+    /// Whether this session wrote a notes commit yet (the first one names its parent).
+    notes_written: bool,
+    /// Work refs this session committed to; an earlier session's need their tip named.
+    session_refs: HashSet<String>,
+    /// The refs an earlier session ended with: those that stay are not written again.
+    previous_refs: BTreeMap<String, u64>,
+    /// The last revision converted, and the fingerprint of its revision properties.
+    last_revision: Option<u64>,
+    fingerprint: Option<String>,
     /// The newest date of a revision that made a commit: the notes commits' date.
     last_time: i64,
     reported: HashSet<(String, String)>,
@@ -185,12 +200,74 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             next_work_ref: 0,
             empty_blob: None,
             notes: Vec::new(),
+            notes_base: None,
+            notes_written: false,
+            session_refs: HashSet::new(),
+            previous_refs: BTreeMap::new(),
+            last_revision: None,
+            fingerprint: None,
             large: Vec::new(),
             last_time: 0,
             reported: HashSet::new(),
             report_counts: BTreeMap::new(),
             summary: ConvertSummary::default(),
             on_revision: Box::new(on_revision),
+        }
+    }
+
+    /// A converter that carries on after `state`: the revisions it is fed follow the last
+    /// one `state` saw, and the marks `state` names exist (`--import-marks`). The session
+    /// that saved `state` ended with `previous_refs`, which are still there.
+    pub fn resume(
+        mut fi: FastImport<W, R>,
+        options: ConvertOptions,
+        state: checkpoint::State,
+        previous_refs: BTreeMap<String, u64>,
+        cancel: &'c Cancel,
+        on_revision: impl FnMut(u64) + 'c,
+    ) -> Self {
+        fi.continue_marks_from(state.next_mark);
+        let mut converter = Converter::new(fi, options, cancel, on_revision);
+        converter.entities = state.entities;
+        converter.outside = state.outside;
+        converter.modes = state.modes;
+        converter.eols = state.eols;
+        converter.ignores = state.ignores;
+        converter.mergeinfo = state.mergeinfo;
+        converter.next_work_ref = state.next_work_ref;
+        converter.large = state.large;
+        converter.notes = state.notes;
+        converter.notes_base = state.notes_base;
+        converter.last_time = state.last_time;
+        converter.reported = state.reported;
+        converter.report_counts = state.report_counts;
+        converter.summary = state.summary;
+        converter.last_revision = state.revision;
+        converter.fingerprint = state.fingerprint;
+        converter.previous_refs = previous_refs;
+        converter
+    }
+
+    /// What a later session needs to carry on from here.
+    fn state(&self) -> checkpoint::State {
+        checkpoint::State {
+            entities: self.entities.clone(),
+            outside: self.outside.clone(),
+            modes: self.modes.clone(),
+            eols: self.eols.clone(),
+            ignores: self.ignores.clone(),
+            mergeinfo: self.mergeinfo.clone(),
+            next_work_ref: self.next_work_ref,
+            next_mark: self.fi.next_mark(),
+            large: self.large.clone(),
+            notes: self.notes.clone(),
+            notes_base: self.notes_base,
+            last_time: self.last_time,
+            reported: self.reported.clone(),
+            report_counts: self.report_counts.clone(),
+            summary: self.summary.clone(),
+            revision: self.last_revision,
+            fingerprint: self.fingerprint.clone(),
         }
     }
 
@@ -498,7 +575,10 @@ impl<W: Write, R: BufRead> RevisionSink for Converter<'_, W, R> {
     fn end_revision(&mut self) -> Result<(), ConvertError> {
         self.commit_pending()?;
         let number = self.revision();
-        self.current = None;
+        if let Some(current) = self.current.take() {
+            self.fingerprint = Some(checkpoint::fingerprint(&current.info));
+        }
+        self.last_revision = Some(number);
         self.summary.revisions += 1;
         (self.on_revision)(number);
         Ok(())

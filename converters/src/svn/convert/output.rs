@@ -32,9 +32,24 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             if !work.new_life && !work.touched && work.ops.is_empty() && work.merges.is_empty() {
                 continue;
             }
+            // The placeholder's blob must exist before the commit starts (no blob command
+            // may come inside one).
+            let keep = match self.options.empty_dirs && !work.emptied.is_empty() {
+                true => Some(self.empty_blob()?),
+                false => None,
+            };
+            let Some(life) = self.entity(&key).and_then(Entity::alive) else {
+                continue;
+            };
             let work_ref = life.work_ref.clone();
             let first = life.commits.is_empty();
             let origin = life.origin;
+            let tip = life.tip();
+            // A life an earlier session committed to: fast-import knows its tip by mark only.
+            let earlier_tip = match self.session_refs.insert(work_ref.clone()) {
+                true if !first => tip,
+                _ => None,
+            };
             let mark = self.fi.mark();
             let signature = info.signature();
             let out = self.fi.out();
@@ -53,20 +68,22 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                     writeln!(out, "from :{origin}")?;
                 }
             }
+            if let Some(tip) = earlier_tip {
+                writeln!(out, "from :{tip}")?;
+            }
             for merge in &work.merges {
                 writeln!(out, "merge :{merge}")?;
             }
             for op in &work.ops {
                 op.write_to(out)?;
             }
-            if self.options.empty_dirs {
+            if let Some(keep) = keep {
                 for dir in &work.emptied {
                     let deleted = work.gone.iter().any(|g| history::is_under(dir, g));
                     if dir.is_empty() || deleted {
                         continue;
                     }
                     if self.fi.ls(None, dir)?.is_none() {
-                        let keep = self.empty_blob()?;
                         writeln!(
                             self.fi.out(),
                             "M 100644 {keep} {}",
@@ -88,14 +105,16 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 .or_insert_with(|| revprops::remote_id(&info.user, &self.options.uuid));
         }
         if self.notes.len() >= NOTES_BATCH {
-            self.flush_notes()?;
+            let mark = self.flush_notes()?;
+            self.notes_base = mark;
         }
         Ok(())
     }
 
-    pub(super) fn flush_notes(&mut self) -> Result<(), ConvertError> {
+    /// Commits the waiting notes; returns the notes commit's mark, if there was one.
+    pub(super) fn flush_notes(&mut self) -> Result<Option<u64>, ConvertError> {
         if self.notes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let uuid = &self.options.uuid;
         let notes = std::mem::take(&mut self.notes)
@@ -110,18 +129,34 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 );
                 (mark, text)
             });
-        self.fi.notes_commit(
+        // The session's first notes commit continues an earlier session's notes.
+        let from = match std::mem::replace(&mut self.notes_written, true) {
+            false => self.notes_base,
+            true => None,
+        };
+        let mark = self.fi.notes_commit(
             &self.options.notes_ref,
+            from,
             self.last_time,
             "Subversion revisions\n",
             notes,
         )?;
-        Ok(())
+        Ok(Some(mark))
     }
 
     /// Ends the stream: the final notes, and every branch ref. Returns what was done; the
     /// annotated tags are the caller's to write.
-    pub fn finish(mut self) -> Result<(ConvertSummary, W), ConvertError> {
+    pub fn finish(self) -> Result<(ConvertSummary, W), ConvertError> {
+        let (summary, _, out) = self.finish_with_state()?;
+        Ok((summary, out))
+    }
+
+    /// [`Converter::finish`], also returning the state a later session resumes from (see
+    /// [`checkpoint`]).
+    pub fn finish_with_state(
+        mut self,
+    ) -> Result<(ConvertSummary, checkpoint::State, W), ConvertError> {
+        let state = self.state();
         self.flush_notes()?;
         let prefix = self.options.ref_prefix.clone();
         let mut heads: Vec<(String, u64)> = Vec::new();
@@ -201,16 +236,20 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 format!("deleted {from:?} is refs/svn/deleted/{to} in Git"),
             );
         }
-        let out = self.fi.out();
-        for (name, mark) in &heads {
-            writeln!(
-                out,
-                "reset {prefix}heads/{}\nfrom :{mark}\n",
-                head_names[name]
-            )?;
-        }
-        for (name, mark) in &hidden {
-            writeln!(out, "reset {prefix}{name}\nfrom :{mark}\n")?;
+        let refs = heads
+            .iter()
+            .map(|(name, mark)| (format!("{prefix}heads/{}", head_names[name]), *mark))
+            .chain(
+                hidden
+                    .iter()
+                    .map(|(name, mark)| (format!("{prefix}{name}"), *mark)),
+            );
+        for (name, mark) in refs {
+            // A ref an earlier session left at the same commit is not written again.
+            if self.previous_refs.get(&name) != Some(&mark) {
+                writeln!(self.fi.out(), "reset {name}\nfrom :{mark}\n")?;
+            }
+            self.summary.refs.insert(name, mark);
         }
         let large = std::mem::take(&mut self.large);
         for (path, mark, size) in large {
@@ -255,7 +294,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 });
             }
         }
-        Ok((self.summary, self.fi.into_inner()))
+        Ok((self.summary, state, self.fi.into_inner()))
     }
 
     pub(super) fn report_final(&mut self, kind: &str, detail: String) {

@@ -15,7 +15,7 @@ pub(super) enum Merged {
 }
 
 /// `svn:ignore` and `svn:global-ignores` of one directory.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Ignores {
     ignore: Option<Vec<u8>>,
     global: Option<Vec<u8>>,

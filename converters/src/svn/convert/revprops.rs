@@ -7,7 +7,7 @@ use crate::svn::dump::{property, Properties};
 pub const NO_AUTHOR: &str = "no-author";
 
 /// Who made a revision, when, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RevisionInfo {
     /// The Subversion user name (or [`NO_AUTHOR`]).
     pub user: String,

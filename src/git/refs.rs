@@ -1,0 +1,69 @@
+//! Listing refs, and ref transactions that touch only the refs that change: every ref an
+//! `update-ref` transaction names costs a lock file, even when its value stays (0.3 s for
+//! the 360 raw refs of a 30,000-revision Subversion import under load), so a sync that
+//! moves one branch writes one ref.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use srcimport_converters::Cancel;
+
+use super::{run_git, GitError};
+
+/// `(object id, ref name)` of every ref under `prefixes`.
+pub fn refs_under(
+    git_dir: &Path,
+    prefixes: &[&str],
+    cancel: &Cancel,
+) -> Result<Vec<(String, String)>, GitError> {
+    let mut args = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
+    args.extend_from_slice(prefixes);
+    let out = run_git(git_dir, &args, None, cancel)?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(oid, name)| (oid.to_owned(), name.to_owned()))
+        .collect())
+}
+
+/// Points each ref of `wanted` (name, object id) at its object and, with `prune`, deletes
+/// every other ref under `under` that `prune` does not name, in one transaction. Refs
+/// already right are left out of it; nothing runs when nothing changes. `wanted` names
+/// must lie under `under`.
+pub fn set_refs(
+    git_dir: &Path,
+    under: &[&str],
+    wanted: &[(String, String)],
+    prune: Option<&HashSet<String>>,
+    cancel: &Cancel,
+) -> Result<(), GitError> {
+    let existing: BTreeMap<String, String> = refs_under(git_dir, under, cancel)?
+        .into_iter()
+        .map(|(oid, name)| (name, oid))
+        .collect();
+    let mut updates = String::new();
+    for (name, oid) in wanted {
+        if existing.get(name) != Some(oid) {
+            updates.push_str(&format!("update {name} {oid}\n"));
+        }
+    }
+    if let Some(keep) = prune {
+        let wanted: HashSet<&str> = wanted.iter().map(|(name, _)| name.as_str()).collect();
+        for name in existing.keys() {
+            if !wanted.contains(name.as_str()) && !keep.contains(name) {
+                updates.push_str(&format!("delete {name}\n"));
+            }
+        }
+    }
+    if updates.is_empty() {
+        return Ok(());
+    }
+    let transaction = format!("start\n{updates}commit\n");
+    run_git(
+        git_dir,
+        &["update-ref", "--stdin"],
+        Some(transaction.into_bytes()),
+        cancel,
+    )?;
+    Ok(())
+}
