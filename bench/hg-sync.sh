@@ -9,29 +9,20 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_packages git:git hg:mercurial curl:curl
 n=${1:-20000}
 rounds=${ROUNDS:-3}
 cached=$PWD/bench/.cache/hg/$n
 [ -f "$cached/.built" ] || { echo "no $cached: run BUILD_ONLY=1 bench/hg.sh $n" >&2; exit 1; }
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 HGRCPATH=/dev/null HGPLAIN=1
-if [ -n "${SRCIMPORT_BIN:-}" ]; then
-    bin=$(realpath "$SRCIMPORT_BIN")
-else
-    cargo build --release --locked --quiet
-    bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/srcimport
-fi
+srcimport_release_bin
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cp -a "$cached" "$work/src"
 hg -R "$work/src" update -q tip
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 
-mkdir -p "$work/data"; echo "BENCHTOKEN admin *" > "$work/data/tokens"
-"$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 --allow-local-sources > "$work/server.out" 2>"$work/server.err" &
-until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
-api=$(sed -n 's/.*listening on //p' "$work/server.out")
-auth="Authorization: token BENCHTOKEN"
+start_server "$work" --allow-local-sources
 import=$api/repos/bench/hgsync/import
 # until_complete T0: waits for `complete` (newer than the last one); prints seconds since T0.
 until_complete() {

@@ -16,6 +16,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_packages git:git hg:mercurial curl:curl
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(2000)
 peers_dir=${HG_PEERS_DIR:-$PWD/../shared/peers}
@@ -37,12 +38,7 @@ done
 if [ "${PEERS:-}" = 1 ]; then
     ensure_packages /usr/share/doc/mercurial-git:mercurial-git git-remote-hg:git-remote-hg
 fi
-if [ -n "${SRCIMPORT_BIN:-}" ]; then
-    bin=$(realpath "$SRCIMPORT_BIN")
-else
-    cargo build --release --locked --quiet
-    bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/srcimport
-fi
+srcimport_release_bin
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/wrap"
@@ -51,16 +47,10 @@ for tool in git hg; do
     printf '#!/bin/sh\nexec /usr/bin/time -a -o "%s" -f "%%M %%C" "%s" "$@"\n' "$work/peer-rss" "$real" > "$work/wrap/$tool"
     chmod +x "$work/wrap/$tool"
 done
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
 # ours HGREPO NAME: one srcimport import; prints "seconds rss_mib importing_ms".
-mkdir -p "$work/data"; echo "BENCHTOKEN admin *" > "$work/data/tokens"
-"$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 --allow-local-sources > "$work/server.out" 2>"$work/server.err" &
-server=$!
-until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
-api=$(sed -n 's/.*listening on //p' "$work/server.out")
-auth="Authorization: token BENCHTOKEN"
+start_server "$work" --allow-local-sources
 ours() {
     local t0 t1
     t0=$(date +%s.%N)

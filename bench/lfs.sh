@@ -11,6 +11,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_packages git:git git-lfs:git-lfs
 commits=${1:-200}
 big_mb=${2:-115}
@@ -18,8 +19,7 @@ shared=${SRCIMPORT_SHARED:-$(cd .. && pwd)/shared}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-cargo build --release --locked --quiet
-bin=$PWD/target/release/srcimport
+srcimport_release_bin
 now() { date +%s.%N; }
 
 bash "$shared/peers/make-lfs-fixture.sh" "$work/fixture" "$commits" 2 "$big_mb" >/dev/null
@@ -34,13 +34,7 @@ t1=$(now)
 peer_time=$(python3 -c "print(f'{$t1-$t0:.2f}')")
 peer_rss=$(( $(cat "$work/peer.rss") / 1024 ))
 
-mkdir -p "$work/data"
-echo "BENCHTOKEN admin *" > "$work/data/tokens"
-"$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 --allow-local-sources > "$work/server.out" 2>"$work/server.err" &
-server=$!
-until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
-api=$(sed -n 's/.*listening on //p' "$work/server.out")
-auth="Authorization: token BENCHTOKEN"
+start_server "$work" --allow-local-sources
 wait_complete() { until curl -sf -H "$auth" "$api/repos/$1/import" | grep -q '"status":"complete"'; do sleep 0.02; done; }
 # Peak RSS (VmHWM) of each descendant process of the server, by command line, in MiB.
 watch_children() {

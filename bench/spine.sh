@@ -8,13 +8,13 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_packages git:git git-filter-repo:git-filter-repo wrk:wrk
 commits=${1:-20000}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
-cargo build --release --locked --quiet
-bin=$PWD/target/release/srcimport
+srcimport_release_bin
 now() { date +%s.%N; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
@@ -29,12 +29,7 @@ url="git://127.0.0.1:$port/big.git"
 t0=$(now); git clone -q --mirror "$url" "$work/mirror.git"; t1=$(now)
 clone=$(python3 -c "print($t1-$t0)")
 
-mkdir -p "$work/data"
-echo "BENCHTOKEN admin *" > "$work/data/tokens"
-"$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 > "$work/server.out" 2>"$work/server.err" &
-until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
-api=$(sed -n 's/.*listening on //p' "$work/server.out")
-auth="Authorization: token BENCHTOKEN"
+start_server "$work"
 wait_complete() { # REPO
     until curl -sf -H "$auth" "$api/repos/$1/import" | grep -q '"status":"complete"'; do sleep 0.02; done
 }

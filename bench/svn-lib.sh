@@ -1,14 +1,6 @@
 # Shared by bench/svn.sh and bench/svn-sync.sh (sourced, from the repository root).
 
-# Sets `bin` to SRCIMPORT_BIN, else to a release build of this tree.
-srcimport_release_bin() {
-    if [ -n "${SRCIMPORT_BIN:-}" ]; then
-        bin=$(realpath "$SRCIMPORT_BIN")
-    else
-        cargo build --release --locked --quiet
-        bin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/srcimport
-    fi
-}
+. bench/lib.sh
 
 # synthetic_input CACHE N PEERS: makes CACHE/synth-N/{synth.dump,repo} from
 # PEERS/gen-svn-dump.py N, loaded with `svnadmin load` (once: a finished input has repo/).

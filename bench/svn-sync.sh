@@ -46,13 +46,7 @@ url=file://$repo
 echo "== $n revisions (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
 
 # ---------- srcimport: the server, a file:// and an svn:// import ----------
-mkdir -p "$work/data"
-echo "BENCHTOKEN admin *" > "$work/data/tokens"
-SRCIMPORT_ALLOW_LOCAL_SOURCES=1 "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 \
-    > "$work/server.out" 2> "$work/server.err" &
-until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
-api=$(sed -n 's/.*listening on //p' "$work/server.out")
-auth="Authorization: token BENCHTOKEN"
+start_server "$work" --allow-local-sources
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 svnserve -d --foreground -r "$work" --listen-host 127.0.0.1 --listen-port "$port" &
 until svn info "svn://127.0.0.1:$port/repo" >/dev/null 2>&1; do sleep 0.05; done

@@ -10,6 +10,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 ensure_packages git:git curl:curl
 changesets=${1:-2000}
 latency=${2:-20}
@@ -23,17 +24,12 @@ bin=$(realpath "${SRCIMPORT_BIN:-$target/release/srcimport}")
 fixture=$(realpath "${FIXTURE_BIN:-$target/release/tfvc-fixture-server}")
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-secs() { python3 -c "print(f'{$2-$1:.2f}')"; }
 
 "$fixture" generate --changesets "$changesets" > "$work/history.json"
 "$fixture" --history "$work/history.json" --latency-ms "$latency" > "$work/fixture.out" &
 until grep -q "listening on" "$work/fixture.out" 2>/dev/null; do sleep 0.05; done
 base=$(sed -n 's/^listening on //p' "$work/fixture.out" | head -1)
-mkdir -p "$work/data"; echo "BENCHTOKEN admin *" > "$work/data/tokens"
-"$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 > "$work/server.out" 2>"$work/server.err" &
-until grep -q "listening on" "$work/server.out" 2>/dev/null; do sleep 0.05; done
-api=$(sed -n 's/.*listening on //p' "$work/server.out")
-auth="Authorization: token BENCHTOKEN"
+start_server "$work"
 import=$api/repos/bench/tfvcsync/import
 until_complete() {
     until curl -sf -H "$auth" "$import" | grep -q '"status":"complete"'; do sleep 0.02; done
