@@ -1,4 +1,4 @@
-//! Generates the libsvn bindings (`svn/libsvn/ffi.rs`) of the RA and fs readers with bindgen
+//! Generates the libsvn bindings (`svn/libsvn/ffi.rs`) of the RA reader with bindgen
 //! and links libsvn and APR.
 //!
 //! Debian's libsvn `.pc` files have an empty `Version:` field, so include paths come from
@@ -15,8 +15,6 @@ const FALLBACK_INCLUDES: &[&str] = &["/usr/include/subversion-1", "/usr/include/
 
 const LIBRARIES: &[&str] = &[
     "svn_ra-1",
-    "svn_repos-1",
-    "svn_fs-1",
     "svn_delta-1",
     "svn_subr-1",
     "aprutil-1",
@@ -30,7 +28,6 @@ const FUNCTIONS: &[&str] = &[
     "apr_hash_this",
     "apr_hash_make",
     "apr_hash_set",
-    "apr_pool_clear",
     "apr_pool_destroy",
     "apr_array_make",
     "apr_array_push",
@@ -58,27 +55,6 @@ const FUNCTIONS: &[&str] = &[
     "svn_stream_create",
     "svn_stream_set_write",
     "svn_uri_canonicalize",
-    "svn_repos_find_root_path",
-    "svn_repos_open3",
-    "svn_repos_fs",
-    "svn_fs_initialize",
-    "svn_fs_youngest_rev",
-    "svn_fs_get_uuid",
-    "svn_fs_revision_proplist2",
-    "svn_fs_revision_root",
-    "svn_fs_paths_changed3",
-    "svn_fs_path_change_get",
-    "svn_fs_check_path",
-    "svn_fs_copied_from",
-    "svn_fs_node_proplist",
-    "svn_fs_props_different",
-    "svn_fs_contents_different",
-    "svn_fs_file_length",
-    "svn_fs_file_contents",
-    "svn_fs_dir_entries",
-    "svn_stream_read_full",
-    "svn_uri_get_dirent_from_file_url",
-    "svn_dirent_internal_style",
     "svn_error_create",
     "svn_error_clear",
     "svn_err_best_message",
@@ -97,9 +73,6 @@ const TYPES: &[&str] = &[
     "svn_node_kind_t",
     "svn_string_t",
     "svn_errno_t",
-    "svn_fs_path_change3_t",
-    "svn_fs_path_change_kind_t",
-    "svn_fs_dirent_t",
 ];
 
 fn include_dirs() -> Vec<String> {

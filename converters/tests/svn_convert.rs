@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{ConvertOptions, ConvertSummary, Converter, FastImport};
 use srcimport_converters::svn::source::SvnSource;
-use srcimport_converters::svn::{dump_events, layout_detect, ra};
+use srcimport_converters::svn::{dump_events, layout_detect};
 use srcimport_converters::Cancel;
 
 use common::scratch_dir;
@@ -42,12 +42,9 @@ const LARGE_FILE_THRESHOLD: u64 = 200;
 /// Where a conversion reads from.
 enum From<'a> {
     Dump(&'a Path),
-    /// A repository URL read as the pipeline reads it ([`SvnSource::read_into`]: a file://
-    /// URL through the fs reader), with the layout detected from this dump.
+    /// A repository URL read as the pipeline reads it ([`SvnSource::read_into`]: RA's
+    /// replay), with the layout detected from this dump.
     Url(&'a str, &'a Path),
-    /// A repository URL read through the RA reader whatever its scheme, with the layout
-    /// detected from this dump.
-    Ra(&'a str, &'a Path),
 }
 
 /// Converts `dump` into a new bare repository under `work`; returns it and the summary.
@@ -57,7 +54,7 @@ fn convert(dump: &Path, work: &Path) -> (PathBuf, ConvertSummary) {
 
 fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
     let dump = match from {
-        From::Dump(dump) | From::Url(_, dump) | From::Ra(_, dump) => dump,
+        From::Dump(dump) | From::Url(_, dump) => dump,
     };
     let repo = work.join("out.git");
     let marks = work.join("marks");
@@ -100,16 +97,6 @@ fn convert_from(from: From<'_>, work: &Path) -> (PathBuf, ConvertSummary) {
         From::Url(url, _) => SvnSource::Repository(url.to_owned(), UrlPolicy::default())
             .read_into(None, 0, outline.youngest, &mut converter, &cancel)
             .unwrap(),
-        From::Ra(url, _) => ra::read_history(
-            url,
-            None,
-            &UrlPolicy::default(),
-            0,
-            outline.youngest,
-            &mut converter,
-            &cancel,
-        )
-        .unwrap(),
     }
     let (summary, _) = converter.finish().unwrap();
     commands.write_all(b"done\n").unwrap();
@@ -351,18 +338,14 @@ fn every_shared_dump_converts_faithfully_or_fails_clearly() {
             .status()
             .unwrap();
         assert!(loaded.success(), "{name}: svnadmin load");
-        // Read back through libsvn (fs and RA), the same history converts to the same
+        // Read back through libsvn (RA), the same history converts to the same
         // commits (a partial dump's revisions are renumbered by the load, so its notes
         // differ).
         if shift == 0 {
             let url = format!("file://{}", svn_repo.display());
             let refs =
                 |repo: &Path| git(repo, &["for-each-ref", "--format=%(objectname) %(refname)"]);
-            let from_fs = convert_from(From::Url(&url, &dump), &dir.join("fs")).0;
-            if refs(&git_dir) != refs(&from_fs) {
-                failures.push(format!("{name}: the fs reader gives different history"));
-            }
-            let from_ra = convert_from(From::Ra(&url, &dump), &dir.join("ra")).0;
+            let from_ra = convert_from(From::Url(&url, &dump), &dir.join("ra")).0;
             if refs(&git_dir) != refs(&from_ra) {
                 failures.push(format!("{name}: the RA reader gives different history"));
             }
@@ -379,11 +362,11 @@ fn every_shared_dump_converts_faithfully_or_fails_clearly() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The three readers give byte-identical Git history for the same repository: every
-/// fixture, read from its dump, through the fs reader (file://, as the pipeline reads it)
-/// and through the RA reader over file://.
+/// The two readers give byte-identical Git history for the same repository: every
+/// fixture, read from its dump and through the RA reader over file:// (as the pipeline
+/// reads it).
 #[test]
-fn fs_ra_and_dump_readers_give_identical_history() {
+fn ra_and_dump_readers_give_identical_history() {
     let work = scratch_dir("svn-convert-readers");
     let peers = peers_fixture(&work);
     let mut fixtures = vec![(peers.parent().unwrap().join("repo"), peers.clone())];
@@ -395,9 +378,7 @@ fn fs_ra_and_dump_readers_give_identical_history() {
     for (n, (svn_repo, dump)) in fixtures.iter().enumerate() {
         let url = format!("file://{}", svn_repo.display());
         let from_dump = convert_from(From::Dump(dump), &work.join(format!("dump-{n}"))).0;
-        let from_fs = convert_from(From::Url(&url, dump), &work.join(format!("fs-{n}"))).0;
-        let from_ra = convert_from(From::Ra(&url, dump), &work.join(format!("ra-{n}"))).0;
-        assert_eq!(refs(&from_dump), refs(&from_fs), "fs: {}", dump.display());
+        let from_ra = convert_from(From::Url(&url, dump), &work.join(format!("ra-{n}"))).0;
         assert_eq!(refs(&from_dump), refs(&from_ra), "RA: {}", dump.display());
         assert!(
             refs(&from_dump).contains("refs/heads/main"),
@@ -552,9 +533,9 @@ fn review_edge_cases_convert_faithfully() {
         let failures = oracle_by_notes(&svn_repo, &git_dir, 0, &[]);
         assert!(failures.is_empty(), "{name}: {failures:#?}");
         let url = format!("file://{}", svn_repo.display());
-        let from_fs = convert_from(From::Url(&url, &dump), &dir.join("fs")).0;
+        let from_ra = convert_from(From::Url(&url, &dump), &dir.join("ra")).0;
         let refs = |repo: &Path| git(repo, &["for-each-ref", "--format=%(objectname) %(refname)"]);
-        assert_eq!(refs(&git_dir), refs(&from_fs), "{name}: the fs reader");
+        assert_eq!(refs(&git_dir), refs(&from_ra), "{name}: the RA reader");
         if name.contains("hidden_collide") {
             let deleted = git(&git_dir, &["for-each-ref", "refs/svn/deleted"]);
             assert_eq!(

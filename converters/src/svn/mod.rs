@@ -1,5 +1,5 @@
-//! Subversion sources: the dump-file reader, the libsvn readers (RA for any URL, fs for a
-//! local repository), the event model they produce, and the converter from events to a
+//! Subversion sources: the dump-file reader, the libsvn RA reader (any URL, `file://`
+//! included), the event model they produce, and the converter from events to a
 //! `git fast-import` stream.
 
 pub mod convert;
@@ -7,7 +7,6 @@ pub mod download;
 pub mod dump;
 pub mod dump_events;
 pub mod events;
-pub mod fs;
 pub mod layout_detect;
 mod libsvn;
 pub mod probe;

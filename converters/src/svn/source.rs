@@ -1,6 +1,6 @@
 //! A Subversion source as the converter reads it: a dump file, or a repository URL read
-//! through libsvn (a local `file://` repository through libsvn_fs, anything else through
-//! RA), with what a first look at it finds.
+//! through libsvn's RA layer (`file://`, `svn://`, `http(s)://`), with what a first look at
+//! it finds.
 
 use std::collections::BTreeSet;
 use std::io::BufReader;
@@ -12,7 +12,7 @@ use super::convert::ConvertError;
 use super::dump::Properties;
 use super::events::RevisionSink;
 use super::ra::{self, RaSession};
-use super::{download, dump_events, fs, layout_detect};
+use super::{download, dump_events, layout_detect};
 use crate::url_policy::{redact, UrlPolicy};
 use crate::{Cancel, Credentials, SourceError};
 
@@ -60,12 +60,6 @@ impl std::ops::Deref for OpenedSource {
     fn deref(&self) -> &SvnSource {
         &self.source
     }
-}
-
-/// Whether a repository URL names a local repository, read through libsvn_fs.
-pub fn is_local_repository(url: &str) -> bool {
-    url.get(..7)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file://"))
 }
 
 impl SvnSource {
@@ -166,8 +160,9 @@ impl SvnSource {
         }
     }
 
-    /// Feeds the revisions from `start` up to `youngest` to `sink`: a `file://` repository
-    /// through the fs reader, other URLs through RA.
+    /// Feeds the revisions from `start` up to `youngest` to `sink`, through RA's replay
+    /// (for a `file://` repository too: it is faster there than walking libsvn_fs, see
+    /// BENCHMARKS.md).
     pub fn read_into<S: RevisionSink<Error = ConvertError>>(
         &self,
         credentials: Option<&Credentials>,
@@ -179,16 +174,12 @@ impl SvnSource {
         match self {
             SvnSource::Dump(path) => dump_events::replay_from(Self::open_dump(path)?, start, sink),
             SvnSource::Repository(url, policy) => {
-                let read = match is_local_repository(url) {
-                    true => fs::read_history(url, start, youngest, sink, cancel),
-                    false => {
-                        ra::read_history(url, credentials, policy, start, youngest, sink, cancel)
-                    }
-                };
-                read.map_err(|error| match error {
-                    ra::HistoryError::Source(source) => ConvertError::Source(source),
-                    ra::HistoryError::Sink(error) => error,
-                })
+                ra::read_history(url, credentials, policy, start, youngest, sink, cancel).map_err(
+                    |error| match error {
+                        ra::HistoryError::Source(source) => ConvertError::Source(source),
+                        ra::HistoryError::Sink(error) => error,
+                    },
+                )
             }
         }
     }
@@ -224,9 +215,6 @@ mod tests {
             SvnSource::Dump("/tmp/a.dump".into())
         );
         assert!(open("svn://127.0.0.1/a.dump").is_err());
-        assert!(is_local_repository("file:///srv/repo"));
-        assert!(is_local_repository("FILE:///srv/repo"));
-        assert!(!is_local_repository("svn://example.com/repo"));
         let unnamed = std::env::temp_dir().join(format!("svn-source-{}", std::process::id()));
         std::fs::write(&unnamed, "SVN-fs-dump-format-version: 2\n").unwrap();
         let found = open(unnamed.to_str().unwrap()).unwrap();

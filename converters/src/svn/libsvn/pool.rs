@@ -39,13 +39,6 @@ impl<'parent> Pool<'parent> {
     pub(crate) fn as_ptr(&self) -> *mut ffi::apr_pool_t {
         self.raw.as_ptr()
     }
-
-    /// Frees everything allocated in the pool (and destroys its subpools, none of which can
-    /// be alive: they borrow the pool) and keeps it for reuse.
-    pub(crate) fn clear(&mut self) {
-        // SAFETY: the pool is live and owned by this value; no subpool borrows it.
-        unsafe { ffi::apr_pool_clear(self.raw.as_ptr()) }
-    }
 }
 
 impl Drop for Pool<'_> {

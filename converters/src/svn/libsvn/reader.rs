@@ -1,8 +1,7 @@
-//! A libsvn reader on threads of its own (one or more lanes, each reading its share of the
-//! revisions): each owns its libsvn objects and pools and sends owned events over a
-//! bounded channel, in batches (a hand-over per node would cost more in thread wake-ups
-//! than reading the node); the calling thread takes each revision from its lane, in order,
-//! and feeds it to the [`RevisionSink`]. Shared by the RA and the fs reader.
+//! A libsvn reader on a thread of its own: it owns its libsvn objects and pools and sends
+//! owned events over a bounded channel, in batches (a hand-over per node would cost more
+//! in thread wake-ups than reading the node); the calling thread feeds them to the
+//! [`RevisionSink`]. Shared by the RA and the fs reader.
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
@@ -119,14 +118,6 @@ impl CancelCheck {
     pub(crate) fn is_cancelled(&self) -> bool {
         self.tokens.iter().any(Cancel::is_cancelled)
     }
-
-    /// `Err(Cancelled)` once any token is set.
-    pub(crate) fn check(&self) -> Result<(), SourceError> {
-        match self.is_cancelled() {
-            true => Err(SourceError::Cancelled),
-            false => Ok(()),
-        }
-    }
 }
 
 /// Why reading a history stopped.
@@ -151,118 +142,47 @@ pub(crate) fn check_range(url: &str, start: u64, end: u64) -> Result<(), SourceE
     }
 }
 
-/// How revisions are shared out between reader threads ("lanes"): lane `k` of `count`
-/// reads the blocks of `block` revisions numbered `k`, `k + count`, ... counted from
-/// `start`, and the caller takes each revision from the lane that holds it, in order. Each
-/// lane owns its own libsvn objects, so libsvn's work runs on several cores: the fs reader
-/// has two lanes with a filesystem each; the RA reader keeps one session (see
-/// `ra/history.rs`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Lanes {
-    start: u64,
-    count: usize,
-    block: u64,
-}
-
-impl Lanes {
-    /// Revisions `start..` shared by `count` lanes (at least one) in blocks of `block`
-    /// revisions (at least one).
-    pub(crate) fn new(start: u64, count: usize, block: u64) -> Self {
-        Lanes {
-            start,
-            count: count.max(1),
-            block: block.max(1),
-        }
-    }
-
-    /// The lane that reads `revision`.
-    fn lane_of(&self, revision: u64) -> usize {
-        let block = revision.saturating_sub(self.start) / self.block;
-        // The remainder is below `count`, a usize.
-        usize::try_from(block % self.count as u64).unwrap_or(0)
-    }
-
-    /// The revision ranges (inclusive) lane `lane` reads, in order, up to `end`.
-    pub(crate) fn ranges(&self, lane: usize, end: u64) -> impl Iterator<Item = (u64, u64)> {
-        let Lanes {
-            start,
-            count,
-            block,
-        } = *self;
-        (0..)
-            .map(move |index: u64| start + (index * count as u64 + lane as u64) * block)
-            .take_while(move |first| *first <= end)
-            .map(move |first| (first, (first + block - 1).min(end)))
-    }
-}
-
-/// Runs `read` on one thread per lane of `lanes`, all named `name`, feeding what they
-/// send to `sink` on the calling thread, each revision taken from its lane in turn.
-/// `read` gets its lane's number, a [`CancelCheck`] that trips when `cancel` is set or the
-/// caller stops early (a sink error or another lane's failure), and the sending end of the
-/// lane's channel; it must send exactly the revisions [`Lanes::ranges`] gives its lane, in
-/// order.
-pub(crate) fn read_on_threads<S, F>(
+/// Runs `read` on a thread named `name`, feeding what it sends to `sink` on the calling
+/// thread. `read` gets a [`CancelCheck`] that trips when `cancel` is set or the caller
+/// stops early (a sink error), and the sending end of the channel.
+pub(crate) fn read_on_thread<S, F>(
     name: &str,
-    lanes: Lanes,
     sink: &mut S,
     cancel: &Cancel,
     read: F,
 ) -> Result<(), HistoryError<S::Error>>
 where
     S: RevisionSink,
-    F: Fn(usize, CancelCheck, EventSender) -> Result<(), SourceError> + Sync,
+    F: FnOnce(CancelCheck, EventSender) -> Result<(), SourceError> + Send,
 {
     cancel.check()?;
-    // Set when the caller stops early, so the readers stop too.
+    // Set when the caller stops early, so the reader stops too.
     let stop = Cancel::new();
-    let capacity = (CHANNEL_CAPACITY / lanes.count).max(2);
+    let (sender, receiver) = sync_channel(CHANNEL_CAPACITY);
     std::thread::scope(|scope| {
-        let mut receivers = Vec::with_capacity(lanes.count);
-        let mut readers = Vec::with_capacity(lanes.count);
-        for lane in 0..lanes.count {
-            let (sender, receiver) = sync_channel(capacity);
+        let reader = {
             let check = CancelCheck::new(vec![cancel.clone(), stop.clone()]);
-            let read = &read;
-            let spawned = std::thread::Builder::new()
+            std::thread::Builder::new()
                 .name(name.into())
-                .spawn_scoped(scope, move || read(lane, check, EventSender::new(sender)));
-            match spawned {
-                Ok(reader) => readers.push(reader),
-                Err(source) => {
-                    stop.cancel();
-                    return Err(SourceError::io(format!("{name} thread"), source).into());
-                }
-            }
-            receivers.push(receiver);
-        }
+                .spawn_scoped(scope, move || read(check, EventSender::new(sender)))
+                .map_err(|source| SourceError::io(format!("{name} thread"), source))?
+        };
         let mut events = Events {
-            batches: receivers.iter().map(|_| Vec::new().into_iter()).collect(),
-            receivers,
-            lanes,
-            lane: 0,
-            revision: lanes.start,
+            receiver,
+            batch: Vec::new().into_iter(),
         };
         let driven = drive(&mut events, sink, cancel);
         if driven.is_err() {
             stop.cancel();
         }
-        // Unblocks readers waiting on a full channel.
+        // Unblocks a reader waiting on a full channel.
         drop(events);
-        let mut read = Ok(());
-        for reader in readers {
-            let result = reader.join().unwrap_or_else(|_| {
-                Err(SourceError::Command {
-                    command: format!("libsvn {name}"),
-                    detail: "panicked".into(),
-                })
-            });
-            // The first real failure is the cause; the other lanes were stopped by it.
-            read = match (read, result) {
-                (Ok(()), result) | (Err(SourceError::Cancelled), result @ Err(_)) => result,
-                (read, _) => read,
-            };
-        }
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(SourceError::Command {
+                command: format!("libsvn {name}"),
+                detail: "panicked".into(),
+            })
+        });
         match (driven, read) {
             (Ok(()), read) => read.map_err(HistoryError::Source),
             (Err(Stopped::Cancelled), _) => Err(SourceError::Cancelled.into()),
@@ -284,32 +204,20 @@ enum Stopped<E> {
     Sink(E),
 }
 
-/// The caller's end of the channels: the events of each lane's batches, one by one, each
-/// revision from the lane that reads it.
+/// The caller's end of the channel: the events of the batches, one by one.
 struct Events {
-    receivers: Vec<Receiver<Vec<Event>>>,
-    batches: Vec<std::vec::IntoIter<Event>>,
-    lanes: Lanes,
-    /// The lane of the revision being taken.
-    lane: usize,
-    /// The revision being taken (the last one begun).
-    revision: u64,
+    receiver: Receiver<Vec<Event>>,
+    batch: std::vec::IntoIter<Event>,
 }
 
 impl Events {
-    /// The next event; `None` once the lane that holds the next revision has closed its
-    /// channel (it has sent everything, or failed).
+    /// The next event; `None` once the reader has closed the channel.
     fn next(&mut self) -> Option<Event> {
         loop {
-            if let Some(event) = self.batches[self.lane].next() {
-                match &event {
-                    Event::Begin { revision, .. } => self.revision = *revision,
-                    Event::End => self.lane = self.lanes.lane_of(self.revision + 1),
-                    _ => {}
-                }
+            if let Some(event) = self.batch.next() {
                 return Some(event);
             }
-            self.batches[self.lane] = self.receivers[self.lane].recv().ok()?.into_iter();
+            self.batch = self.receiver.recv().ok()?.into_iter();
         }
     }
 }
@@ -409,54 +317,5 @@ impl Read for ChunkReader<'_> {
             }
             self.next_chunk();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Lanes;
-
-    /// Every revision of `start..=end` in the order the caller takes them, lane by lane.
-    fn taken(lanes: Lanes, end: u64) -> Vec<(usize, u64)> {
-        let mut revisions: Vec<(usize, u64)> = (0..lanes.count)
-            .flat_map(|lane| {
-                lanes
-                    .ranges(lane, end)
-                    .flat_map(move |(first, last)| (first..=last).map(move |r| (lane, r)))
-            })
-            .collect();
-        revisions.sort_by_key(|(_, revision)| *revision);
-        revisions
-    }
-
-    #[test]
-    fn lanes_share_every_revision_once_in_blocks() {
-        let lanes = Lanes::new(3, 2, 2);
-        assert_eq!(lanes.ranges(0, 10).collect::<Vec<_>>(), [(3, 4), (7, 8)]);
-        assert_eq!(lanes.ranges(1, 10).collect::<Vec<_>>(), [(5, 6), (9, 10)]);
-        let taken = taken(lanes, 10);
-        assert_eq!(
-            taken.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
-            (3..=10).collect::<Vec<_>>()
-        );
-        for (lane, revision) in taken {
-            assert_eq!(lanes.lane_of(revision), lane, "r{revision}");
-        }
-    }
-
-    #[test]
-    fn one_lane_reads_everything_and_a_short_range_leaves_lanes_idle() {
-        let one = Lanes::new(0, 1, 1);
-        assert_eq!(
-            one.ranges(0, 4).collect::<Vec<_>>(),
-            (0..=4).map(|r| (r, r)).collect::<Vec<_>>()
-        );
-        assert_eq!(one.lane_of(4), 0);
-        let two = Lanes::new(5, 2, 1);
-        assert_eq!(two.ranges(0, 5).collect::<Vec<_>>(), [(5, 5)]);
-        assert_eq!(two.ranges(1, 5).count(), 0);
-        // Zero lanes or blocks are taken as one.
-        let clamped = Lanes::new(1, 0, 0);
-        assert_eq!(clamped.ranges(0, 2).collect::<Vec<_>>(), [(1, 1), (2, 2)]);
     }
 }

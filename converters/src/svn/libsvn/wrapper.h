@@ -10,11 +10,9 @@
 #include <svn_dso.h>
 #include <svn_error.h>
 #include <svn_error_codes.h>
-#include <svn_fs.h>
 #include <svn_io.h>
 #include <svn_pools.h>
 #include <svn_props.h>
 #include <svn_ra.h>
-#include <svn_repos.h>
 #include <svn_string.h>
 #include <svn_types.h>

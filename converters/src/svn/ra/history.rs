@@ -6,7 +6,7 @@ use super::editor::replay_range;
 use super::session::RaSession;
 use crate::svn::events::RevisionSink;
 use crate::svn::libsvn::reader::{
-    check_range, read_on_threads, send, CancelCheck, Event, EventSender, Lanes,
+    check_range, read_on_thread, send, CancelCheck, Event, EventSender,
 };
 pub use crate::svn::libsvn::HistoryError;
 use crate::url_policy::UrlPolicy;
@@ -55,11 +55,7 @@ pub fn read_history<S: RevisionSink>(
     cancel: &Cancel,
 ) -> Result<(), HistoryError<S::Error>> {
     check_range(url, start, end)?;
-    // One session: a reader blocked on its channel would keep its connection waiting
-    // mid-replay, and a server that serves its connections from one thread (`svnserve
-    // --threads`) then never answers a second one.
-    let lane = Lanes::new(start, 1, 1);
-    read_on_threads("svn-ra-reader", lane, sink, cancel, |_, check, out| {
+    read_on_thread("svn-ra-reader", sink, cancel, |check, out| {
         read_thread(url, credentials, policy, start, end, check, out)
     })
 }
