@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::body::{read_object, Fields};
 use super::error::ApiError;
 use super::{auth, webhooks, wire, SharedState};
-use crate::store::{DeliveryRecord, HookRecord, NewHook, RepoRecord};
+use crate::store::{DeliveryRecord, HookRecord, HookSettings, RepoRecord};
 
 fn repo_of(
     state: &SharedState,
@@ -35,8 +35,8 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 
 /// A new hook before its body is read: GitHub's defaults (`events: ["push"]`,
 /// `content_type: form`, `active: true`); the URL is required.
-fn defaults() -> NewHook {
-    NewHook {
+fn defaults() -> HookSettings {
+    HookSettings {
         url: String::new(),
         content_type: "form".into(),
         secret: None,
@@ -46,23 +46,11 @@ fn defaults() -> NewHook {
     }
 }
 
-/// The settings a hook has now, as an edit starts from them.
-fn current(hook: &HookRecord) -> NewHook {
-    NewHook {
-        url: hook.url.clone(),
-        content_type: hook.content_type.clone(),
-        secret: hook.secret.clone(),
-        insecure_ssl: hook.insecure_ssl.clone(),
-        events: hook.events.clone(),
-        active: hook.active,
-    }
-}
-
 /// Applies a hook body (create or edit) to `hook`: `name`, `config`, `events`,
 /// `add_events`, `remove_events`, `active`. A creation must carry `config`.
 fn apply_body(
     map: &Map<String, Value>,
-    hook: &mut NewHook,
+    hook: &mut HookSettings,
     creating: bool,
 ) -> Result<(), ApiError> {
     let fields = Fields {
@@ -104,7 +92,7 @@ fn apply_body(
 
 /// Applies a hook's `config` object (`url`, `content_type`, `secret`, `insecure_ssl`) to
 /// `hook`; what it leaves out stays. An empty `secret` removes the secret.
-fn apply_config(config: &Map<String, Value>, hook: &mut NewHook) -> Result<(), ApiError> {
+fn apply_config(config: &Map<String, Value>, hook: &mut HookSettings) -> Result<(), ApiError> {
     let fields = Fields {
         resource: "Hook",
         map: config,
@@ -291,14 +279,14 @@ async fn edit_with(
     headers: &HeaderMap,
     (owner, name, id): (&str, &str, &str),
     body: Body,
-    apply: impl FnOnce(&Map<String, Value>, &mut NewHook) -> Result<(), ApiError>,
+    apply: impl FnOnce(&Map<String, Value>, &mut HookSettings) -> Result<(), ApiError>,
 ) -> Result<(RepoRecord, HookRecord), ApiError> {
     let repo = repo_of(state, headers, owner, name)?;
     let hook = hook_of(state, &repo, id)?;
     let map = read_object(body, state.max_body_bytes, "Hook", None).await?;
-    let mut edited = current(&hook);
+    let mut edited = hook.settings.clone();
     apply(&map, &mut edited)?;
-    if edited.url != hook.url {
+    if edited.url != hook.settings.url {
         check_url(state, &edited.url).await?;
     }
     let saved = state

@@ -93,7 +93,7 @@ fn deliveries_for(
         .hooks(repo.id)?
         .into_iter()
         .filter(|h| h.wants(EVENT))
-        .map(|h| (h.id, h.url, h.content_type))
+        .map(|h| (h.id, h.settings.url, h.settings.content_type))
         .collect();
     if let Some(hook) = &state.webhooks.server_hook {
         targets.push((SERVER_HOOK_ID, hook.url.clone(), hook.content_type.clone()));
@@ -139,8 +139,8 @@ pub fn ping(
             event: PING.into(),
             action: None,
             payload: payload.to_string(),
-            url: hook.url.clone(),
-            content_type: hook.content_type.clone(),
+            url: hook.settings.url.clone(),
+            content_type: hook.settings.content_type.clone(),
             redelivery: false,
         }],
     )
@@ -161,8 +161,8 @@ pub fn redeliver(
             event: earlier.event.clone(),
             action: earlier.action.clone(),
             payload: earlier.payload.clone(),
-            url: hook.url.clone(),
-            content_type: hook.content_type.clone(),
+            url: hook.settings.url.clone(),
+            content_type: hook.settings.content_type.clone(),
             redelivery: true,
         }],
     )
@@ -190,11 +190,11 @@ fn deliver_due(state: &AppState) -> Result<(), StoreError> {
         } else {
             match store.hook(delivery.repo_id, delivery.hook_id)? {
                 Some(hook) => {
-                    let tls = match hook.insecure_ssl.as_str() {
+                    let tls = match hook.settings.insecure_ssl.as_str() {
                         "1" => Tls::Unverified,
                         _ => Tls::Verified,
                     };
-                    (hook.secret, tls)
+                    (hook.settings.secret, tls)
                 }
                 // Deleted meanwhile, deliveries and all.
                 None => continue,

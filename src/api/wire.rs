@@ -326,8 +326,8 @@ pub fn hook(urls: &Urls<'_>, hook: &HookRecord) -> Value {
         "type": "Repository",
         "id": hook.id,
         "name": "web",
-        "active": hook.active,
-        "events": hook.events,
+        "active": hook.settings.active,
+        "events": hook.settings.events,
         "config": config,
         "created_at": crate::clock::iso8601(hook.created_ms),
         "updated_at": crate::clock::iso8601(hook.updated_ms),
@@ -346,6 +346,7 @@ pub fn hook(urls: &Urls<'_>, hook: &HookRecord) -> Value {
 /// The configuration part of a hook (`GET .../hooks/{id}/config`); the secret is never
 /// echoed.
 pub fn hook_config(hook: &HookRecord) -> Value {
+    let hook = &hook.settings;
     let mut config = json!({
         "url": hook.url,
         "content_type": hook.content_type,

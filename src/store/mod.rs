@@ -10,7 +10,7 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 pub use records::{
     AuthorRecord, DeliveryAttempt, DeliveryRecord, DeliveryState, HookEvent, HookRecord,
-    ImportRecord, LargeFileRecord, LfsChoice, NewDelivery, NewHook, NewImport, ProgressUpdate,
+    HookSettings, ImportRecord, LargeFileRecord, LfsChoice, NewDelivery, NewImport, ProgressUpdate,
     PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, SvnOptions, SyncMode,
     SERVER_HOOK_ID,
 };
@@ -173,7 +173,7 @@ pub trait JobStore: Send + Sync {
     /// Sets or clears the import's push mirror (URL and credentials).
     fn set_push_target(&self, repo_id: i64, push: Option<&PushTarget>) -> Result<(), StoreError>;
 
-    fn create_hook(&self, repo_id: i64, hook: &NewHook) -> Result<HookRecord, StoreError>;
+    fn create_hook(&self, repo_id: i64, hook: &HookSettings) -> Result<HookRecord, StoreError>;
     fn hooks(&self, repo_id: i64) -> Result<Vec<HookRecord>, StoreError>;
     fn hook(&self, repo_id: i64, hook_id: i64) -> Result<Option<HookRecord>, StoreError>;
     /// Replaces a hook's settings; `None` if there is no such hook.
@@ -181,7 +181,7 @@ pub trait JobStore: Send + Sync {
         &self,
         repo_id: i64,
         hook_id: i64,
-        hook: &NewHook,
+        hook: &HookSettings,
     ) -> Result<Option<HookRecord>, StoreError>;
     /// Deletes the hook and its deliveries; false if there was no such hook.
     fn delete_hook(&self, repo_id: i64, hook_id: i64) -> Result<bool, StoreError>;

@@ -315,14 +315,7 @@ pub struct PushTarget {
 pub struct HookRecord {
     pub id: i64,
     pub repo_id: i64,
-    pub url: String,
-    /// `json` or `form`.
-    pub content_type: String,
-    pub secret: Option<String>,
-    /// `"0"` or `"1"`, as GitHub keeps it.
-    pub insecure_ssl: String,
-    pub events: Vec<String>,
-    pub active: bool,
+    pub settings: HookSettings,
     pub created_ms: i64,
     pub updated_ms: i64,
     /// The answer to the last delivery: HTTP status (or none) and `active`/`failed`.
@@ -333,16 +326,19 @@ pub struct HookRecord {
 impl HookRecord {
     /// Whether this hook wants `event` delivered.
     pub fn wants(&self, event: &str) -> bool {
-        self.active && self.events.iter().any(|e| e == event || e == "*")
+        let settings = &self.settings;
+        settings.active && settings.events.iter().any(|e| e == event || e == "*")
     }
 }
 
-/// What a client supplies to create a hook.
-#[derive(Clone, Debug)]
-pub struct NewHook {
+/// What a client sets on a hook (creating or editing it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HookSettings {
     pub url: String,
+    /// `json` or `form`.
     pub content_type: String,
     pub secret: Option<String>,
+    /// `"0"` or `"1"`, as GitHub keeps it.
     pub insecure_ssl: String,
     pub events: Vec<String>,
     pub active: bool,

@@ -10,12 +10,14 @@ use srcimport_converters::{Credentials, ProjectChoice, Vcs};
 
 use super::{
     AuthorRecord, DeliveryAttempt, DeliveryRecord, DeliveryState, Failure, HookEvent, HookRecord,
-    ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewDelivery, NewHook, NewImport,
+    HookSettings, ImportRecord, JobStore, LargeFileRecord, LfsChoice, NewDelivery, NewImport,
     ProgressUpdate, PushTarget, RepoRecord, ReportEntry, SeenAuthor, Stage, Status, StoreError,
     SvnOptions, SyncMode,
 };
 
-const SCHEMA_VERSION: i64 = 5;
+/// Every schema version's migration from the one before, oldest first.
+const MIGRATIONS: [&str; 5] = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Version 5: a failed sync is retried. When the last failure happened (`failed_ms`) and
 /// how many syncs have failed in a row since the last completion (`sync_failures`, for the
@@ -178,10 +180,9 @@ impl SqliteStore {
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
-            0..=4 => {
-                let migrations = [SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
-                let start = usize::try_from(version).unwrap_or(0);
-                for migration in &migrations[start..] {
+            older if (0..SCHEMA_VERSION).contains(&older) => {
+                let start = usize::try_from(older).unwrap_or(0);
+                for migration in &MIGRATIONS[start..] {
                     connection.execute_batch(&format!("BEGIN; {migration} COMMIT;"))?;
                 }
                 connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -406,12 +407,14 @@ fn hook_from_row(row: &Row<'_>) -> rusqlite::Result<HookRecord> {
     Ok(HookRecord {
         id: row.get(0)?,
         repo_id: row.get(1)?,
-        url: row.get(2)?,
-        content_type: row.get(3)?,
-        secret: row.get(4)?,
-        insecure_ssl: row.get(5)?,
-        events: serde_json::from_str(&events).unwrap_or_default(),
-        active: row.get(7)?,
+        settings: HookSettings {
+            url: row.get(2)?,
+            content_type: row.get(3)?,
+            secret: row.get(4)?,
+            insecure_ssl: row.get(5)?,
+            events: serde_json::from_str(&events).unwrap_or_default(),
+            active: row.get(7)?,
+        },
         created_ms: row.get(8)?,
         updated_ms: row.get(9)?,
         last_code: row.get(10)?,
@@ -1101,7 +1104,7 @@ impl JobStore for SqliteStore {
         Ok(())
     }
 
-    fn create_hook(&self, repo_id: i64, hook: &NewHook) -> Result<HookRecord, StoreError> {
+    fn create_hook(&self, repo_id: i64, hook: &HookSettings) -> Result<HookRecord, StoreError> {
         self.write(|tx| {
             let now = crate::clock::now_ms();
             tx.execute(
@@ -1152,7 +1155,7 @@ impl JobStore for SqliteStore {
         &self,
         repo_id: i64,
         hook_id: i64,
-        hook: &NewHook,
+        hook: &HookSettings,
     ) -> Result<Option<HookRecord>, StoreError> {
         self.write(|tx| {
             let updated = tx.execute(
@@ -1476,7 +1479,7 @@ mod tests {
         let hook = store
             .create_hook(
                 repo.id,
-                &NewHook {
+                &HookSettings {
                     url: "http://h/".into(),
                     content_type: "json".into(),
                     secret: Some("s".into()),
@@ -1493,7 +1496,7 @@ mod tests {
             event: "repository_import".into(),
             action: None,
             payload: "{}".into(),
-            url: hook.url.clone(),
+            url: hook.settings.url.clone(),
             content_type: "json".into(),
             redelivery: false,
         };
@@ -1542,19 +1545,12 @@ mod tests {
     fn a_version_2_database_is_migrated_keeping_its_imports() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("db.sqlite");
-        {
-            let old = Connection::open(&path).expect("opens");
-            old.execute_batch(SCHEMA_V1).expect("v1");
-            old.execute_batch(SCHEMA_V2).expect("v2");
-            old.pragma_update(None, "user_version", 2).expect("version");
-            old.execute_batch(
-                "INSERT INTO repos (owner, name, owner_key, name_key, private, default_branch)
-                     VALUES ('o', 'r', 'o', 'r', 0, 'main');
-                 INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
-                     status, generation) VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3);",
-            )
-            .expect("rows");
-        }
+        old_database(
+            &path,
+            2,
+            "INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
+                 status, generation) VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3);",
+        );
         let store = SqliteStore::open(&path).expect("migrates");
         let import = store.import(1).expect("loads").expect("kept");
         assert_eq!((import.status, import.generation), (Status::Complete, 3));
@@ -1568,6 +1564,22 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         SqliteStore::open(&path).expect("opens again");
     }
+    /// A database at schema `version` holding repository 1 (`o/r`) and `import_row`.
+    fn old_database(path: &Path, version: usize, import_row: &str) {
+        let old = Connection::open(path).expect("opens");
+        for migration in &MIGRATIONS[..version] {
+            old.execute_batch(migration).expect("migration");
+        }
+        old.pragma_update(None, "user_version", version as i64)
+            .expect("version");
+        old.execute_batch(
+            "INSERT INTO repos (owner, name, owner_key, name_key, private, default_branch)
+                 VALUES ('o', 'r', 'o', 'r', 0, 'main');",
+        )
+        .expect("repository row");
+        old.execute_batch(import_row).expect("import row");
+    }
+
     fn failure(step: Stage) -> Failure {
         Failure {
             status: Status::Error,
@@ -1722,21 +1734,13 @@ mod tests {
     fn a_version_3_database_gets_sync_columns_and_no_sync_storm() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("db.sqlite");
-        {
-            let old = Connection::open(&path).expect("opens");
-            old.execute_batch(SCHEMA_V1).expect("v1");
-            old.execute_batch(SCHEMA_V2).expect("v2");
-            old.execute_batch(SCHEMA_V3).expect("v3");
-            old.pragma_update(None, "user_version", 3).expect("version");
-            old.execute_batch(
-                "INSERT INTO repos (owner, name, owner_key, name_key, private, default_branch)
-                     VALUES ('o', 'r', 'o', 'r', 0, 'main');
-                 INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
-                     status, generation, started_by)
-                     VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3, 'admin');",
-            )
-            .expect("rows");
-        }
+        old_database(
+            &path,
+            3,
+            "INSERT INTO imports (repo_id, vcs, vcs_url, use_lfs, large_file_threshold,
+                 status, generation, started_by)
+                 VALUES (1, 'git', 'u', 'undecided', 100, 'complete', 3, 'admin');",
+        );
         let before = crate::clock::now_ms();
         let store = SqliteStore::open(&path).expect("migrates");
         let import = store.import(1).expect("loads").expect("kept");

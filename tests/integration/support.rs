@@ -396,6 +396,11 @@ pub fn fixture_with(script: &str, dest: &Path, args: &[&str]) {
 
 /// `git` with a hermetic environment.
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_with_env(dir, args, &[])
+}
+
+/// [`git`] with extra environment variables (an author and dates, say).
+pub fn git_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new("git")
         .arg("--git-dir")
         .arg(dir)
@@ -403,6 +408,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_TERMINAL_PROMPT", "0")
+        .envs(env.iter().copied())
         .output()
         .expect("git runs");
     assert!(

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::mercurial::{build_fixture, hg, HgServe};
 use crate::subversion::features;
-use crate::support::{fixture, git, refs, try_clone, GitSource, Server, TOKEN};
+use crate::support::{fixture, git, git_with_env, refs, try_clone, GitSource, Server, TOKEN};
 use srcimport_converters::svn::convert::checkpoint::Checkpoint;
 
 const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
@@ -101,33 +101,26 @@ fn assert_ids_kept(server: &Server, dir: &Path, repo: &str, before: &str) {
     }
 }
 
-fn git_env(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("--git-dir")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Syncer")
-        .env("GIT_AUTHOR_EMAIL", "syncer@example.com")
-        .env("GIT_AUTHOR_DATE", "1700000000 +0000")
-        .env("GIT_COMMITTER_NAME", "Syncer")
-        .env("GIT_COMMITTER_EMAIL", "syncer@example.com")
-        .env("GIT_COMMITTER_DATE", "1700000000 +0000")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+/// The author and committer of the commits these tests add to a source.
+const SYNCER: &[(&str, &str)] = &[
+    ("GIT_AUTHOR_NAME", "Syncer"),
+    ("GIT_AUTHOR_EMAIL", "syncer@example.com"),
+    ("GIT_AUTHOR_DATE", "1700000000 +0000"),
+    ("GIT_COMMITTER_NAME", "Syncer"),
+    ("GIT_COMMITTER_EMAIL", "syncer@example.com"),
+    ("GIT_COMMITTER_DATE", "1700000000 +0000"),
+];
 
 /// A new commit on top of `parent` (same tree); returns its id.
 fn commit_on(bare: &Path, parent: &str, message: &str) -> String {
     let tree = format!("{parent}^{{tree}}");
-    git_env(bare, &["commit-tree", &tree, "-p", parent, "-m", message])
+    git_with_env(
+        bare,
+        &["commit-tree", &tree, "-p", parent, "-m", message],
+        SYNCER,
+    )
+    .trim()
+    .to_owned()
 }
 
 #[test]
