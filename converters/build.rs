@@ -54,6 +54,8 @@ const FUNCTIONS: &[&str] = &[
     "svn_txdelta_to_svndiff3",
     "svn_stream_create",
     "svn_stream_set_write",
+    "svn_stream_from_aprfile2",
+    "apr_os_file_put",
     "svn_uri_canonicalize",
     "svn_error_create",
     "svn_error_clear",
@@ -124,6 +126,7 @@ fn main() {
         builder = builder.allowlist_type(ty);
     }
     builder = builder.allowlist_var("SVN_DIRENT_KIND");
+    builder = builder.allowlist_var("APR_FOPEN_(READ|WRITE)");
     let bindings = builder
         .generate()
         .expect("bindgen could not read the libsvn headers: install libsvn-dev, libapr1-dev and libclang-dev");

@@ -192,7 +192,8 @@ fn adopt_clone(git_dir: &Path, staging: &Path, cancel: &Cancel) -> Result<(), So
         "refs/heads",
         "refs/tags",
     ]);
-    let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
+    let refs =
+        process::run_pipe_bound(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
     let mut updates = String::from("start\n");
     for line in String::from_utf8_lossy(&refs.stdout).lines() {
         if let Some((oid, name)) = line.split_once(' ') {
@@ -203,7 +204,7 @@ fn adopt_clone(git_dir: &Path, staging: &Path, cancel: &Cancel) -> Result<(), So
     updates.push_str("commit\n");
     let mut update = command(Some(git_dir));
     update.args(["update-ref", "--stdin"]);
-    process::run(update, Some(updates.into_bytes()), cancel, |_| {})?
+    process::run_pipe_bound(update, Some(updates.into_bytes()), cancel, |_| {})?
         .success_or("git update-ref")?;
     Ok(())
 }
@@ -213,11 +214,12 @@ fn adopt_clone(git_dir: &Path, staging: &Path, cancel: &Cancel) -> Result<(), So
 pub fn uses_lfs(git_dir: &Path, cancel: &Cancel) -> Result<bool, SourceError> {
     let mut list = command(Some(git_dir));
     list.args(["for-each-ref", "--format=%(refname)", RAW_NAMESPACE]);
-    let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
+    let refs =
+        process::run_pipe_bound(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
     for raw_ref in String::from_utf8_lossy(&refs.stdout).lines() {
         let mut show = command(Some(git_dir));
         show.args(["cat-file", "-p", &format!("{raw_ref}:.gitattributes")]);
-        let shown = process::run(show, None, cancel, |_| {})?;
+        let shown = process::run_pipe_bound(show, None, cancel, |_| {})?;
         if shown.status.success() && String::from_utf8_lossy(&shown.stdout).contains("filter=lfs") {
             return Ok(true);
         }
@@ -349,7 +351,8 @@ pub fn lfs_push_refs(
     let mut list = command(Some(git_dir));
     list.args(["for-each-ref", "--format=%(refname)"])
         .args(namespaces);
-    let refs = process::run(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
+    let refs =
+        process::run_pipe_bound(list, None, cancel, |_| {})?.success_or("git for-each-ref")?;
     git.args(["lfs", "push", "--all", "--stdin", "--", url]);
     process::run(git, Some(refs.stdout), cancel, |_| {})
 }

@@ -1,7 +1,9 @@
 //! Running external commands (git, hg, svn tools) so that cancellation kills them promptly.
 //!
-//! Every child runs in its own process group, dies with its parent (PR_SET_PDEATHSIG), and
-//! is killed, group and all, as soon as the [`Cancel`] token fires.
+//! Every child runs in its own process group and is killed, group and all, as soon as the
+//! [`Cancel`] token fires. A child that could go on alone (a network transfer, a server)
+//! also dies with its parent (PR_SET_PDEATHSIG); one bound to us by its pipes (local git
+//! plumbing) ends anyway when we do, and is spawned without `fork()`.
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -56,9 +58,19 @@ pub fn last_lines(stderr: &str) -> String {
     }
 }
 
-/// Prepares `command` to be killed as a group and to die with us.
-pub fn contain(command: &mut Command) {
+/// Puts `command` in its own process group, so that cancelling kills all of it. Enough for
+/// a child bound to us by its pipes: if we die it reads EOF (fast-import's `--done` and
+/// update-ref's transactions then abort) or writes into a closed pipe, and ends. Such a
+/// child is spawned with `posix_spawn`, which, unlike `fork()`, does not copy our page
+/// tables: a few milliseconds per command for a process with libsvn mapped.
+pub fn group(command: &mut Command) {
     command.process_group(0);
+}
+
+/// [`group`], and the child dies with us (PR_SET_PDEATHSIG): for children that could go on
+/// alone. Needs `fork()`.
+pub fn contain(command: &mut Command) {
+    group(command);
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
@@ -81,14 +93,36 @@ pub fn kill_group(child: &mut Child) {
 
 /// Runs `command` to completion, feeding `stdin` (if any), collecting stdout, calling
 /// `on_stderr_line` for each `\n`- or `\r`-terminated stderr line, and killing it on cancel.
+/// The child dies with us ([`contain`]).
 pub fn run(
+    mut command: Command,
+    stdin: Option<Vec<u8>>,
+    cancel: &Cancel,
+    on_stderr_line: impl FnMut(&str),
+) -> Result<Finished, SourceError> {
+    contain(&mut command);
+    run_prepared(command, stdin, cancel, on_stderr_line)
+}
+
+/// [`run`] for a child bound to us by its pipes (local git plumbing), which ends when we do
+/// without being told ([`group`]).
+pub fn run_pipe_bound(
+    mut command: Command,
+    stdin: Option<Vec<u8>>,
+    cancel: &Cancel,
+    on_stderr_line: impl FnMut(&str),
+) -> Result<Finished, SourceError> {
+    group(&mut command);
+    run_prepared(command, stdin, cancel, on_stderr_line)
+}
+
+fn run_prepared(
     mut command: Command,
     stdin: Option<Vec<u8>>,
     cancel: &Cancel,
     mut on_stderr_line: impl FnMut(&str),
 ) -> Result<Finished, SourceError> {
     let program = format!("{:?}", command.get_program());
-    contain(&mut command);
     command
         .stdin(if stdin.is_some() {
             Stdio::piped()

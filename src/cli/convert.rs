@@ -125,18 +125,19 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
     if let Some(domain) = &args.default_domain {
         apply_default_domain(&session, domain)?;
     }
-    let summary = summary(&session)?;
     if args.dry_run {
+        let summary = summary(&session)?;
         print_out(&serde_json::to_string_pretty(&summary).unwrap_or_default())?;
-        return write_report(args, &summary);
+        return write_report(args, &summary["report"]);
     }
+    let report = report(&session)?;
     session.run(None, &printer)?;
     if dest_is_remote {
         push(&session, &args.dest)?;
     } else {
         write_bare(&session, Path::new(&args.dest))?;
     }
-    write_report(args, &summary)
+    write_report(args, &report)
 }
 
 fn read_authors(args: &ConvertArgs) -> Result<Option<(AuthorsFormat, String)>, CliError> {
@@ -198,16 +199,6 @@ fn summary(session: &Session) -> Result<Value, CliError> {
             .collect()
     };
     let large = store.large_files(session.repo.id)?;
-    let mut report: Vec<Value> = store
-        .report(session.repo.id)?
-        .iter()
-        .map(wire::report_entry)
-        .collect();
-    report.extend(
-        large
-            .iter()
-            .map(|f| wire::large_file_entry(f, import.use_lfs)),
-    );
     let authors: Vec<Value> = store
         .authors(session.repo.id, 0)?
         .iter()
@@ -221,13 +212,33 @@ fn summary(session: &Session) -> Result<Value, CliError> {
         "tags": names("tags"),
         "authors": authors,
         "large_files": large.iter().map(wire::large_file).collect::<Vec<_>>(),
-        "report": report,
+        "report": report(session)?,
     }))
 }
 
-fn write_report(args: &ConvertArgs, summary: &Value) -> Result<(), CliError> {
+/// The conversion report: what could not be represented, and the large files.
+fn report(session: &Session) -> Result<Value, CliError> {
+    let store = session.store();
+    let import = store
+        .import(session.repo.id)?
+        .ok_or_else(|| CliError::Internal("the import vanished".into()))?;
+    let mut report: Vec<Value> = store
+        .report(session.repo.id)?
+        .iter()
+        .map(wire::report_entry)
+        .collect();
+    report.extend(
+        store
+            .large_files(session.repo.id)?
+            .iter()
+            .map(|f| wire::large_file_entry(f, import.use_lfs)),
+    );
+    Ok(Value::Array(report))
+}
+
+fn write_report(args: &ConvertArgs, report: &Value) -> Result<(), CliError> {
     if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(&summary["report"]).unwrap_or_default();
+        let text = serde_json::to_string_pretty(report).unwrap_or_default();
         std::fs::write(path, text + "\n")
             .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     }
@@ -239,13 +250,29 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
     let git = |args: &[&str], dir: Option<&Path>| -> Result<Vec<u8>, CliError> {
         let mut cmd = srcimport_converters::git::command(dir);
         cmd.args(args);
-        srcimport_converters::process::run(cmd, None, &Cancel::new(), |_| {})
+        srcimport_converters::process::run_pipe_bound(cmd, None, &Cancel::new(), |_| {})
             .and_then(|done| done.success_or("git"))
             .map(|done| done.stdout)
             .map_err(|e| CliError::Internal(e.to_string()))
     };
     let dest_text = dest.to_string_lossy();
-    git(&["init", "--quiet", "--bare", "--", &dest_text], None)?;
+    // HEAD names the default branch the pipeline published.
+    let head = session
+        .store()
+        .find_repo_by_id(session.repo.id)?
+        .map_or_else(|| "main".to_owned(), |repo| repo.default_branch);
+    let initial_branch = format!("--initial-branch={head}");
+    git(
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            &initial_branch,
+            "--",
+            &dest_text,
+        ],
+        None,
+    )?;
     let mut listing = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
     listing.extend(publish::PUBLISHED_NAMESPACES);
     let published = String::from_utf8_lossy(&git(&listing, Some(session.path()))?).into_owned();
@@ -258,7 +285,7 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             .filter_map(|l| l.split_once(' '))
             .map(|(oid, name)| format!("update {name} {oid}\n"))
             .collect();
-        srcimport_converters::process::run(
+        srcimport_converters::process::run_pipe_bound(
             {
                 let mut cmd = srcimport_converters::git::command(Some(dest));
                 cmd.args(["update-ref", "--stdin"]);
@@ -280,9 +307,6 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
         fetch.extend(specs.iter().map(String::as_str));
         git(&fetch, Some(dest))?;
     }
-    let head = git(&["symbolic-ref", "HEAD"], Some(session.path()))?;
-    let head = String::from_utf8_lossy(&head).trim().to_owned();
-    git(&["symbolic-ref", "HEAD", &head], Some(dest))?;
     let lfs = session.path().join("lfs/objects");
     if lfs.is_dir() {
         copy_tree(&lfs, &dest.join("lfs/objects"))

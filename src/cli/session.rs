@@ -1,4 +1,5 @@
-//! A private, temporary workspace (SQLite store and hosted repository) for one command.
+//! A private, temporary workspace (an in-memory SQLite store and a hosted repository) for one
+//! command.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,7 +39,7 @@ impl Session {
         std::fs::create_dir_all(&dir)
             .map_err(|e| CliError::Internal(format!("{}: {e}", dir.display())))?;
         let dir = TempDir(dir);
-        let store: Arc<dyn JobStore> = Arc::new(SqliteStore::open(&dir.0.join("state.sqlite"))?);
+        let store: Arc<dyn JobStore> = Arc::new(SqliteStore::in_memory()?);
         let repo = store.create_repo("cli", "conversion", true)?;
         let env = Environment {
             store,

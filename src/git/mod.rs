@@ -78,7 +78,7 @@ pub fn run_git(
     let mut cmd = git::command(Some(git_dir));
     cmd.args(args);
     let what = format!("git {}", args.first().copied().unwrap_or_default());
-    Ok(process::run(cmd, stdin, cancel, |_| {})?
+    Ok(process::run_pipe_bound(cmd, stdin, cancel, |_| {})?
         .success_or(&what)?
         .stdout)
 }
@@ -120,7 +120,7 @@ fn build_hosted(path: &Path) -> Result<(), GitError> {
     let mut cmd = git::command(None);
     cmd.args(["init", "--bare", "--quiet", "--initial-branch=main"])
         .arg(path);
-    process::run(cmd, None, &cancel, |_| {})?.success_or("git init")?;
+    process::run_pipe_bound(cmd, None, &cancel, |_| {})?.success_or("git init")?;
     // Appended in one write rather than one `git config` process per key.
     let config = path.join("config");
     let mut file = std::fs::OpenOptions::new()
@@ -208,7 +208,7 @@ pub fn for_each_record(
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
-    process::contain(&mut cmd);
+    process::group(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| GitError::io("git", e))?;
     let stdout = child
         .stdout

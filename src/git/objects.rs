@@ -85,7 +85,7 @@ impl CommitWalk {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        process::contain(&mut rev_list);
+        process::group(&mut rev_list);
         let mut rev_list = rev_list.spawn().map_err(|e| spawn_err("git rev-list", e))?;
         let oids = rev_list
             .stdout
@@ -98,7 +98,7 @@ impl CommitWalk {
             .stdin(oids)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        process::contain(&mut cat_file);
+        process::group(&mut cat_file);
         let mut cat_file = cat_file.spawn().map_err(|e| spawn_err("git cat-file", e))?;
         let output = cat_file
             .stdout
@@ -130,7 +130,7 @@ impl ObjectReader {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        process::contain(&mut cmd);
+        process::group(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| spawn_err("git cat-file", e))?;
         let broken = || spawn_err("git cat-file", std::io::ErrorKind::BrokenPipe.into());
         let input = child.stdin.take().ok_or_else(broken)?;

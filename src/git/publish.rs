@@ -5,9 +5,7 @@ use std::path::Path;
 
 use srcimport_converters::Cancel;
 
-use std::collections::HashSet;
-
-use super::refs::{refs_under, set_refs};
+use super::refs::{refs_under, set_listed_refs};
 use super::{run_git, GitError, MAPPED_NAMESPACE};
 
 /// The namespaces a hosted repository shows: branches, tags, notes (revision maps) and
@@ -28,17 +26,17 @@ pub fn publish(
     preferred: Option<&str>,
     cancel: &Cancel,
 ) -> Result<Option<String>, GitError> {
-    let published: Vec<(String, String)> = refs_under(git_dir, &[MAPPED_NAMESPACE], cancel)?
+    // One listing for both: the mapped refs and what is published now.
+    let mut namespaces = vec![MAPPED_NAMESPACE];
+    namespaces.extend(PUBLISHED_NAMESPACES);
+    let (mapped, existing): (Vec<_>, Vec<_>) = refs_under(git_dir, &namespaces, cancel)?
+        .into_iter()
+        .partition(|(_, name)| name.starts_with(MAPPED_NAMESPACE));
+    let published: Vec<(String, String)> = mapped
         .into_iter()
         .map(|(oid, name)| (format!("refs/{}", &name[MAPPED_NAMESPACE.len()..]), oid))
         .collect();
-    set_refs(
-        git_dir,
-        &PUBLISHED_NAMESPACES,
-        &published,
-        Some(&HashSet::new()),
-        cancel,
-    )?;
+    set_listed_refs(git_dir, &existing, &published, |_| true, cancel)?;
     let branches: Vec<&str> = published
         .iter()
         .filter_map(|(r, _)| r.strip_prefix("refs/heads/"))
@@ -60,7 +58,7 @@ fn point_head(
         .find(|b| branches.contains(b))
         .or_else(|| branches.first().copied())
         .map(str::to_owned);
-    if let Some(branch) = &default {
+    if let Some(branch) = default.as_ref().filter(|b| !head_names(git_dir, b)) {
         run_git(
             git_dir,
             &["symbolic-ref", "HEAD", &format!("refs/heads/{branch}")],
@@ -69,6 +67,13 @@ fn point_head(
         )?;
     }
     Ok(default)
+}
+
+/// Whether HEAD's file already points at `branch`. Anything else in it (another branch, a
+/// detached HEAD, a differently stored one) just means HEAD is set again.
+fn head_names(git_dir: &Path, branch: &str) -> bool {
+    std::fs::read(git_dir.join("HEAD"))
+        .is_ok_and(|content| content == format!("ref: refs/heads/{branch}\n").as_bytes())
 }
 
 /// After a push into a hosted repository: HEAD keeps its branch if that exists, else

@@ -26,33 +26,43 @@ pub fn refs_under(
         .collect())
 }
 
-/// Points each ref of `wanted` (name, object id) at its object and, with `prune`, deletes
-/// every other ref under `under` that `prune` does not name, in one transaction. Refs
-/// already right are left out of it; nothing runs when nothing changes. `wanted` names
-/// must lie under `under`.
+/// Points each ref of `wanted` (name, object id) at its object and deletes every other ref
+/// under `under` that `prune` says goes, in one transaction. Refs already right are left
+/// out of it; nothing runs when nothing changes. `wanted` names must lie under `under`.
 pub fn set_refs(
     git_dir: &Path,
     under: &[&str],
     wanted: &[(String, String)],
-    prune: Option<&HashSet<String>>,
+    prune: impl Fn(&str) -> bool,
     cancel: &Cancel,
 ) -> Result<(), GitError> {
-    let existing: BTreeMap<String, String> = refs_under(git_dir, under, cancel)?
-        .into_iter()
-        .map(|(oid, name)| (name, oid))
+    let existing = refs_under(git_dir, under, cancel)?;
+    set_listed_refs(git_dir, &existing, wanted, prune, cancel)
+}
+
+/// [`set_refs`] against `existing` (`(object id, ref name)`, as [`refs_under`] lists them),
+/// for a caller that listed them already.
+pub fn set_listed_refs(
+    git_dir: &Path,
+    existing: &[(String, String)],
+    wanted: &[(String, String)],
+    prune: impl Fn(&str) -> bool,
+    cancel: &Cancel,
+) -> Result<(), GitError> {
+    let existing: BTreeMap<&str, &str> = existing
+        .iter()
+        .map(|(oid, name)| (name.as_str(), oid.as_str()))
         .collect();
     let mut updates = String::new();
     for (name, oid) in wanted {
-        if existing.get(name) != Some(oid) {
+        if existing.get(name.as_str()) != Some(&oid.as_str()) {
             updates.push_str(&format!("update {name} {oid}\n"));
         }
     }
-    if let Some(keep) = prune {
-        let wanted: HashSet<&str> = wanted.iter().map(|(name, _)| name.as_str()).collect();
-        for name in existing.keys() {
-            if !wanted.contains(name.as_str()) && !keep.contains(name) {
-                updates.push_str(&format!("delete {name}\n"));
-            }
+    let wanted: HashSet<&str> = wanted.iter().map(|(name, _)| name.as_str()).collect();
+    for name in existing.keys() {
+        if !wanted.contains(name) && prune(name) {
+            updates.push_str(&format!("delete {name}\n"));
         }
     }
     if updates.is_empty() {

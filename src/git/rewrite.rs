@@ -359,13 +359,7 @@ pub fn rewrite(
     }
     writer.finish(cancel)?;
     // Stale mapped refs go; refs already right are not touched.
-    set_refs(
-        git_dir,
-        &[MAPPED_NAMESPACE],
-        &wanted,
-        Some(&Default::default()),
-        cancel,
-    )?;
+    set_refs(git_dir, &[MAPPED_NAMESPACE], &wanted, |_| true, cancel)?;
     if active {
         rewrite_resume::save(git_dir, &inputs, &covered, &new_ids)?;
     }

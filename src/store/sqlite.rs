@@ -171,7 +171,15 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let connection = Connection::open(path)?;
+        Self::prepare(Connection::open(path)?)
+    }
+
+    /// A store that lives in memory only, for one command-line conversion.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(connection: Connection) -> Result<SqliteStore, StoreError> {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;

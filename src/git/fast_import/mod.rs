@@ -25,7 +25,7 @@ use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 use super::large_files::LargeBlob;
 use super::objects::hash_object;
 use super::pack::PackWriter;
-use super::refs::{refs_under, set_refs};
+use super::refs::{refs_under, set_listed_refs};
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
@@ -115,6 +115,10 @@ where
     cmd.args([
         "-c",
         "core.bigFileThreshold=32m",
+        // A small import stays one pack: unpacking it into loose objects costs a process
+        // and a file per object.
+        "-c",
+        "fastimport.unpackLimit=0",
         "fast-import",
         "--quiet",
         "--force",
@@ -133,7 +137,7 @@ where
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    process::contain(&mut cmd);
+    process::group(&mut cmd);
     let mut child = cmd.spawn()?;
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into());
@@ -190,11 +194,18 @@ where
     let _ = std::fs::remove_file(&imported);
     // The tags go into one packfile together (one process, however many tags); a tag
     // already there (a sync's unchanged tags) is not written again.
+    // One listing serves the tags and the transaction below: the raw refs (a full import
+    // cleared them before it started) and the work refs.
     let tags_namespace = format!("{}tags/", git_source::RAW_NAMESPACE);
-    let existing: HashSet<String> = refs_under(git_dir, &[&tags_namespace], cancel)
-        .map_err(io_error)?
-        .into_iter()
-        .map(|(oid, _)| oid)
+    let listed_namespaces: &[&str] = match kept {
+        None => &[WORK_NAMESPACE],
+        Some(_) => &[git_source::RAW_NAMESPACE, WORK_NAMESPACE],
+    };
+    let listed = refs_under(git_dir, listed_namespaces, cancel).map_err(io_error)?;
+    let existing: HashSet<&str> = listed
+        .iter()
+        .filter(|(_, name)| name.starts_with(&tags_namespace))
+        .map(|(oid, _)| oid.as_str())
         .collect();
     let mut updates = Vec::new();
     let mut pack: Option<PackWriter> = None;
@@ -211,7 +222,7 @@ where
             tag.git_name, tag.tagger
         );
         let mut tag_id = hash_object("tag", body.as_bytes());
-        if !existing.contains(&tag_id) {
+        if !existing.contains(tag_id.as_str()) {
             let writer = match &mut pack {
                 Some(writer) => writer,
                 None => pack.insert(PackWriter::create(git_dir).map_err(io_error)?),
@@ -224,16 +235,12 @@ where
     if let Some(writer) = pack {
         writer.finish(cancel).map_err(io_error)?;
     }
-    let prune = kept.map(|kept| kept(&result));
-    set_refs(
-        git_dir,
-        &[git_source::RAW_NAMESPACE],
-        &updates,
-        prune.as_ref(),
-        cancel,
-    )
-    .map_err(io_error)?;
-    delete_refs(git_dir, &[WORK_NAMESPACE], cancel).map_err(io_error)?;
+    // The tags, the raw refs a continued stream dropped, and the work refs, at once.
+    let keep = kept.map(|kept| kept(&result));
+    let prune = |name: &str| {
+        name.starts_with(WORK_NAMESPACE) || keep.as_ref().is_some_and(|keep| !keep.contains(name))
+    };
+    set_listed_refs(git_dir, &listed, &updates, prune, cancel).map_err(io_error)?;
     Ok((result, commit_of))
 }
 

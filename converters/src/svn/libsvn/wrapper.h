@@ -2,6 +2,7 @@
 #include <apr_general.h>
 #include <apr_hash.h>
 #include <apr_pools.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 #include <svn_auth.h>
 #include <svn_config.h>

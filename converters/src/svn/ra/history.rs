@@ -3,7 +3,7 @@
 //! (see [`crate::svn::libsvn::reader`]).
 
 use super::editor::replay_range;
-use super::session::RaSession;
+use super::session::{LocalAccess, RaSession};
 use crate::svn::events::RevisionSink;
 use crate::svn::libsvn::reader::{
     check_range, read_on_thread, send, CancelCheck, Event, EventSender,
@@ -55,22 +55,24 @@ pub fn read_history<S: RevisionSink>(
     cancel: &Cancel,
 ) -> Result<(), HistoryError<S::Error>> {
     check_range(url, start, end)?;
+    let access = (LocalAccess::Svnserve, credentials);
     read_on_thread("svn-ra-reader", sink, cancel, |check, out| {
-        read_thread(url, credentials, policy, start, end, check, out)
+        read_thread(url, access, policy, start..=end, check, out)
     })
 }
 
-/// The reader thread: opens its own session at the repository root and replays.
+/// The reader thread: opens its own session at the repository root (a `file://` one as
+/// `local` says) and replays `revisions`.
 fn read_thread(
     url: &str,
-    credentials: Option<&Credentials>,
+    (local, credentials): (LocalAccess, Option<&Credentials>),
     policy: &UrlPolicy,
-    start: u64,
-    end: u64,
+    revisions: std::ops::RangeInclusive<u64>,
     check: CancelCheck,
     out: EventSender,
 ) -> Result<(), SourceError> {
-    let session = RaSession::open_with(url, credentials, policy, check)?;
+    let (start, end) = revisions.into_inner();
+    let session = RaSession::open_with(url, credentials, policy, check, local)?;
     if start == 0 {
         let properties = session.revision_properties(0)?;
         send(
@@ -88,4 +90,94 @@ fn read_thread(
         replay_range(&session, first, end, out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::path::Path;
+
+    use super::*;
+    use crate::svn::events::{NodeChange, Properties};
+
+    /// Every event, with the text it carried.
+    #[derive(Default)]
+    struct Recorder(Vec<String>);
+
+    impl RevisionSink for Recorder {
+        type Error = String;
+
+        fn begin_revision(&mut self, number: u64, properties: &Properties) -> Result<(), String> {
+            self.0.push(format!("r{number} {properties:?}"));
+            Ok(())
+        }
+
+        fn node(&mut self, node: &NodeChange, text: Option<&mut dyn Read>) -> Result<(), String> {
+            let mut bytes = Vec::new();
+            if let Some(text) = text {
+                text.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+            }
+            self.0.push(format!("{node:?} {bytes:?}"));
+            Ok(())
+        }
+
+        fn end_revision(&mut self) -> Result<(), String> {
+            self.0.push("end".into());
+            Ok(())
+        }
+    }
+
+    fn read_via(url: &str, local: LocalAccess, youngest: u64) -> Vec<String> {
+        let policy = UrlPolicy {
+            allow_local_paths: true,
+            ..UrlPolicy::default()
+        };
+        let mut recorder = Recorder::default();
+        read_on_thread(
+            "svn-ra-reader",
+            &mut recorder,
+            &Cancel::new(),
+            |check, out| read_thread(url, (local, None), &policy, 0..=youngest, check, out),
+        )
+        .unwrap_or_else(|e| panic!("{url} via {local:?}: {e}"));
+        recorder.0
+    }
+
+    #[test]
+    fn a_file_url_reads_the_same_through_svnserve_and_in_process() {
+        let work = std::env::temp_dir().join(format!("srcimport-ra-tunnel-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&work);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/svn-ra/make-repo.sh");
+        let made = std::process::Command::new("sh")
+            .arg(&script)
+            .arg(&work)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("make-repo.sh (needs the subversion package)");
+        assert!(made.success());
+        let url = format!("file://{}", work.join("repo").display());
+        let policy = UrlPolicy {
+            allow_local_paths: true,
+            ..UrlPolicy::default()
+        };
+        let open = |local| {
+            RaSession::open_with(&url, None, &policy, CancelCheck::new(Vec::new()), local)
+                .expect("open")
+                .repos_root()
+        };
+        assert!(open(LocalAccess::Svnserve).starts_with("svn+srcimport://localhost/"));
+        assert!(open(LocalAccess::InProcess).starts_with("file:///"));
+        let youngest = RaSession::open(&url, None, &policy, &Cancel::new())
+            .and_then(|session| session.latest_revision())
+            .expect("youngest");
+
+        let tunnelled = read_via(&url, LocalAccess::Svnserve, youngest);
+        let in_process = read_via(&url, LocalAccess::InProcess, youngest);
+        assert_eq!(
+            tunnelled.iter().filter(|e| *e == "end").count(),
+            usize::try_from(youngest).unwrap() + 1
+        );
+        assert_eq!(tunnelled, in_process);
+        let _ = std::fs::remove_dir_all(&work);
+    }
 }

@@ -23,6 +23,7 @@ mod history;
 mod nodes;
 mod session;
 mod spool;
+mod tunnel;
 
 pub use history::{history_info, read_history, HistoryError, HistoryInfo};
 pub use session::RaSession;

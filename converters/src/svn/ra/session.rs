@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use super::auth::{open_auth_baton, AuthData};
 use super::egress::{pin_svn_url, Egress};
+use super::tunnel;
 use crate::svn::events::{NodeKind, Properties};
 use crate::svn::libsvn::error::{cancelled, SvnFailure};
 use crate::svn::libsvn::ffi;
@@ -19,6 +20,15 @@ use crate::{Cancel, Credentials, SourceError};
 
 /// How many redirects (HTTP 301/302 to another repository URL) `open` follows.
 const MAX_REDIRECTS: usize = 5;
+
+/// How a session reads a `file://` repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LocalAccess {
+    /// In this process, through `ra_local`.
+    InProcess,
+    /// Through a private `svnserve -t` ([`tunnel`]) when one can start (else in process).
+    Svnserve,
+}
 
 /// Initialises APR and libsvn's RA layer once per process.
 fn initialize() -> Result<(), SourceError> {
@@ -81,17 +91,32 @@ impl RaSession {
             credentials,
             policy,
             CancelCheck::new(vec![cancel.clone()]),
+            LocalAccess::InProcess,
         )
     }
 
+    /// [`RaSession::open`] with the reader's cancellation check, a `file://` repository read
+    /// as `local` says.
     pub(super) fn open_with(
         url: &str,
         credentials: Option<&Credentials>,
         policy: &UrlPolicy,
         cancel: CancelCheck,
+        local: LocalAccess,
     ) -> Result<RaSession, SourceError> {
         if cancel.is_cancelled() {
             return Err(SourceError::Cancelled);
+        }
+        if local == LocalAccess::Svnserve {
+            if let Some(tunnel_url) = tunnel::url_for(url) {
+                // Any failure here (no svnserve, a repository it cannot open) is the
+                // in-process session's to report, in its own words.
+                match Self::open_at(url, &tunnel_url, None, None, cancel.clone()) {
+                    Ok(session) => return Ok(session),
+                    Err(SourceError::Cancelled) => return Err(SourceError::Cancelled),
+                    Err(_) => {}
+                }
+            }
         }
         initialize()?;
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
@@ -107,6 +132,19 @@ impl RaSession {
             }
             _ => (url.to_owned(), None),
         };
+        Self::open_at(url, &open_url, egress, credentials, cancel)
+    }
+
+    /// Opens a session on `open_url` (what `url` becomes on the wire: pinned, proxied or
+    /// tunnelled), named `url` in messages.
+    fn open_at(
+        url: &str,
+        open_url: &str,
+        egress: Option<Egress>,
+        credentials: Option<&Credentials>,
+        cancel: CancelCheck,
+    ) -> Result<RaSession, SourceError> {
+        initialize()?;
         let c_url = CString::new(open_url).map_err(|_| SourceError::Refused {
             url: url.to_owned(),
             reason: "the URL contains a NUL byte".into(),
@@ -147,6 +185,9 @@ impl RaSession {
                 .cast_mut()
                 .cast::<c_void>();
 
+            if open_url.starts_with(tunnel::SCHEME) {
+                tunnel::install(callbacks);
+            }
             let config = match &session.egress {
                 None => ptr::null_mut(),
                 Some(egress) => session.proxy_config(egress.port())?,
