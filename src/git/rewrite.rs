@@ -240,12 +240,7 @@ fn rewrite_notes(
             return Err(error);
         }
         entries.sort_unstable();
-        let mut tree = Vec::with_capacity(entries.len() * 67);
-        for (name, blob) in &entries {
-            tree.extend_from_slice(format!("100644 {}\0", hex(name)).as_bytes());
-            tree.extend_from_slice(blob);
-        }
-        let tree_id = writer.write("tree", &tree)?;
+        let tree_id = write_notes_tree(&entries, writer)?;
         let commit = format!(
             "tree {tree_id}\nauthor srcimport <srcimport@localhost> 0 +0000\ncommitter srcimport <srcimport@localhost> 0 +0000\n\nNotes for the rewritten history\n"
         );
@@ -255,6 +250,36 @@ fn rewrite_notes(
         ));
     }
     Ok(out)
+}
+
+/// More notes than this fan out one level (`ab/cdef…`), as git's own notes trees do: no
+/// tree (nor the buffer it is built in) grows with the history.
+const NOTES_PER_TREE: usize = 256;
+
+/// Writes the notes tree for `entries` (annotated id, note blob id), sorted by annotated id;
+/// returns its id.
+fn write_notes_tree(
+    entries: &[([u8; 20], [u8; 20])],
+    writer: &mut PackWriter,
+) -> Result<String, GitError> {
+    let leaves = |entries: &[([u8; 20], [u8; 20])], skip: usize| {
+        let mut tree = Vec::with_capacity(entries.len() * (48 + 20));
+        for (name, blob) in entries {
+            tree.extend_from_slice(format!("100644 {}\0", &hex(name)[skip..]).as_bytes());
+            tree.extend_from_slice(blob);
+        }
+        tree
+    };
+    if entries.len() <= NOTES_PER_TREE {
+        return writer.write("tree", &leaves(entries, 0));
+    }
+    let mut root = Vec::with_capacity(256 * (9 + 20));
+    for group in entries.chunk_by(|a, b| a.0[0] == b.0[0]) {
+        let subtree = writer.write("tree", &leaves(group, 2))?;
+        root.extend_from_slice(format!("40000 {:02x}\0", group[0].0[0]).as_bytes());
+        root.extend_from_slice(&object_id(&subtree)?);
+    }
+    writer.write("tree", &root)
 }
 
 /// The tree id a commit body names.
@@ -497,6 +522,67 @@ mod tests {
                 b"author".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn many_notes_fan_out_and_follow_their_rewritten_commits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("r.git");
+        crate::git::init_hosted(&repo).expect("init");
+        let commits = NOTES_PER_TREE + 44;
+        let mut stream = String::new();
+        for n in 1..=commits {
+            let message = format!("commit {n}");
+            stream.push_str(&format!(
+                "commit {RAW_NAMESPACE}heads/main\nmark :{n}\n\
+                 author Old <old@example.com> {n} +0000\ncommitter Old <old@example.com> {n} +0000\n\
+                 data {}\n{message}\n",
+                message.len()
+            ));
+        }
+        stream.push_str(&format!(
+            "commit {RAW_NOTES_NAMESPACE}svn\ncommitter N <n> 0 +0000\ndata 0\n"
+        ));
+        for n in 1..=commits {
+            let note = format!("r{n}");
+            stream.push_str(&format!("N inline :{n}\ndata {}\n{note}\n", note.len()));
+        }
+        let git = |args: &[&str], input: Option<String>| {
+            let out =
+                run_git(&repo, args, input.map(String::into_bytes), &Cancel::new()).expect("git");
+            String::from_utf8_lossy(&out).trim().to_owned()
+        };
+        git(&["fast-import", "--quiet"], Some(stream));
+        let mut map = AuthorMap::default();
+        map.insert("Old <old@example.com>", "New <new@example.com>".into());
+        let summary =
+            rewrite(&repo, &map, &LargeFiles::Keep, &Cancel::new(), |_| {}).expect("rewrites");
+        assert_eq!(summary.rewritten, commits as u64);
+
+        let notes = format!("{MAPPED_NAMESPACE}notes/svn");
+        let root = git(&["ls-tree", &notes], None);
+        assert!(root.lines().count() > 1, "{root}");
+        assert!(
+            root.lines().all(|l| l.starts_with("040000 tree ")),
+            "{root}"
+        );
+        // `git notes` reads notes under refs/notes/ only.
+        git(&["update-ref", "refs/notes/svn", &notes], None);
+        let listed = git(&["notes", "--ref", "svn", "list"], None);
+        assert_eq!(listed.lines().count(), commits);
+        let tip = format!("{MAPPED_NAMESPACE}heads/main");
+        assert_eq!(
+            git(&["log", "-1", "--format=%an", &tip], None),
+            "New",
+            "the tip was rewritten"
+        );
+        for (rev, spec) in [
+            (commits, tip.clone()),
+            (1, format!("{tip}~{}", commits - 1)),
+        ] {
+            let shown = git(&["notes", "--ref", "svn", "show", &spec], None);
+            assert_eq!(shown, format!("r{rev}"));
+        }
     }
 
     #[test]

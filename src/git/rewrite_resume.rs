@@ -102,21 +102,21 @@ pub fn save(
     ids: &IdMap,
 ) -> Result<(), GitError> {
     let io = |e| GitError::io(path(git_dir), e);
-    let mut bytes = Vec::with_capacity(32 + tips.len() * 20 + ids.len() * 40);
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(inputs);
-    bytes.extend_from_slice(&(tips.len() as u32).to_be_bytes());
+    let temporary = git_dir.join(format!("{FILE}.tmp"));
+    // Streamed: the ids are the largest thing a rewrite holds.
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary).map_err(io)?);
+    out.write_all(MAGIC).map_err(io)?;
+    out.write_all(inputs).map_err(io)?;
+    out.write_all(&(tips.len() as u32).to_be_bytes())
+        .map_err(io)?;
     for tip in tips {
-        bytes.extend_from_slice(&object_id(tip)?);
+        out.write_all(&object_id(tip)?).map_err(io)?;
     }
     for (old, new) in ids.entries() {
-        bytes.extend_from_slice(old);
-        bytes.extend_from_slice(new);
+        out.write_all(old).map_err(io)?;
+        out.write_all(new).map_err(io)?;
     }
-    let temporary = git_dir.join(format!("{FILE}.tmp"));
-    let mut file = std::fs::File::create(&temporary).map_err(io)?;
-    file.write_all(&bytes).map_err(io)?;
-    drop(file);
+    out.into_inner().map_err(|e| io(e.into_error()))?;
     std::fs::rename(&temporary, path(git_dir)).map_err(io)
 }
 

@@ -67,7 +67,7 @@ pub fn import_mercurial(
         notices: &summary.notices[..summary.changeset_notices],
     };
     HgCheckpoint::new(large_file_threshold, exported, |rev| {
-        marks.get(&(rev as u64 + 1)).cloned()
+        marks.get(rev as u64 + 1)
     })
     .ok_or_else(|| std::io::Error::other("fast-import left out a changeset's commit"))?
     .save(checkpoint)?;

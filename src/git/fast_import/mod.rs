@@ -23,16 +23,26 @@ use srcimport_converters::fast_export::TagToWrite;
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
-use super::objects::hash_object;
+use super::objects::{hash_object, hex};
 use super::pack::PackWriter;
 use super::refs::{refs_under, set_listed_refs};
+use super::tree_rewrite::object_id;
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
 const WORK_NAMESPACE: &str = "refs/srcimport/work/";
 
-/// Object ids by fast-import mark.
-type Marks = HashMap<u64, String>;
+/// Object ids by fast-import mark, held as binary ids: an import of 30,000 revisions names
+/// about as many marks, 1.5 MiB less than as hex strings.
+#[derive(Default)]
+struct Marks(HashMap<u64, [u8; 20]>);
+
+impl Marks {
+    /// The object id (hex) fast-import gave `mark`.
+    fn get(&self, mark: u64) -> Option<String> {
+        self.0.get(&mark).map(|id| hex(id))
+    }
+}
 
 /// The two ends of a running fast-import: its command stream and its cat-blob answers.
 pub type Commands = BufWriter<ChildStdin>;
@@ -179,7 +189,7 @@ where
     // The marks file lists every object written: only the wanted lines are kept.
     let mut wanted: HashSet<u64> = wanted(&result).into_iter().collect();
     wanted.extend(tags(&result).iter().map(|tag| tag.mark));
-    let mut commit_of = Marks::new();
+    let mut commit_of = Marks::default();
     for line in BufReader::new(std::fs::File::open(&marks)?).lines() {
         let line = line?;
         let parsed = line
@@ -187,7 +197,8 @@ where
             .and_then(|l| l.split_once(' '))
             .and_then(|(mark, oid)| Some((mark.parse::<u64>().ok()?, oid)));
         if let Some((mark, oid)) = parsed.filter(|(mark, _)| wanted.contains(mark)) {
-            commit_of.insert(mark, oid.to_owned());
+            let id = object_id(oid).map_err(io_error)?;
+            commit_of.0.insert(mark, id);
         }
     }
     let _ = std::fs::remove_file(&marks);
@@ -210,7 +221,7 @@ where
     let mut updates = Vec::new();
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
-        let Some(commit) = commit_of.get(&tag.mark) else {
+        let Some(commit) = commit_of.get(tag.mark) else {
             continue;
         };
         let mut message = tag.message.clone();

@@ -66,9 +66,9 @@ where
         |(summary, _): &(ConvertSummary, State)| &summary.tags,
         |(summary, state): &(ConvertSummary, State)| Checkpoint::marks_needed(state, summary),
     )?;
-    let large = with_ids(&summary.large_blobs, |mark| marks.get(&mark).cloned());
+    let large = with_ids(&summary.large_blobs, |mark| marks.get(mark));
     let checkpoint = Checkpoint::new(source, kept_options, state, summary.clone(), |mark| {
-        marks.get(&mark).cloned()
+        marks.get(mark)
     });
     Ok(SubversionImport {
         summary,

@@ -126,7 +126,7 @@ pub fn import_tfvc(
         .marks()
         .into_iter()
         .map(|mark| {
-            let oid = marks.get(&mark).cloned().ok_or_else(|| {
+            let oid = marks.get(mark).ok_or_else(|| {
                 std::io::Error::other(format!("fast-import gave no object for mark {mark}"))
             })?;
             Ok((mark, oid))
@@ -140,7 +140,7 @@ pub fn import_tfvc(
         notes_base,
     )
     .save(&checkpoint_path)?;
-    let large = with_ids(&summary.large_blobs, |mark| marks.get(&mark).cloned());
+    let large = with_ids(&summary.large_blobs, |mark| marks.get(mark));
     Ok((summary, large))
 }
 
