@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Read};
+use std::ops::RangeInclusive;
 
 use super::dump::{DumpError, DumpReader, DumpValidator, NodeAction, NodeKind, Record};
 use super::events::{NodeChange, PropChange, RevisionSink, TextForm};
@@ -13,12 +14,16 @@ where
     S: RevisionSink,
     S::Error: From<DumpError>,
 {
-    replay_from(input, 0, sink)
+    replay_range(input, 0..=u64::MAX, sink)
 }
 
-/// Reads the dump's revisions from `first` on into `sink`; earlier ones are parsed (their
-/// texts skipped) and left out.
-pub fn replay_from<R: BufRead, S>(input: R, first: u64, sink: &mut S) -> Result<(), S::Error>
+/// Reads the dump's `revisions` into `sink`; earlier ones are parsed (their texts skipped)
+/// and left out, and reading stops after the last.
+pub fn replay_range<R: BufRead, S>(
+    input: R,
+    revisions: RangeInclusive<u64>,
+    sink: &mut S,
+) -> Result<(), S::Error>
 where
     S: RevisionSink,
     S::Error: From<DumpError>,
@@ -33,7 +38,10 @@ where
                 if in_revision {
                     sink.end_revision()?;
                 }
-                skipping = revision.number < first;
+                if revision.number > *revisions.end() {
+                    return Ok(());
+                }
+                skipping = revision.number < *revisions.start();
                 in_revision = !skipping;
                 if !skipping {
                     sink.begin_revision(revision.number, &revision.properties)?;
@@ -128,4 +136,56 @@ pub fn outline<R: BufRead>(input: R) -> Result<Outline, DumpError> {
         }
     }
     Ok(outline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::svn::events::Properties;
+
+    /// The revision numbers a sink is given.
+    #[derive(Default)]
+    struct Begun(Vec<u64>, usize);
+
+    impl RevisionSink for Begun {
+        type Error = DumpError;
+
+        fn begin_revision(&mut self, number: u64, _: &Properties) -> Result<(), DumpError> {
+            self.0.push(number);
+            Ok(())
+        }
+
+        fn node(&mut self, _: &NodeChange, _: Option<&mut dyn Read>) -> Result<(), DumpError> {
+            Ok(())
+        }
+
+        fn end_revision(&mut self) -> Result<(), DumpError> {
+            self.1 += 1;
+            Ok(())
+        }
+    }
+
+    fn dump(revisions: u64) -> Vec<u8> {
+        let mut text = String::from("SVN-fs-dump-format-version: 2\n\n");
+        for number in 0..=revisions {
+            text.push_str(&format!(
+                "Revision-number: {number}\nProp-content-length: 10\nContent-length: 10\n\nPROPS-END\n\n"
+            ));
+        }
+        text.into_bytes()
+    }
+
+    fn begun(range: RangeInclusive<u64>) -> (Vec<u64>, usize) {
+        let mut sink = Begun::default();
+        replay_range(&dump(4)[..], range, &mut sink).expect("replays");
+        (sink.0, sink.1)
+    }
+
+    #[test]
+    fn a_range_gives_its_revisions_each_ended() {
+        assert_eq!(begun(0..=u64::MAX), (vec![0, 1, 2, 3, 4], 5));
+        assert_eq!(begun(2..=3), (vec![2, 3], 2));
+        assert_eq!(begun(4..=9), (vec![4], 1));
+        assert_eq!(begun(0..=0), (vec![0], 1));
+    }
 }

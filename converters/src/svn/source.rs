@@ -160,21 +160,23 @@ impl SvnSource {
         }
     }
 
-    /// Feeds the revisions from `start` up to `youngest` to `sink`, through RA's replay
-    /// (for a `file://` repository too: it is faster there than walking libsvn_fs, see
-    /// BENCHMARKS.md).
+    /// Feeds the revisions from `start` up to `last` to `sink`: a dump's from the file, a
+    /// repository's through RA's replay (for a `file://` repository too: it is faster there
+    /// than walking libsvn_fs, see BENCHMARKS.md).
     pub fn read_into<S: RevisionSink<Error = ConvertError>>(
         &self,
         credentials: Option<&Credentials>,
         start: u64,
-        youngest: u64,
+        last: u64,
         sink: &mut S,
         cancel: &Cancel,
     ) -> Result<(), ConvertError> {
         match self {
-            SvnSource::Dump(path) => dump_events::replay_from(Self::open_dump(path)?, start, sink),
+            SvnSource::Dump(path) => {
+                dump_events::replay_range(Self::open_dump(path)?, start..=last, sink)
+            }
             SvnSource::Repository(url, policy) => {
-                ra::read_history(url, credentials, policy, start, youngest, sink, cancel).map_err(
+                ra::read_history(url, credentials, policy, start, last, sink, cancel).map_err(
                     |error| match error {
                         ra::HistoryError::Source(source) => ConvertError::Source(source),
                         ra::HistoryError::Sink(error) => error,
