@@ -157,14 +157,15 @@ cat > "$work/wrap/git" <<EOF
 exec /usr/bin/time -a -o "$work/git-times" -f '%U %S %M %e %C' "$real_git" "\$@"
 EOF
 chmod +x "$work/wrap/git"
-for spec in "${inputs[@]}"; do
-    IFS=: read -r name repo dump authors <<< "$spec"
-    [ "$name" = fixture ] && continue
+# profile_run NAME SOURCE AUTHORS REPO DUMP: one conversion with every git timed and
+# srcimport's own peak RSS sampled; appends to profile.txt and own-rss.
+profile_run() {
+    local name=$1 source=$2 authors=$3 repo=$4 dump=$5 timer own h e u s m
     : > "$work/git-times"
     rm -rf "$work/profile.git"
     warm "$repo" "$dump"
     PATH=$work/wrap:$PATH /usr/bin/time -o "$work/t" -f '%e %U %S %M' "$bin" convert -q \
-        --vcs subversion --authors "$authors" "$dump" "$work/profile.git" > /dev/null 2>&1 &
+        --vcs subversion --authors "$authors" "$source" "$work/profile.git" > /dev/null 2>&1 &
     timer=$!
     own=0
     while kill -0 "$timer" 2>/dev/null; do
@@ -190,6 +191,14 @@ for spec in "${inputs[@]}"; do
             printf "  %-22s user %5.2f s, sys %5.2f s, peak RSS %4d MiB (sampled)\n", "srcimport itself:", u - tu, s - ts, own / 1024
             for (k in n) printf "  %-22s user %5.2f s, sys %5.2f s, peak RSS %4d MiB, wall %5.2f s, %d run(s)\n", "git " k ":", gu[k], gs[k], gm[k] / 1024, ge[k], n[k]
         }' "$work/git-times" >> "$work/profile.txt"
+}
+for spec in "${inputs[@]}"; do
+    IFS=: read -r name repo dump authors <<< "$spec"
+    [ "$name" = fixture ] && continue
+    profile_run "$name" "$dump" "$authors" "$repo" "$dump"
+    # With the live repositories, file:// too (its replay runs in a private svnserve).
+    [ -z "${SRCIMPORT_SVN_URL_MODE:-}" ] ||
+        profile_run "$name-file" "file://$repo" "$authors" "$repo" "$dump"
 done
 
 # ---------- report ----------
@@ -245,10 +254,12 @@ echo
 echo "where srcimport's time goes (separate runs, every git it starts timed):"
 cat "$work/profile.txt" 2>/dev/null || true
 # The same memory ratio for srcimport's own process (without the git it runs).
-if [ "$(wc -l < "$work/own-rss" 2>/dev/null || echo 0)" -ge 2 ]; then
-    sort -t- -k2 -n "$work/own-rss" | awk '{ n[NR] = $1; o[NR] = $2 } END {
-        for (i = 1; i < NR; i++) printf "srcimport process alone: RSS(%s)/RSS(%s) = %d/%d MiB = %.2f\n", substr(n[NR], 7), substr(n[i], 7), o[NR], o[i], (o[i] ? o[NR] / o[i] : 0) }'
-fi
+for reader in dump file; do
+    suffix=$([ $reader = file ] && echo "-file" || true)
+    grep -E "^synth-[0-9]+$suffix " "$work/own-rss" 2>/dev/null | sed "s/$suffix / /" |
+        sort -t- -k2 -n | awk -v reader="$reader" '{ n[NR] = $1; o[NR] = $2 } END {
+        for (i = 1; i < NR; i++) printf "srcimport process alone (%s): RSS(%s)/RSS(%s) = %d/%d MiB = %.2f\n", reader, substr(n[NR], 7), substr(n[i], 7), o[NR], o[i], (o[i] ? o[NR] / o[i] : 0) }'
+done
 # A failed conversion shows the end of its log.
 while IFS=$'\t' read -r name tool rc _; do
     [ "$rc" = 0 ] && continue

@@ -59,8 +59,9 @@ pub fn last_lines(stderr: &str) -> String {
 }
 
 /// Puts `command` in its own process group, so that cancelling kills all of it. Enough for
-/// a child bound to us by its pipes: if we die it reads EOF (fast-import's `--done` and
-/// update-ref's transactions then abort) or writes into a closed pipe, and ends. Such a
+/// a child bound to us by its pipes, that reads its work from us or writes its answers to
+/// us: if we die it reads EOF (fast-import's `--done` and update-ref's `start`…`commit`
+/// transactions then abort) or writes into a closed pipe, and ends. Such a
 /// child is spawned with `posix_spawn`, which, unlike `fork()`, does not copy our page
 /// tables: a few milliseconds per command for a process with libsvn mapped.
 pub fn group(command: &mut Command) {

@@ -3,6 +3,7 @@
 //! Applied before any probe or fetch, to every source type (and later to webhook targets).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 use crate::SourceError;
@@ -120,8 +121,8 @@ impl UrlPolicy {
             if !self.allow_local_paths {
                 return Err(refuse("local paths are not allowed on this server"));
             }
-            let path = url.strip_prefix("file://").unwrap_or(url);
-            if self.is_forbidden_local(Path::new(path)) {
+            let paths = local_paths(url).map_err(refuse)?;
+            if paths.iter().any(|path| self.is_forbidden_local(path)) {
                 return Err(refuse("that path belongs to this server"));
             }
             return Ok(None);
@@ -139,7 +140,7 @@ impl UrlPolicy {
     }
 
     fn is_forbidden_local(&self, path: &Path) -> bool {
-        let resolved = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+        let resolved = resolved(path);
         self.forbidden_local_roots.iter().any(|root| {
             let root = root.canonicalize().unwrap_or_else(|_| root.clone());
             resolved.starts_with(root)
@@ -196,6 +197,44 @@ pub fn redact(url: &str) -> String {
 }
 
 /// Splits `scheme://[user[:pass]@]host[:port]/...`, scp-like `user@host:path` and local paths.
+/// The paths a local source names: as written and with its `%XX` escapes decoded (libsvn
+/// decodes a `file://` URL, git and hg take a path as written), from a path or a `file://`
+/// URL whose host is empty or `localhost`.
+fn local_paths(url: &str) -> Result<Vec<PathBuf>, &'static str> {
+    let Some(rest) = url.strip_prefix("file://") else {
+        return Ok(vec![PathBuf::from(url)]);
+    };
+    let path = match rest.find('/') {
+        Some(0) => rest,
+        Some(slash) if rest[..slash].eq_ignore_ascii_case("localhost") => &rest[slash..],
+        _ => return Err("a file:// URL names no host but localhost"),
+    };
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
+    Ok(vec![
+        PathBuf::from(path),
+        PathBuf::from(std::ffi::OsString::from_vec(decoded)),
+    ])
+}
+
+/// `path` with its longest existing ancestor resolved (symlinks, `..`) and the rest kept: a
+/// URL may name a directory inside a repository, which is not on disk.
+fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |acc, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => return path.to_owned(),
+        }
+    }
+}
+
 pub fn parse(url: &str) -> Option<ParsedUrl<'_>> {
     if url.starts_with('/') || url.starts_with("./") || url.starts_with("../") {
         return Some(ParsedUrl {
@@ -287,6 +326,47 @@ mod tests {
             allow_private_networks: false,
             forbidden_local_roots: Vec::new(),
         }
+    }
+
+    #[test]
+    fn every_spelling_of_a_forbidden_local_path_is_refused() {
+        let dir = std::env::temp_dir().join(format!("srcimport-policy-{}", std::process::id()));
+        let data = dir.join("data");
+        std::fs::create_dir_all(data.join("repos")).expect("dirs");
+        std::fs::create_dir_all(dir.join("sources")).expect("dirs");
+        let policy = UrlPolicy {
+            allow_local_paths: true,
+            allow_private_networks: false,
+            forbidden_local_roots: vec![data.clone()],
+        };
+        let root = dir.display().to_string();
+        for url in [
+            format!("{root}/data/repos/a.git"),
+            format!("file://{root}/data/repos/a.git"),
+            format!("file://localhost{root}/data/repos/a.git"),
+            format!("file://LOCALHOST{root}/data/repos"),
+            format!("file://{root}/d%61ta/repos/a.git"),
+            format!("file://{root}/sources/../data/repos/missing/trunk"),
+            format!("{root}/sources/../data"),
+        ] {
+            assert!(
+                matches!(policy.check_shape(&url), Err(SourceError::Refused { .. })),
+                "{url} passed"
+            );
+        }
+        assert!(matches!(
+            policy.check_shape(&format!("file://elsewhere{root}/sources")),
+            Err(SourceError::Refused { .. })
+        ));
+        for url in [
+            format!("{root}/sources"),
+            format!("file://{root}/sources/repo/trunk"),
+            format!("file://localhost{root}/sources"),
+            format!("file://{root}/d%61tabase"),
+        ] {
+            assert!(policy.check_shape(&url).is_ok(), "{url} refused");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -280,10 +280,15 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
         // Every object is published: the packs can be linked instead of fetched again.
         link_objects(&session.path().join("objects"), &dest.join("objects"))
             .map_err(|e| CliError::Internal(format!("copying objects: {e}")))?;
-        let updates: String = published
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(oid, name)| format!("update {name} {oid}\n"))
+        // One transaction: should we die while feeding it, nothing is written.
+        let updates: String = std::iter::once("start\n".to_owned())
+            .chain(
+                published
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .map(|(oid, name)| format!("update {name} {oid}\n")),
+            )
+            .chain(std::iter::once("commit\n".to_owned()))
             .collect();
         srcimport_converters::process::run_pipe_bound(
             {
@@ -305,7 +310,12 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             .map(|ns| format!("+{ns}*:{ns}*"))
             .collect();
         fetch.extend(specs.iter().map(String::as_str));
-        git(&fetch, Some(dest))?;
+        // A transfer, not bound to us by a pipe: it dies with us (`process::run`).
+        let mut cmd = srcimport_converters::git::command(Some(dest));
+        cmd.args(&fetch);
+        srcimport_converters::process::run(cmd, None, &Cancel::new(), |_| {})
+            .and_then(|done| done.success_or("git fetch"))
+            .map_err(|e| CliError::Internal(e.to_string()))?;
     }
     let lfs = session.path().join("lfs/objects");
     if lfs.is_dir() {

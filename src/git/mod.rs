@@ -159,21 +159,7 @@ pub fn drop_work_refs(path: &Path) -> Result<(), GitError> {
     let _ = std::fs::remove_dir_all(path.join(STAGING_DIR));
     let _ = std::fs::remove_file(path.join(SVN_CHECKPOINT));
     rewrite_resume::forget(path)?;
-    let cancel = Cancel::new();
-    let refs = run_git(
-        path,
-        &[
-            "for-each-ref",
-            "--format=delete %(refname)",
-            "refs/srcimport/",
-        ],
-        None,
-        &cancel,
-    )?;
-    if !refs.is_empty() {
-        run_git(path, &["update-ref", "--stdin"], Some(refs), &cancel)?;
-    }
-    Ok(())
+    refs::delete_refs(path, &["refs/srcimport/"], &Cancel::new())
 }
 
 /// Removes lock files a killed git process left behind (`refs/**/*.lock`,

@@ -26,6 +26,12 @@ pub fn refs_under(
         .collect())
 }
 
+/// Deletes every ref under `prefixes`, in one transaction.
+pub fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(), GitError> {
+    let stale = refs_under(git_dir, prefixes, cancel)?;
+    set_listed_refs(git_dir, &stale, &[], |_| true, cancel)
+}
+
 /// Points each ref of `wanted` (name, object id) at its object and deletes every other ref
 /// under `under` that `prune` says goes, in one transaction. Refs already right are left
 /// out of it; nothing runs when nothing changes. `wanted` names must lie under `under`.
@@ -41,7 +47,8 @@ pub fn set_refs(
 }
 
 /// [`set_refs`] against `existing` (`(object id, ref name)`, as [`refs_under`] lists them),
-/// for a caller that listed them already.
+/// for a caller that listed them already. A `wanted` ref missing from `existing` is
+/// written; only listed refs are pruned.
 pub fn set_listed_refs(
     git_dir: &Path,
     existing: &[(String, String)],

@@ -25,7 +25,7 @@ use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 use super::large_files::LargeBlob;
 use super::objects::{hash_object, hex};
 use super::pack::PackWriter;
-use super::refs::{refs_under, set_listed_refs};
+use super::refs::{delete_refs, refs_under, set_listed_refs};
 use super::tree_rewrite::object_id;
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
@@ -64,17 +64,6 @@ fn malloc_tunables() -> String {
         Ok(theirs) if !theirs.is_empty() => format!("{OURS}:{theirs}"),
         _ => OURS.to_owned(),
     }
-}
-
-/// Deletes every ref under `prefixes`.
-fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result<(), GitError> {
-    let mut args = vec!["for-each-ref", "--format=delete %(refname)"];
-    args.extend_from_slice(prefixes);
-    let stale = run_git(git_dir, &args, None, cancel)?;
-    if !stale.is_empty() {
-        run_git(git_dir, &["update-ref", "--stdin"], Some(stale), cancel)?;
-    }
-    Ok(())
 }
 
 /// The `--import-marks` file for marks an earlier run wrote (`(mark, object id)`), if any.
@@ -205,8 +194,9 @@ where
     let _ = std::fs::remove_file(&imported);
     // The tags go into one packfile together (one process, however many tags); a tag
     // already there (a sync's unchanged tags) is not written again.
-    // One listing serves the tags and the transaction below: the raw refs (a full import
-    // cleared them before it started) and the work refs.
+    // One listing serves the tags and the transaction below: the work refs, and the raw
+    // refs when a stream continued an earlier one (a full import cleared them before it
+    // started, so its tags are all new and nothing else there is pruned).
     let tags_namespace = format!("{}tags/", git_source::RAW_NAMESPACE);
     let listed_namespaces: &[&str] = match kept {
         None => &[WORK_NAMESPACE],

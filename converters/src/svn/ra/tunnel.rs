@@ -53,6 +53,8 @@ fn start_server() -> std::io::Result<Child> {
     let mut command = Command::new("svnserve");
     command
         .args(["-t", "--read-only", "--config-file", "/dev/null"])
+        // A pipe to this process: compressing the deltas would only cost CPU.
+        .args(["--compression", "0"])
         .args(["--block-read", "yes"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
