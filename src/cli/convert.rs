@@ -256,11 +256,21 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             .map_err(|e| CliError::Internal(e.to_string()))
     };
     let dest_text = dest.to_string_lossy();
-    // HEAD names the default branch the pipeline published.
+    let mut listing = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
+    listing.extend(publish::PUBLISHED_NAMESPACES);
+    let published = String::from_utf8_lossy(&git(&listing, Some(session.path()))?).into_owned();
+    // HEAD names the default branch the pipeline published (`main` without branches).
     let head = session
         .store()
         .find_repo_by_id(session.repo.id)?
-        .map_or_else(|| "main".to_owned(), |repo| repo.default_branch);
+        .map(|repo| repo.default_branch)
+        .filter(|branch| {
+            let name = format!("refs/heads/{branch}");
+            published
+                .lines()
+                .any(|l| l.split_once(' ').is_some_and(|(_, r)| r == name))
+        })
+        .unwrap_or_else(|| "main".to_owned());
     let initial_branch = format!("--initial-branch={head}");
     git(
         &[
@@ -273,9 +283,6 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
         ],
         None,
     )?;
-    let mut listing = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
-    listing.extend(publish::PUBLISHED_NAMESPACES);
-    let published = String::from_utf8_lossy(&git(&listing, Some(session.path()))?).into_owned();
     if everything_published(session)? {
         // Every object is published: the packs can be linked instead of fetched again.
         link_objects(&session.path().join("objects"), &dest.join("objects"))

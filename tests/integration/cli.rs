@@ -71,6 +71,11 @@ fn convert_writes_a_bare_repository_and_reports_progress_in_plain_lines() {
         )
     };
     assert_eq!(branches(&dest), branches(&source_git));
+    assert_eq!(
+        git(&dest, &["symbolic-ref", "HEAD"]),
+        git(&source_git, &["symbolic-ref", "HEAD"]),
+        "HEAD names the source's default branch"
+    );
     let log = git(&dest, &["log", "--all", "--format=%an <%ae>"]);
     assert!(
         log.contains("Alice P. <alice@new.example>") && !log.contains("alice@example.com"),
