@@ -287,28 +287,12 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
         // Every object is published: the packs can be linked instead of fetched again.
         link_objects(&session.path().join("objects"), &dest.join("objects"))
             .map_err(|e| CliError::Internal(format!("copying objects: {e}")))?;
-        // One transaction: should we die while feeding it, nothing is written.
-        let updates: String = std::iter::once("start\n".to_owned())
-            .chain(
-                published
-                    .lines()
-                    .filter_map(|l| l.split_once(' '))
-                    .map(|(oid, name)| format!("update {name} {oid}\n")),
-            )
-            .chain(std::iter::once("commit\n".to_owned()))
+        let wanted: Vec<(String, String)> = published
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(oid, name)| (name.to_owned(), oid.to_owned()))
             .collect();
-        srcimport_converters::process::run_pipe_bound(
-            {
-                let mut cmd = srcimport_converters::git::command(Some(dest));
-                cmd.args(["update-ref", "--stdin"]);
-                cmd
-            },
-            Some(updates.into_bytes()),
-            &Cancel::new(),
-            |_| {},
-        )
-        .and_then(|done| done.success_or("git update-ref"))
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+        crate::git::refs::set_listed_refs(dest, &[], &wanted, |_| false, &Cancel::new())?;
     } else {
         let source = session.path().to_string_lossy().into_owned();
         let mut fetch = vec!["fetch", "--quiet", "--no-write-fetch-head", "--", &source];
