@@ -3,9 +3,10 @@
 //! delta computation run in another process, on another core, while this one converts.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::process::{Child, Command, Stdio};
 use std::ptr;
+use std::time::{Duration, Instant};
 
 use crate::process;
 use crate::svn::libsvn::error::new_error;
@@ -75,8 +76,8 @@ unsafe extern "C" fn open(
     _user: *const c_char,
     _hostname: *const c_char,
     _port: c_int,
-    _cancel_func: ffi::svn_cancel_func_t,
-    _cancel_baton: *mut c_void,
+    cancel_func: ffi::svn_cancel_func_t,
+    cancel_baton: *mut c_void,
     pool: *mut ffi::apr_pool_t,
 ) -> *mut ffi::svn_error_t {
     let started = std::panic::catch_unwind(start_server);
@@ -96,6 +97,26 @@ unsafe extern "C" fn open(
     };
     let mut to_fd = to_server.as_raw_fd();
     let mut from_fd = from_server.as_raw_fd();
+    let cancelled = || match cancel_func {
+        // SAFETY: libsvn's own cancel function and baton; the error it returns is ours.
+        Some(cancel) => unsafe {
+            let error = cancel(cancel_baton);
+            let stop = !error.is_null();
+            ffi::svn_error_clear(error);
+            stop
+        },
+        None => false,
+    };
+    // libsvn would wait for the greeting for ever: a server that never speaks is given up
+    // (and the replay runs in process).
+    if !speaks_within(from_fd, GREETING_TIMEOUT, cancelled) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return new_error(
+            ffi::SVN_ERR_RA_CANNOT_CREATE_TUNNEL,
+            c"svnserve did not answer",
+        );
+    }
     // SAFETY: the out pointers are libsvn's; the apr files borrow descriptors the `Server`
     // owns until libsvn calls `close` (apr_os_file_put registers no cleanup, and the
     // streams disown their files), and live in `pool`, which libsvn keeps for the session.
@@ -117,6 +138,32 @@ unsafe extern "C" fn open(
     ptr::null_mut()
 }
 
+/// How long `svnserve` may take to greet.
+const GREETING_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether `fd` has something to read (or its writer hung up) within `timeout`, looking at
+/// `cancelled` every 100 ms. Reads nothing.
+fn speaks_within(fd: RawFd, timeout: Duration, cancelled: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut wanted = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd, alive for the call.
+        let ready = unsafe { libc::poll(&mut wanted, 1, 100) };
+        if ready > 0 {
+            return true;
+        }
+        let interrupted =
+            ready < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted;
+        if (ready < 0 && !interrupted) || cancelled() || Instant::now() >= deadline {
+            return false;
+        }
+    }
+}
+
 unsafe extern "C" fn close(close_baton: *mut c_void, _tunnel_baton: *mut c_void) {
     // SAFETY: the baton is the `Server` `open` boxed, and libsvn closes a tunnel once.
     let Server(mut child) = *unsafe { Box::from_raw(close_baton.cast::<Server>()) };
@@ -132,6 +179,20 @@ unsafe extern "C" fn close(close_baton: *mut c_void, _tunnel_baton: *mut c_void)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_silent_server_is_given_up_and_a_speaking_one_is_not() {
+        let (reader, mut writer) = std::io::pipe().expect("pipe");
+        let fd = reader.as_raw_fd();
+        let started = Instant::now();
+        assert!(!speaks_within(fd, Duration::from_millis(300), || false));
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(!speaks_within(fd, Duration::from_secs(30), || true));
+        writer.write_all(b"( success ").expect("write");
+        assert!(speaks_within(fd, Duration::from_secs(30), || false));
+        drop(writer);
+    }
 
     #[test]
     fn file_urls_become_tunnel_urls() {
