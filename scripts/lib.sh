@@ -24,7 +24,9 @@ ensure_packages() {
 
 # The system packages srcimport itself runs (git for Git sources and hosting).
 ensure_runtime_packages() {
-    ensure_packages git:git
+    # svnserve: a file:// Subversion history is replayed through a private one (in process,
+    # slower, without it).
+    ensure_packages git:git svnserve:subversion
 }
 
 # What building needs: libsvn and APR headers for the Subversion reader's bindings, and

@@ -201,19 +201,26 @@ pub fn redact(url: &str) -> String {
 /// decodes a `file://` URL, git and hg take a path as written), from a path or a `file://`
 /// URL whose host is empty or `localhost`.
 fn local_paths(url: &str) -> Result<Vec<PathBuf>, &'static str> {
-    let Some(rest) = url.strip_prefix("file://") else {
+    if !url.starts_with("file://") {
         return Ok(vec![PathBuf::from(url)]);
-    };
-    let path = match rest.find('/') {
-        Some(0) => rest,
-        Some(slash) if rest[..slash].eq_ignore_ascii_case("localhost") => &rest[slash..],
-        _ => return Err("a file:// URL names no host but localhost"),
-    };
+    }
+    let path = file_url_path(url).ok_or("a file:// URL names no host but localhost")?;
     let decoded: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
     Ok(vec![
         PathBuf::from(path),
         PathBuf::from(std::ffi::OsString::from_vec(decoded)),
     ])
+}
+
+/// The path of a `file://` URL whose host is empty or `localhost`, still `%`-escaped;
+/// `None` for another host or another scheme.
+pub fn file_url_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("file://")?;
+    match rest.find('/') {
+        Some(0) => Some(rest),
+        Some(slash) if rest[..slash].eq_ignore_ascii_case("localhost") => Some(&rest[slash..]),
+        _ => None,
+    }
 }
 
 /// `path` with its longest existing ancestor resolved (symlinks, `..`) and the rest kept: a

@@ -16,6 +16,7 @@ use super::{CliError, SourceArgs};
 use crate::api::wire;
 use crate::authors_file::{self, AuthorsFormat};
 use crate::git::publish;
+use crate::git::refs::{refs_under, set_listed_refs};
 use crate::store::{LfsChoice, NewImport, Stage, SvnOptions};
 
 #[derive(Args, Clone, Debug)]
@@ -256,9 +257,11 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             .map_err(|e| CliError::Internal(e.to_string()))
     };
     let dest_text = dest.to_string_lossy();
-    let mut listing = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
-    listing.extend(publish::PUBLISHED_NAMESPACES);
-    let published = String::from_utf8_lossy(&git(&listing, Some(session.path()))?).into_owned();
+    let published = refs_under(
+        session.path(),
+        &publish::PUBLISHED_NAMESPACES,
+        &Cancel::new(),
+    )?;
     // HEAD names the default branch the pipeline published (`main` without branches).
     let head = session
         .store()
@@ -266,9 +269,7 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
         .map(|repo| repo.default_branch)
         .filter(|branch| {
             let name = format!("refs/heads/{branch}");
-            published
-                .lines()
-                .any(|l| l.split_once(' ').is_some_and(|(_, r)| r == name))
+            published.iter().any(|(_, published)| *published == name)
         })
         .unwrap_or_else(|| "main".to_owned());
     let initial_branch = format!("--initial-branch={head}");
@@ -288,11 +289,10 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
         link_objects(&session.path().join("objects"), &dest.join("objects"))
             .map_err(|e| CliError::Internal(format!("copying objects: {e}")))?;
         let wanted: Vec<(String, String)> = published
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(oid, name)| (name.to_owned(), oid.to_owned()))
+            .into_iter()
+            .map(|(oid, name)| (name, oid))
             .collect();
-        crate::git::refs::set_listed_refs(dest, &[], &wanted, |_| false, &Cancel::new())?;
+        set_listed_refs(dest, &[], &wanted, |_| false, &Cancel::new())?;
     } else {
         let source = session.path().to_string_lossy().into_owned();
         let mut fetch = vec!["fetch", "--quiet", "--no-write-fetch-head", "--", &source];

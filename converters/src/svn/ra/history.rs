@@ -55,9 +55,9 @@ pub fn read_history<S: RevisionSink>(
     cancel: &Cancel,
 ) -> Result<(), HistoryError<S::Error>> {
     check_range(url, start, end)?;
-    let access = (LocalAccess::Svnserve, credentials);
     read_on_thread("svn-ra-reader", sink, cancel, |check, out| {
-        read_thread(url, access, policy, start..=end, check, out)
+        let local = LocalAccess::Svnserve;
+        read_thread(url, local, credentials, policy, start..=end, check, out)
     })
 }
 
@@ -65,7 +65,8 @@ pub fn read_history<S: RevisionSink>(
 /// `local` says) and replays `revisions`.
 fn read_thread(
     url: &str,
-    (local, credentials): (LocalAccess, Option<&Credentials>),
+    local: LocalAccess,
+    credentials: Option<&Credentials>,
     policy: &UrlPolicy,
     revisions: std::ops::RangeInclusive<u64>,
     check: CancelCheck,
@@ -137,7 +138,7 @@ mod tests {
             "svn-ra-reader",
             &mut recorder,
             &Cancel::new(),
-            |check, out| read_thread(url, (local, None), &policy, 0..=youngest, check, out),
+            |check, out| read_thread(url, local, None, &policy, 0..=youngest, check, out),
         )
         .unwrap_or_else(|e| panic!("{url} via {local:?}: {e}"));
         recorder.0

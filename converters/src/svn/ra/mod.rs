@@ -4,7 +4,8 @@
 //! libsvn sessions are not thread-safe: an [`RaSession`] stays on the thread that opened it,
 //! and [`read_history`] runs its own reader thread with its own session and pools, handing
 //! owned events to the calling thread over a bounded channel (the bindings, pools, errors
-//! and the reader thread are shared with the fs reader in [`crate::svn::libsvn`]).
+//! and the reader thread live in [`crate::svn::libsvn`]). A `file://` history is replayed
+//! through a private `svnserve` (`tunnel.rs`).
 //!
 //! Nodes come in the order libsvn's replay drives its editor, written the way `svnrdump dump`
 //! writes them: an added directory before its children, an opened directory (only when its

@@ -118,7 +118,6 @@ impl RaSession {
                 }
             }
         }
-        initialize()?;
         let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
         let (open_url, egress) = match scheme.as_deref() {
             Some("svn") => (pin_svn_url(url, policy)?, None),

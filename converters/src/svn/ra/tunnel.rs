@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::process;
 use crate::svn::libsvn::error::new_error;
 use crate::svn::libsvn::ffi;
+use crate::url_policy::file_url_path;
 
 /// The tunnel's name: URLs `svn+srcimport://localhost/PATH`.
 pub(super) const SCHEME: &str = "svn+srcimport://";
@@ -18,10 +19,7 @@ const NAME: &CStr = c"srcimport";
 
 /// `file:///PATH` (or `file://localhost/PATH`) as a URL of the tunnel.
 pub(super) fn url_for(file_url: &str) -> Option<String> {
-    let rest = file_url.strip_prefix("file://")?;
-    let path = rest.strip_prefix("localhost").unwrap_or(rest);
-    path.starts_with('/')
-        .then(|| format!("{SCHEME}localhost{path}"))
+    file_url_path(file_url).map(|path| format!("{SCHEME}localhost{path}"))
 }
 
 /// Sets `callbacks` to open the tunnel.
