@@ -51,6 +51,11 @@ pub struct ServeConfig {
     /// The Git branch that Subversion's trunk becomes.
     #[arg(long, env = "SRCIMPORT_SVN_TRUNK_BRANCH", default_value = "main")]
     pub svn_trunk_branch: String,
+    /// Subversion: revisions converted by one `git fast-import` run; each run ends in a
+    /// checkpoint that the next (and a failed import, when retried) resumes from. Fewer
+    /// use less memory, more are a little faster.
+    #[arg(long, env = "SRCIMPORT_SVN_REVISIONS_PER_RUN", default_value_t = crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN)]
+    pub svn_revisions_per_run: u64,
     /// The Git branch that TFVC's root branch (or a project without branches) becomes.
     #[arg(long, env = "SRCIMPORT_TFVC_MAIN_BRANCH", default_value = "main")]
     pub tfvc_main_branch: String,

@@ -51,6 +51,7 @@ impl Session {
             },
             hg_default_branch: "main".to_owned(),
             svn_trunk_branch: "main".to_owned(),
+            svn_revisions_per_run: crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN,
             push_mirror: None,
             push_size_limit: crate::pipeline::DEFAULT_PUSH_SIZE_LIMIT,
             tfvc: TfvcSettings::default(),

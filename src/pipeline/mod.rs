@@ -28,6 +28,12 @@ use crate::store::{
 };
 
 pub use mirror::DEFAULT_PUSH_SIZE_LIMIT;
+
+/// Subversion revisions one `git fast-import` run converts before the next run resumes from
+/// its checkpoint. fast-import keeps every object it wrote in memory (about 70 bytes each,
+/// some eight per revision) and maps its pack: runs of this size keep it near its size for
+/// 5,000 revisions however long the history, for a second `fast-import` start each run.
+pub const DEFAULT_SVN_REVISIONS_PER_RUN: u64 = 5_000;
 use progress::StoreProgress;
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +115,9 @@ pub struct Environment {
     pub hg_default_branch: String,
     /// The Git branch name of Subversion's trunk.
     pub svn_trunk_branch: String,
+    /// Subversion revisions converted by one `git fast-import` run (see
+    /// [`DEFAULT_SVN_REVISIONS_PER_RUN`]).
+    pub svn_revisions_per_run: u64,
     /// TFVC reading settings.
     pub tfvc: TfvcSettings,
     /// Test hook: park (cancellably) on entering this stage. Used by the crash-resume test.

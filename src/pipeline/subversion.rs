@@ -3,7 +3,7 @@
 
 use srcimport_converters::svn::convert::checkpoint::{self, Checkpoint, Mismatch};
 use srcimport_converters::svn::convert::layout::Layout;
-use srcimport_converters::svn::convert::{revprops, ConvertOptions};
+use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
 use srcimport_converters::svn::layout_detect;
 use srcimport_converters::svn::source::SvnSource;
 use srcimport_converters::{ProjectChoice, Vcs};
@@ -83,7 +83,7 @@ impl Run<'_> {
                     }
                     _ => {}
                 }
-                let start = upto.map_or(0, |revision| revision + 1);
+                let mut start = upto.map_or(0, |revision| revision + 1);
                 if let Some(upto) = upto {
                     tracing::info!(
                         repo_id = self.repo_id,
@@ -92,23 +92,46 @@ impl Run<'_> {
                         "resuming the Subversion conversion after r{upto}"
                     );
                 }
-                let imported = git::fast_import::import_subversion(
-                    &self.repo_path,
-                    &import.vcs_url,
-                    options,
-                    resume,
-                    &self.cancel,
-                    |revision| progress.fraction(revision, youngest.max(1)),
-                    |converter| {
-                        source.read_into(credentials, start, youngest, converter, &self.cancel)
-                    },
-                )?;
-                if let Some(checkpoint) = &imported.checkpoint {
-                    checkpoint
-                        .save(&checkpoint_path)
-                        .map_err(|e| git::GitError::io(&checkpoint_path, e))?;
+                // One fast-import run per `svn_revisions_per_run` revisions, each resumed from
+                // the last one's checkpoint (saved as it ends, so a failed first import
+                // resumes too): git fast-import holds every object of its run in memory.
+                let mut resume = resume;
+                let per_run = even_runs(youngest - start + 1, self.env.svn_revisions_per_run);
+                loop {
+                    let last = youngest.min(start.saturating_add(per_run - 1));
+                    tracing::info!(
+                        repo_id = self.repo_id,
+                        from = start,
+                        to = last,
+                        "git fast-import run"
+                    );
+                    let imported = git::fast_import::import_subversion(
+                        &self.repo_path,
+                        &import.vcs_url,
+                        options.clone(),
+                        resume,
+                        &self.cancel,
+                        |revision| progress.fraction(revision, youngest.max(1)),
+                        |converter| {
+                            source.read_into(credentials, start, last, converter, &self.cancel)
+                        },
+                    )?;
+                    if let Some(checkpoint) = &imported.checkpoint {
+                        checkpoint
+                            .save(&checkpoint_path)
+                            .map_err(|e| git::GitError::io(&checkpoint_path, e))?;
+                    }
+                    if last >= youngest {
+                        break imported;
+                    }
+                    let missing = || {
+                        PipelineError::Subversion(ConvertError::Io(std::io::Error::other(
+                            "fast-import did not name every mark the next run continues from",
+                        )))
+                    };
+                    resume = Some(imported.checkpoint.ok_or_else(missing)?);
+                    start = last + 1;
                 }
-                imported
             }
         };
         Ok(transferred(imported.summary, imported.large, &survey.uuid))
@@ -173,6 +196,13 @@ impl Run<'_> {
     }
 }
 
+/// Revisions per run when `revisions` are converted in runs of at most `most`, as even as
+/// can be (so that no run is left with a few revisions and a whole run's fixed cost).
+fn even_runs(revisions: u64, most: u64) -> u64 {
+    let runs = revisions.div_ceil(most.max(1)).max(1);
+    revisions.div_ceil(runs).max(1)
+}
+
 /// What the Subversion conversion gives the rest of the pipeline; authors are listed by
 /// `user` (their `remote_id` is `user@UUID`).
 fn transferred(
@@ -205,6 +235,16 @@ pub fn identity_of(remote_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_are_as_even_as_can_be() {
+        assert_eq!(even_runs(30_001, 5_000), 4_286);
+        assert_eq!(even_runs(5_000, 5_000), 5_000);
+        assert_eq!(even_runs(5_001, 5_000), 2_501);
+        assert_eq!(even_runs(3, 5_000), 3);
+        assert_eq!(even_runs(0, 5_000), 1);
+        assert_eq!(even_runs(7, 0), 1);
+    }
 
     #[test]
     fn remote_ids_give_back_the_identity() {

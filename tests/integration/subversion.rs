@@ -325,6 +325,61 @@ fn svnserve_with_auth_and_file_urls_give_the_dumps_history() {
     );
 }
 
+/// A history converted in several git fast-import runs, each resumed from the last one's
+/// checkpoint, is the history one run gives; the checkpoint of the last run is left for
+/// syncs.
+#[test]
+fn a_history_converted_in_several_fast_import_runs_equals_one_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let youngest: u64 = std::process::Command::new("svnlook")
+        .arg("youngest")
+        .arg(built.join("repo"))
+        .output()
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .expect("youngest")
+        })
+        .expect("svnlook runs");
+    let per_run = 5;
+    let in_runs = Server::start_with(
+        &dir.path().join("in-runs"),
+        &[
+            ("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1"),
+            ("SRCIMPORT_SVN_REVISIONS_PER_RUN", "5"),
+        ],
+    );
+    let at_once = Server::start_with(&dir.path().join("at-once"), LOCAL);
+    let dump = json!({"vcs_url": built.join("repo.dump").to_str().expect("utf-8")});
+    let file_url = json!({"vcs_url": format!("file://{}", built.join("repo").display())});
+    in_runs.put_import("octo/dump", &dump);
+    in_runs.put_import("octo/file", &file_url);
+    at_once.put_import("octo/dump", &dump);
+    for (server, repo) in [
+        (&in_runs, "octo/dump"),
+        (&in_runs, "octo/file"),
+        (&at_once, "octo/dump"),
+    ] {
+        server.wait_status(repo, "complete");
+    }
+    let refs =
+        |server: &Server, repo: &str| git(dir.path(), &["ls-remote", &server.authed_git_url(repo)]);
+    let one_run = refs(&at_once, "octo/dump");
+    assert!(one_run.contains("refs/notes/svn"), "{one_run}");
+    assert_eq!(refs(&in_runs, "octo/dump"), one_run);
+    assert_eq!(refs(&in_runs, "octo/file"), one_run);
+    let runs = (youngest + 1).div_ceil(per_run);
+    let log = in_runs.log();
+    assert_eq!(
+        log.matches("git fast-import run").count() as u64,
+        2 * runs,
+        "{runs} runs for each of the two imports of r0..=r{youngest}:\n{log}"
+    );
+    assert_eq!(at_once.log().matches("git fast-import run").count(), 1);
+}
+
 /// A dump given as an HTTP URL is detected by its first bytes, asks for credentials, and
 /// imports the same history as the local file; a URL that serves something else is refused.
 #[test]

@@ -12,7 +12,7 @@ use srcimport::git::init_hosted;
 use srcimport_converters::svn::convert::checkpoint::{Checkpoint, Mismatch};
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::ConvertOptions;
-use srcimport_converters::svn::source::SvnSource;
+use srcimport_converters::svn::source::{DumpFile, SvnSource};
 use srcimport_converters::Cancel;
 
 use crate::subversion::features;
@@ -73,7 +73,7 @@ fn a_resumed_subversion_conversion_equals_one_conversion_at_every_revision() {
         format!("file://{}", built.join("repo").display()),
         srcimport_converters::url_policy::UrlPolicy::default(),
     );
-    let dump = SvnSource::Dump(built.join("repo.dump"));
+    let dump = SvnSource::Dump(DumpFile::new(built.join("repo.dump")));
     let uuid = "5e7f1c9a-0000-4000-8000-000000000001";
     let survey = repository.survey(None, &Cancel::new()).expect("survey");
     let youngest = survey.youngest;

@@ -14,22 +14,78 @@ where
     S: RevisionSink,
     S::Error: From<DumpError>,
 {
-    replay_range(input, 0..=u64::MAX, sink)
+    replay_range(input, 0..=u64::MAX, sink).map(|_| ())
+}
+
+/// Where a dump's revision record begins: a later read of that revision and the ones after
+/// it starts there ([`replay_from`]) instead of parsing the dump from its beginning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bookmark {
+    pub revision: u64,
+    pub offset: u64,
+    format_version: u32,
 }
 
 /// Reads the dump's `revisions` into `sink`; earlier ones are parsed (their texts skipped)
-/// and left out, and reading stops after the last.
+/// and left out, and reading stops after the last. Returns where the revision after the
+/// last begins, if the dump has one.
 pub fn replay_range<R: BufRead, S>(
     input: R,
     revisions: RangeInclusive<u64>,
     sink: &mut S,
-) -> Result<(), S::Error>
+) -> Result<Option<Bookmark>, S::Error>
 where
     S: RevisionSink,
     S::Error: From<DumpError>,
 {
-    let mut reader = DumpReader::new(input);
-    let mut in_revision = false;
+    replay_records(DumpReader::new(input), revisions, false, sink)
+}
+
+/// Reads the revisions from `at` up to `last` into `sink`, from `input` positioned at
+/// `at.offset` (a dump that no longer has that revision there is an error). Returns where
+/// the revision after `last` begins, as [`replay_range`] does.
+pub fn replay_from<R: BufRead, S>(
+    input: R,
+    at: Bookmark,
+    last: u64,
+    sink: &mut S,
+) -> Result<Option<Bookmark>, S::Error>
+where
+    S: RevisionSink,
+    S::Error: From<DumpError>,
+{
+    let mut reader = DumpReader::continuing(input, at.format_version, at.offset);
+    match reader.next_record() {
+        Ok(Some(Record::Revision(revision))) if revision.number == at.revision => {
+            if at.revision > last {
+                return Ok(Some(at));
+            }
+            sink.begin_revision(revision.number, &revision.properties)?;
+            replay_records(reader, at.revision..=last, true, sink)
+        }
+        _ => Err(DumpError::malformed(
+            at.offset,
+            format!(
+                "r{} no longer starts here: the dump changed while it was read",
+                at.revision
+            ),
+        )
+        .into()),
+    }
+}
+
+/// The records of `reader` into `sink`, for `revisions`; `in_revision` when a revision the
+/// sink has begun is still open.
+fn replay_records<R: BufRead, S>(
+    mut reader: DumpReader<R>,
+    revisions: RangeInclusive<u64>,
+    mut in_revision: bool,
+    sink: &mut S,
+) -> Result<Option<Bookmark>, S::Error>
+where
+    S: RevisionSink,
+    S::Error: From<DumpError>,
+{
     let mut skipping = false;
     while let Some(record) = reader.next_record()? {
         match record {
@@ -39,7 +95,11 @@ where
                     sink.end_revision()?;
                 }
                 if revision.number > *revisions.end() {
-                    return Ok(());
+                    return Ok(reader.format_version().map(|format_version| Bookmark {
+                        revision: revision.number,
+                        offset: revision.offset,
+                        format_version,
+                    }));
                 }
                 skipping = revision.number < *revisions.start();
                 in_revision = !skipping;
@@ -80,7 +140,7 @@ where
     if in_revision {
         sink.end_revision()?;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// The properties of revision `number` of a dump, if it has that revision.
@@ -179,6 +239,36 @@ mod tests {
         let mut sink = Begun::default();
         replay_range(&dump(4)[..], range, &mut sink).expect("replays");
         (sink.0, sink.1)
+    }
+
+    #[test]
+    fn a_read_continues_at_the_bookmark_the_last_one_left() {
+        let dump = dump(6);
+        let mut first = Begun::default();
+        let mark = replay_range(&dump[..], 0..=2, &mut first)
+            .expect("replays")
+            .expect("r3 follows");
+        assert_eq!((first.0, first.1), (vec![0, 1, 2], 3));
+        assert_eq!(mark.revision, 3);
+        assert!(dump[mark.offset as usize..].starts_with(b"Revision-number: 3\n"));
+        let mut rest = Begun::default();
+        let end =
+            replay_from(&dump[mark.offset as usize..], mark, 4, &mut rest).expect("continues");
+        assert_eq!((rest.0, rest.1), (vec![3, 4], 2));
+        assert_eq!(end.map(|m| m.revision), Some(5));
+        let mut last = Begun::default();
+        let end = end.expect("r5 follows");
+        let none = replay_from(&dump[end.offset as usize..], end, 9, &mut last).expect("ends");
+        assert_eq!((last.0, none), (vec![5, 6], None));
+        // A bookmark into another dump (here: one byte off) is refused, not misread.
+        let error = replay_from(
+            &dump[mark.offset as usize + 1..],
+            mark,
+            4,
+            &mut Begun::default(),
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("dump changed"), "{error}");
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! it finds.
 
 use std::collections::BTreeSet;
-use std::io::BufReader;
+use std::fs::File;
+use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use tempfile::TempPath;
 
 use super::convert::ConvertError;
-use super::dump::Properties;
+use super::dump::{DumpError, Properties};
+use super::dump_events::Bookmark;
 use super::events::RevisionSink;
 use super::ra::{self, RaSession};
 use super::{download, dump_events, layout_detect};
@@ -19,11 +22,78 @@ use crate::{Cancel, Credentials, SourceError};
 /// Where the history comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SvnSource {
-    Dump(PathBuf),
+    Dump(DumpFile),
     /// A URL libsvn opens (`file://`, `svn://`, `http(s)://`), and the policy its network
     /// connections are held to.
     Repository(String, UrlPolicy),
 }
+
+/// A dump file, and where the last read of it stopped: a read of the revisions after those
+/// starts there instead of parsing the dump from its beginning again.
+#[derive(Debug, Clone)]
+pub struct DumpFile {
+    path: PathBuf,
+    next: Arc<Mutex<Option<Bookmark>>>,
+}
+
+impl DumpFile {
+    pub fn new(path: impl Into<PathBuf>) -> DumpFile {
+        DumpFile {
+            path: path.into(),
+            next: Arc::default(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open(&self) -> Result<BufReader<File>, ConvertError> {
+        File::open(&self.path).map(BufReader::new).map_err(|e| {
+            ConvertError::Source(SourceError::NotFound {
+                url: self.path.display().to_string(),
+                reason: e.to_string(),
+            })
+        })
+    }
+
+    /// Feeds `start..=last` to `sink`, from the bookmark the last read left when it names
+    /// `start`.
+    fn read_into<S: RevisionSink<Error = ConvertError>>(
+        &self,
+        start: u64,
+        last: u64,
+        sink: &mut S,
+    ) -> Result<(), ConvertError> {
+        let bookmark = self
+            .next
+            .lock()
+            .map_or(None, |mut next| next.take())
+            .filter(|bookmark| bookmark.revision == start);
+        let next = match bookmark {
+            Some(at) => {
+                let mut file = self.open()?;
+                file.seek(SeekFrom::Start(at.offset))
+                    .map_err(|e| DumpError::from_io(at.offset, e))?;
+                dump_events::replay_from(file, at, last, sink)?
+            }
+            None => dump_events::replay_range(self.open()?, start..=last, sink)?,
+        };
+        if let Ok(mut slot) = self.next.lock() {
+            *slot = next;
+        }
+        Ok(())
+    }
+}
+
+/// Dump files are the same source when they are the same file.
+impl PartialEq for DumpFile {
+    fn eq(&self, other: &DumpFile) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for DumpFile {}
 
 /// What a first look finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,13 +147,13 @@ impl SvnSource {
         let path = url.strip_prefix("file://").unwrap_or(url);
         let source = match local {
             true if is_dump(url) || super::probe::is_dump_file(Path::new(path)) => {
-                SvnSource::Dump(PathBuf::from(path))
+                SvnSource::Dump(DumpFile::new(path))
             }
             true => SvnSource::Repository(format!("file://{path}"), policy.clone()),
             false if is_dump(url) && is_http(url) => {
                 let download = download::download(url, credentials, policy, scratch, cancel)?;
                 return Ok(OpenedSource {
-                    source: SvnSource::Dump(download.to_path_buf()),
+                    source: SvnSource::Dump(DumpFile::new(download.to_path_buf())),
                     _download: Some(download),
                 });
             }
@@ -101,15 +171,6 @@ impl SvnSource {
         })
     }
 
-    fn open_dump(path: &PathBuf) -> Result<BufReader<std::fs::File>, ConvertError> {
-        std::fs::File::open(path).map(BufReader::new).map_err(|e| {
-            ConvertError::Source(SourceError::NotFound {
-                url: path.display().to_string(),
-                reason: e.to_string(),
-            })
-        })
-    }
-
     /// Reads what the layout and progress need. A dump is checked in full here, so a
     /// malformed one is refused before anything is converted.
     pub fn survey(
@@ -118,8 +179,8 @@ impl SvnSource {
         cancel: &Cancel,
     ) -> Result<Survey, ConvertError> {
         match self {
-            SvnSource::Dump(path) => {
-                let outline = dump_events::outline(Self::open_dump(path)?)?;
+            SvnSource::Dump(dump) => {
+                let outline = dump_events::outline(dump.open()?)?;
                 Ok(Survey {
                     uuid: outline.uuid.unwrap_or_else(|| "unknown-uuid".into()),
                     youngest: outline.youngest,
@@ -146,10 +207,7 @@ impl SvnSource {
         cancel: &Cancel,
     ) -> Result<Option<Properties>, ConvertError> {
         match self {
-            SvnSource::Dump(path) => Ok(dump_events::revision_properties(
-                Self::open_dump(path)?,
-                revision,
-            )?),
+            SvnSource::Dump(dump) => Ok(dump_events::revision_properties(dump.open()?, revision)?),
             SvnSource::Repository(url, policy) => {
                 let session = RaSession::open(url, credentials, policy, cancel)?;
                 if session.latest_revision()? < revision {
@@ -172,9 +230,7 @@ impl SvnSource {
         cancel: &Cancel,
     ) -> Result<(), ConvertError> {
         match self {
-            SvnSource::Dump(path) => {
-                dump_events::replay_range(Self::open_dump(path)?, start..=last, sink)
-            }
+            SvnSource::Dump(dump) => dump.read_into(start, last, sink),
             SvnSource::Repository(url, policy) => {
                 ra::read_history(url, credentials, policy, start, last, sink, cancel).map_err(
                     |error| match error {
@@ -214,13 +270,13 @@ mod tests {
         );
         assert_eq!(
             open("file:///tmp/a.dump").unwrap(),
-            SvnSource::Dump("/tmp/a.dump".into())
+            SvnSource::Dump(DumpFile::new("/tmp/a.dump"))
         );
         assert!(open("svn://127.0.0.1/a.dump").is_err());
         let unnamed = std::env::temp_dir().join(format!("svn-source-{}", std::process::id()));
         std::fs::write(&unnamed, "SVN-fs-dump-format-version: 2\n").unwrap();
         let found = open(unnamed.to_str().unwrap()).unwrap();
         std::fs::remove_file(&unnamed).unwrap();
-        assert_eq!(found, SvnSource::Dump(unnamed));
+        assert_eq!(found, SvnSource::Dump(DumpFile::new(unnamed)));
     }
 }

@@ -118,6 +118,12 @@ where
         // and a file per object.
         "-c",
         "fastimport.unpackLimit=0",
+        // fast-import reads back trees, scattered, from the packs it and earlier runs
+        // wrote: smaller windows than other commands get (`git::command`), 1 MiB at most.
+        "-c",
+        "core.packedGitWindowSize=64k",
+        "-c",
+        "core.packedGitLimit=1m",
         "fast-import",
         "--quiet",
         "--force",

@@ -13,12 +13,14 @@ use super::entities::Entity;
 use super::history::PathFacts;
 use super::properties::Ignores;
 use super::revprops::RevisionInfo;
+use super::text_cache::TextCache;
 use super::{ConvertOptions, ConvertSummary, Key};
 
 /// The checkpoint format; a file of another version is ignored (a full conversion follows).
 pub const CHECKPOINT_VERSION: u32 = 1;
 
-/// What the converter carries from one revision to the next (everything but caches).
+/// What the converter carries from one revision to the next (everything but caches, the
+/// text cache in memory only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     pub(super) entities: BTreeMap<String, Entity>,
@@ -42,6 +44,10 @@ pub struct State {
     /// The last revision converted and the fingerprint of its revision properties.
     pub(super) revision: Option<u64>,
     pub(super) fingerprint: Option<String>,
+    /// The text cache, in memory only: a run resumed in the same process finds its delta
+    /// bases without asking fast-import; one resumed from the file starts without.
+    #[serde(skip)]
+    pub(super) texts: TextCache,
 }
 
 impl State {

@@ -244,6 +244,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         converter.summary = state.summary;
         converter.last_revision = state.revision;
         converter.fingerprint = state.fingerprint;
+        converter.texts = state.texts;
         converter.previous_refs = previous_refs;
         converter
     }
@@ -268,6 +269,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             summary: self.summary.clone(),
             revision: self.last_revision,
             fingerprint: self.fingerprint.clone(),
+            texts: text_cache::TextCache::default(),
         }
     }
 

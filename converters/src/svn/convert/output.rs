@@ -156,7 +156,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
     pub fn finish_with_state(
         mut self,
     ) -> Result<(ConvertSummary, checkpoint::State, W), ConvertError> {
-        let state = self.state();
+        let mut state = self.state();
         self.flush_notes()?;
         let prefix = self.options.ref_prefix.clone();
         let mut heads: Vec<(String, u64)> = Vec::new();
@@ -294,6 +294,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                 });
             }
         }
+        state.texts = std::mem::take(&mut self.texts);
         Ok((self.summary, state, self.fi.into_inner()))
     }
 

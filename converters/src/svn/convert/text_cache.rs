@@ -9,7 +9,7 @@ pub const LARGEST_TEXT: usize = 256 << 10;
 /// All texts together stay under this many bytes.
 const CAPACITY: usize = 8 << 20;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct TextCache {
     texts: BTreeMap<String, (Vec<u8>, u64)>,
     /// Use stamp → path, oldest first.

@@ -21,7 +21,12 @@ pub(crate) struct Input<R> {
 
 impl<R: BufRead> Input<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Input { inner, offset: 0 }
+        Self::at(inner, 0)
+    }
+
+    /// Input whose first byte is byte `offset` of the dump.
+    pub(crate) fn at(inner: R, offset: u64) -> Self {
+        Input { inner, offset }
     }
 
     /// Number of bytes consumed so far: the offset of the next byte.

@@ -47,6 +47,20 @@ impl<R: BufRead> DumpReader<R> {
         }
     }
 
+    /// A reader that continues a dump of `format_version` at byte `offset`, where an
+    /// earlier reader saw a revision record begin; `input` starts at that byte.
+    pub fn continuing(input: R, format_version: u32, offset: u64) -> Self {
+        DumpReader {
+            input: Input::at(input, offset),
+            limits: Limits::default(),
+            pending: PendingContent::default(),
+            format_version: Some(format_version),
+            uuid: None,
+            current_revision: None,
+            finished: false,
+        }
+    }
+
     /// The dump's format version, once its header has been read.
     pub fn format_version(&self) -> Option<u32> {
         self.format_version
