@@ -59,7 +59,7 @@ fn main() -> std::process::ExitCode {
 
 /// glibc gives each new thread its own heap (arena) that keeps what it freed. A Subversion
 /// import starts a reader thread for each fast-import run, so a 30,000-revision import over
-/// `file://` peaked at 50 MiB instead of 35 (BENCHMARKS.md): every thread shares one heap
+/// `file://` peaked at 32 MiB instead of 28 (BENCHMARKS.md): every thread shares one heap
 /// here, which measured no slower. `MALLOC_ARENA_MAX` in the environment wins.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
