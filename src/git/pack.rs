@@ -1,16 +1,20 @@
-//! Writing new objects as one packfile (indexed by `git index-pack`) instead of thousands
-//! of loose files: a rewrite of a long history costs one file and one index.
+//! Writing new objects as one packfile with its index instead of thousands of loose files:
+//! a rewrite of a long history costs two files. The objects are whole (no deltas), so the
+//! index (version 2) is written from what was written, with no `git index-pack` to read the
+//! pack back.
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::{write::ZlibEncoder, Compression};
+use flate2::{write::ZlibEncoder, Compression, Crc};
 use sha1::{Digest, Sha1};
 use srcimport_converters::Cancel;
 
 use super::objects::{hash_object, hex};
-use super::{run_git, GitError};
+use super::tree_rewrite::object_id;
+use super::GitError;
 
 /// Git's pack type numbers.
 fn type_code(kind: &str) -> Option<u8> {
@@ -23,13 +27,44 @@ fn type_code(kind: &str) -> Option<u8> {
     }
 }
 
+/// What the index records of one packed object.
+struct IndexEntry {
+    id: [u8; 20],
+    /// CRC-32 of the object's bytes in the pack (header and compressed body).
+    crc: u32,
+    offset: u64,
+}
+
 /// An open packfile being filled with whole (undeltified) objects.
 pub struct PackWriter {
-    git_dir: PathBuf,
     path: PathBuf,
     /// `None` once finished.
     file: Option<BufWriter<File>>,
-    count: u32,
+    /// Bytes written so far: where the next object starts.
+    offset: u64,
+    entries: Vec<IndexEntry>,
+    /// Ids written: a second copy of an object is not written (git refuses such a pack).
+    written: HashSet<[u8; 20]>,
+}
+
+/// A writer that counts and checksums (CRC-32) what passes through it.
+struct Tally<W> {
+    inner: W,
+    bytes: u64,
+    crc: Crc,
+}
+
+impl<W: Write> Write for Tally<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(data)?;
+        self.bytes += written as u64;
+        self.crc.update(&data[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl PackWriter {
@@ -50,10 +85,11 @@ impl PackWriter {
         file.write_all(b"PACK\0\0\0\x02\0\0\0\0")
             .map_err(|e| GitError::io(&path, e))?;
         Ok(PackWriter {
-            git_dir: git_dir.to_owned(),
             path,
             file: Some(file),
-            count: 0,
+            offset: 12,
+            entries: Vec::new(),
+            written: HashSet::new(),
         })
     }
 
@@ -65,6 +101,10 @@ impl PackWriter {
             detail: format!("unknown object type {kind}"),
         })?;
         let oid = hash_object(kind, body);
+        let id = object_id(&oid)?;
+        if !self.written.insert(id) {
+            return Ok(oid);
+        }
         let mut header = Vec::with_capacity(10);
         let mut size = body.len();
         let mut byte = (code << 4) | (size & 0x0f) as u8;
@@ -80,16 +120,26 @@ impl PackWriter {
             .file
             .as_mut()
             .ok_or_else(|| io(std::io::ErrorKind::BrokenPipe.into()))?;
-        file.write_all(&header).map_err(io)?;
-        let mut encoder = ZlibEncoder::new(file, Compression::fast());
+        let mut tally = Tally {
+            inner: file,
+            bytes: 0,
+            crc: Crc::new(),
+        };
+        tally.write_all(&header).map_err(io)?;
+        let mut encoder = ZlibEncoder::new(&mut tally, Compression::fast());
         encoder.write_all(body).map_err(io)?;
         encoder.finish().map_err(io)?;
-        self.count += 1;
+        self.entries.push(IndexEntry {
+            id,
+            crc: tally.crc.sum(),
+            offset: self.offset,
+        });
+        self.offset += tally.bytes;
         Ok(oid)
     }
 
-    /// Seals the pack (count, trailer checksum), names it `pack-<sum>.pack` and indexes it.
-    /// An empty pack is simply removed.
+    /// Seals the pack (count, trailer checksum), names it `pack-<sum>.pack` and writes its
+    /// index (last: git uses a pack once its index is there). An empty pack is removed.
     pub fn finish(mut self, cancel: &Cancel) -> Result<(), GitError> {
         let path = self.path.clone();
         let io = |e| GitError::io(&path, e);
@@ -97,12 +147,18 @@ impl PackWriter {
             return Ok(());
         };
         let mut file = file.into_inner().map_err(|e| io(e.into_error()))?;
-        if self.count == 0 {
+        if self.entries.is_empty() {
             drop(file);
             return fs::remove_file(&path).map_err(io);
         }
+        cancel.check()?;
+        let count = u32::try_from(self.entries.len()).map_err(|_| GitError::Malformed {
+            kind: "pack",
+            oid: String::new(),
+            detail: "more than 2^32 objects".into(),
+        })?;
         file.seek(SeekFrom::Start(8)).map_err(io)?;
-        file.write_all(&self.count.to_be_bytes()).map_err(io)?;
+        file.write_all(&count.to_be_bytes()).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         let mut hasher = Sha1::new();
         let mut buf = vec![0u8; 1 << 20];
@@ -119,10 +175,59 @@ impl PackWriter {
         drop(file);
         let final_path = path.with_file_name(format!("pack-{}.pack", hex(&sum)));
         fs::rename(&path, &final_path).map_err(|e| GitError::io(&final_path, e))?;
-        let pack = final_path.to_string_lossy().into_owned();
-        run_git(&self.git_dir, &["index-pack", &pack], None, cancel)?;
-        Ok(())
+        let index_path = final_path.with_extension("idx");
+        let temporary = path.with_extension("idx");
+        write_index(&temporary, &mut self.entries, &sum)
+            .map_err(|e| GitError::io(&temporary, e))?;
+        fs::rename(&temporary, &index_path).map_err(|e| GitError::io(&index_path, e))
     }
+}
+
+/// Writes a version 2 pack index of `entries` (sorted here) for the pack whose checksum is
+/// `pack_sum`.
+fn write_index(path: &Path, entries: &mut [IndexEntry], pack_sum: &[u8]) -> std::io::Result<()> {
+    entries.sort_unstable_by_key(|entry| entry.id);
+    let mut out = BufWriter::new(File::create(path)?);
+    let mut hasher = Sha1::new();
+    let mut put = |out: &mut BufWriter<File>, bytes: &[u8]| {
+        hasher.update(bytes);
+        out.write_all(bytes)
+    };
+    put(&mut out, b"\xfftOc\0\0\0\x02")?;
+    // Fan-out: how many ids start with each byte value or a smaller one.
+    let mut below = 0usize;
+    for first_byte in 0..=255u8 {
+        below += entries[below..]
+            .iter()
+            .take_while(|entry| entry.id[0] == first_byte)
+            .count();
+        put(&mut out, &(below as u32).to_be_bytes())?;
+    }
+    for entry in entries.iter() {
+        put(&mut out, &entry.id)?;
+    }
+    for entry in entries.iter() {
+        put(&mut out, &entry.crc.to_be_bytes())?;
+    }
+    // Offsets past 2 GiB go to a table of 8-byte offsets, named by index with the top bit.
+    let mut large = Vec::new();
+    for entry in entries.iter() {
+        let small = match u32::try_from(entry.offset) {
+            Ok(offset) if offset < 0x8000_0000 => offset,
+            _ => {
+                large.push(entry.offset);
+                0x8000_0000 | (large.len() as u32 - 1)
+            }
+        };
+        put(&mut out, &small.to_be_bytes())?;
+    }
+    for offset in large {
+        put(&mut out, &offset.to_be_bytes())?;
+    }
+    put(&mut out, pack_sum)?;
+    let index_sum = hasher.finalize();
+    out.write_all(&index_sum)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 impl Drop for PackWriter {
@@ -148,10 +253,57 @@ mod tests {
         let small = pack.write("blob", b"hello\n").expect("writes");
         let big_body = vec![b'x'; 100_000];
         let big = pack.write("blob", &big_body).expect("writes");
+        let again = pack
+            .write("blob", b"hello\n")
+            .expect("a second copy is written");
+        assert_eq!(again, small);
+        // Enough objects that the fan-out spans many first bytes.
+        let many: Vec<String> = (0..600)
+            .map(|n| {
+                pack.write("blob", format!("{n}\n").as_bytes())
+                    .expect("writes")
+            })
+            .collect();
         pack.finish(&Cancel::new()).expect("finishes");
+        // git checks the index against the pack: every id, offset and CRC-32.
+        let pack_index = fs::read_dir(repo.join("objects/pack"))
+            .expect("pack dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .expect("an index");
+        let verified = std::process::Command::new("git")
+            .args(["verify-pack", "-v"])
+            .arg(&pack_index)
+            .output()
+            .expect("git runs");
+        assert!(
+            verified.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+        let listed = String::from_utf8_lossy(&verified.stdout);
+        assert!(listed.contains(&format!("{big} blob")), "{listed}");
+        let fsck = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(&repo)
+            .args(["fsck", "--strict"])
+            .output()
+            .expect("git runs");
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stderr)
+        );
         assert_eq!(small, "ce013625030ba8dba906f756967f9e9ca394464a");
         let mut reader = ObjectReader::start(&repo).expect("reader");
         assert_eq!(reader.read(&big).expect("reads").body, big_body);
+        for (n, id) in many.iter().enumerate() {
+            assert_eq!(
+                reader.read(id).expect("reads").body,
+                format!("{n}\n").into_bytes()
+            );
+        }
         let leftovers: Vec<_> = fs::read_dir(repo.join("objects/pack"))
             .expect("pack dir")
             .flatten()
