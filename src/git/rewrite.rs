@@ -12,9 +12,9 @@ use super::id_map::IdMap;
 use super::ident::IdentLine;
 use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
-use super::refs::set_refs;
+use super::refs::set_listed_refs;
 use super::rewrite_resume;
-use super::tree_rewrite::{object_id, LargeFiles, TreeRewriter};
+use super::tree_rewrite::{object_id, parse_tree, LargeFiles, TreeRewriter};
 use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
 /// Raw identity (`Name <email>` as stored, read as UTF-8 with invalid bytes replaced, as
@@ -129,16 +129,21 @@ fn count_identity(identities: &mut BTreeMap<String, u64>, line: &[u8]) {
 
 /// `(oid, objecttype, refname)` of every raw ref.
 fn raw_refs(git_dir: &Path, cancel: &Cancel) -> Result<Vec<(String, String, String)>, GitError> {
-    let out = run_git(
-        git_dir,
-        &[
-            "for-each-ref",
-            "--format=%(objectname) %(objecttype) %(refname)",
-            RAW_NAMESPACE,
-        ],
-        None,
-        cancel,
-    )?;
+    typed_refs(git_dir, &[RAW_NAMESPACE], cancel)
+}
+
+/// `(oid, objecttype, refname)` of every ref under `prefixes`.
+fn typed_refs(
+    git_dir: &Path,
+    prefixes: &[&str],
+    cancel: &Cancel,
+) -> Result<Vec<(String, String, String)>, GitError> {
+    let mut args = vec![
+        "for-each-ref",
+        "--format=%(objectname) %(objecttype) %(refname)",
+    ];
+    args.extend_from_slice(prefixes);
+    let out = run_git(git_dir, &args, None, cancel)?;
     Ok(String::from_utf8_lossy(&out)
         .lines()
         .filter_map(|line| {
@@ -192,64 +197,67 @@ fn find_blank_line(body: &[u8]) -> Option<usize> {
     body.windows(2).position(|w| w == b"\n\n").map(|p| p + 1)
 }
 
-/// Every raw notes ref with its mapped target: the same notes commit when no annotated
-/// commit changed id, else a new notes commit (no parent) keyed by the new ids.
+/// Every raw notes ref (`(oid, refname)`, listed) with its mapped target: the same notes
+/// commit when no annotated commit changed id, else a new notes commit (no parent) keyed by
+/// the new ids.
 fn rewrite_notes(
-    git_dir: &Path,
+    notes_refs: &[(String, String)],
     new_ids: &IdMap,
+    reader: &mut ObjectReader,
     writer: &mut PackWriter,
-    cancel: &Cancel,
 ) -> Result<Vec<(String, String)>, GitError> {
-    let listed = run_git(
-        git_dir,
-        &[
-            "for-each-ref",
-            "--format=%(objectname) %(refname)",
-            RAW_NOTES_NAMESPACE,
-        ],
-        None,
-        cancel,
-    )?;
     let mut out = Vec::new();
-    for line in String::from_utf8_lossy(&listed).lines() {
-        let Some((oid, refname)) = line.split_once(' ') else {
-            continue;
-        };
+    for (oid, refname) in notes_refs {
         if new_ids.is_empty() {
-            out.push((refname.to_owned(), oid.to_owned()));
+            out.push((refname.clone(), oid.clone()));
             continue;
         }
-        // Notes trees fan out as `ab/cdef…`; the path without slashes is the annotated id.
+        let tree = reader.read(oid).and_then(|commit| {
+            commit_tree(&commit.body).ok_or_else(|| GitError::Malformed {
+                kind: "commit",
+                oid: oid.clone(),
+                detail: "no tree header".into(),
+            })
+        })?;
         // Binary ids (40 bytes an entry): a 30,000-commit history's notes stay small.
         let mut entries: Vec<([u8; 20], [u8; 20])> = Vec::new();
-        let mut malformed = None;
-        super::for_each_line(git_dir, &["ls-tree", "-r", oid], cancel, |entry| {
-            if let Some((meta, path)) = entry.split_once('\t') {
-                if let Some(blob) = meta.split(' ').nth(2) {
-                    let annotated = path.replace('/', "");
-                    let target = new_ids.get(&annotated).unwrap_or(annotated);
-                    match (object_id(&target), object_id(blob)) {
-                        (Ok(target), Ok(blob)) => entries.push((target, blob)),
-                        (Err(e), _) | (_, Err(e)) => malformed = Some(e),
-                    }
-                }
-            }
-            malformed.is_none()
-        })?;
-        if let Some(error) = malformed {
-            return Err(error);
+        for (annotated, blob) in notes_in(reader, &tree)? {
+            let target = new_ids.get(&annotated).unwrap_or(annotated);
+            entries.push((object_id(&target)?, blob));
         }
         entries.sort_unstable();
         let tree_id = write_notes_tree(&entries, writer)?;
         let commit = format!(
             "tree {tree_id}\nauthor srcimport <srcimport@localhost> 0 +0000\ncommitter srcimport <srcimport@localhost> 0 +0000\n\nNotes for the rewritten history\n"
         );
-        out.push((
-            refname.to_owned(),
-            writer.write("commit", commit.as_bytes())?,
-        ));
+        out.push((refname.clone(), writer.write("commit", commit.as_bytes())?));
     }
     Ok(out)
+}
+
+/// Every note of the notes tree `tree`: (annotated id, note blob id). Notes trees fan out
+/// as `ab/cdef…`: a note's path without its slashes is the annotated id (longer paths are
+/// not notes of a commit, and refused).
+fn notes_in(reader: &mut ObjectReader, tree: &str) -> Result<Vec<(String, [u8; 20])>, GitError> {
+    let mut notes = Vec::new();
+    let mut pending = vec![(tree.to_owned(), String::new())];
+    while let Some((tree, prefix)) = pending.pop() {
+        for entry in parse_tree(&reader.read(&tree)?.body, &tree)? {
+            let path = format!("{prefix}{}", String::from_utf8_lossy(&entry.name));
+            if path.len() > 40 {
+                return Err(GitError::Malformed {
+                    kind: "tree",
+                    oid: tree.clone(),
+                    detail: format!("{path} names no commit"),
+                });
+            }
+            match entry.is_tree() {
+                true => pending.push((hex(&entry.oid), path)),
+                false => notes.push((path, entry.oid)),
+            }
+        }
+    }
+    Ok(notes)
 }
 
 /// More notes than this fan out one level (`ab/cdef…`), as git's own notes trees do: no
@@ -310,7 +318,23 @@ pub fn rewrite(
     let mut writer = PackWriter::create(git_dir)?;
     let mut new_ids = IdMap::default();
     let mut summary = RewriteSummary::default();
-    let raw = raw_refs(git_dir, cancel)?;
+    // One listing: the raw refs, the raw notes and the mapped refs this replaces.
+    let mut raw = Vec::new();
+    let mut raw_notes = Vec::new();
+    let mut mapped = Vec::new();
+    for (oid, kind, name) in typed_refs(
+        git_dir,
+        &[RAW_NAMESPACE, RAW_NOTES_NAMESPACE, MAPPED_NAMESPACE],
+        cancel,
+    )? {
+        if name.starts_with(RAW_NAMESPACE) {
+            raw.push((oid, kind, name));
+        } else if name.starts_with(RAW_NOTES_NAMESPACE) {
+            raw_notes.push((oid, name));
+        } else {
+            mapped.push((oid, name));
+        }
+    }
     let inputs = rewrite_resume::fingerprint(map, large);
     let active = !map.is_empty() || large.is_active();
     let resumed = match active {
@@ -375,7 +399,7 @@ pub fn rewrite(
         let mapped = format!("{MAPPED_NAMESPACE}{}", &refname[RAW_NAMESPACE.len()..]);
         wanted.push((mapped, target));
     }
-    for (notes_ref, target) in rewrite_notes(git_dir, &new_ids, &mut writer, cancel)? {
+    for (notes_ref, target) in rewrite_notes(&raw_notes, &new_ids, &mut reader, &mut writer)? {
         let mapped = format!(
             "{MAPPED_NAMESPACE}notes/{}",
             &notes_ref[RAW_NOTES_NAMESPACE.len()..]
@@ -384,7 +408,7 @@ pub fn rewrite(
     }
     writer.finish(cancel)?;
     // Stale mapped refs go; refs already right are not touched.
-    set_refs(git_dir, &[MAPPED_NAMESPACE], &wanted, |_| true, cancel)?;
+    set_listed_refs(git_dir, &mapped, &wanted, |_| true, cancel)?;
     if active {
         rewrite_resume::save(git_dir, &inputs, &covered, &new_ids)?;
     }

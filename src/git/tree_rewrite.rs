@@ -54,14 +54,14 @@ impl LargeFiles<'_> {
 }
 
 /// One tree entry as stored.
-struct Entry {
+pub(super) struct Entry {
     mode: Vec<u8>,
-    name: Vec<u8>,
-    oid: [u8; 20],
+    pub(super) name: Vec<u8>,
+    pub(super) oid: [u8; 20],
 }
 
 impl Entry {
-    fn is_tree(&self) -> bool {
+    pub(super) fn is_tree(&self) -> bool {
         self.mode == b"40000"
     }
 
@@ -70,7 +70,7 @@ impl Entry {
     }
 }
 
-fn parse_tree(body: &[u8], oid: &str) -> Result<Vec<Entry>, GitError> {
+pub(super) fn parse_tree(body: &[u8], oid: &str) -> Result<Vec<Entry>, GitError> {
     let malformed = || GitError::Malformed {
         kind: "tree",
         oid: oid.to_owned(),
