@@ -54,7 +54,9 @@ pub struct ServeConfig {
     /// Subversion: revisions converted by one `git fast-import` run; each run ends in a
     /// checkpoint that the next (and a failed import, when retried) resumes from. Fewer
     /// use less memory, more are a little faster.
-    #[arg(long, env = "SRCIMPORT_SVN_REVISIONS_PER_RUN", default_value_t = crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN)]
+    #[arg(long, env = "SRCIMPORT_SVN_REVISIONS_PER_RUN",
+          default_value_t = crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub svn_revisions_per_run: u64,
     /// The Git branch that TFVC's root branch (or a project without branches) becomes.
     #[arg(long, env = "SRCIMPORT_TFVC_MAIN_BRANCH", default_value = "main")]

@@ -44,7 +44,6 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    one_malloc_arena();
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -58,21 +57,29 @@ fn main() -> std::process::ExitCode {
 }
 
 /// glibc gives each new thread its own heap (arena) that keeps what it freed. A Subversion
-/// import starts a reader thread for each fast-import run, so a 30,000-revision import over
-/// `file://` peaked at 32 MiB instead of 28 (BENCHMARKS.md): every thread shares one heap
-/// here, which measured no slower. `MALLOC_ARENA_MAX` in the environment wins.
+/// conversion starts a reader thread for each fast-import run, so a 30,000-revision one over
+/// `file://` peaked at 32 MiB instead of 28 (BENCHMARKS.md): the one-shot commands share one
+/// heap, which measured no slower. Not the server, whose many threads (runtime, imports,
+/// TFVC downloads) would contend for it, unmeasured. An arena limit in the environment
+/// (`MALLOC_ARENA_MAX`, `GLIBC_TUNABLES`) wins.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; no thread has started yet.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 1);
+    {
+        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() && !tunables.contains("arena_max") {
+            // SAFETY: mallopt only sets an allocator parameter; no thread has started yet.
+            unsafe {
+                libc::mallopt(libc::M_ARENA_MAX, 1);
+            }
         }
     }
 }
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        one_malloc_arena();
+    }
     let default_level = match cli.command {
         Command::Serve(_) => "info",
         // The command prints its own one-line error.

@@ -118,7 +118,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServerError> {
         url_policy,
         hg_default_branch: config.hg_default_branch.clone(),
         svn_trunk_branch: config.svn_trunk_branch.clone(),
-        svn_revisions_per_run: config.svn_revisions_per_run.max(1),
+        svn_revisions_per_run: config.svn_revisions_per_run,
         tfvc: crate::pipeline::TfvcSettings {
             main_branch: config.tfvc_main_branch.clone(),
             download_jobs: config.tfvc_download_jobs.max(1),

@@ -17,17 +17,29 @@ const CREDENTIAL_HELPER: &str = "!f() { test \"$1\" = get && printf 'username=%s
 /// Blobs above this are streamed by git instead of being held in memory whole.
 const LARGE_BLOBS_STREAM: &str = "core.bigFileThreshold=32m";
 
-/// How much of a packfile git maps at once, and in all: with git's defaults (1 GiB windows,
-/// no practical limit) every page of every pack a command touched stays resident, which made
-/// a 30,000-revision import's rev-list and cat-file 35–43 MiB processes. 1 MiB windows, at
-/// most 8 MiB of them, cost no measurable time (BENCHMARKS.md).
+/// How much of a packfile local git plumbing maps at once, and in all: with git's defaults
+/// (1 GiB windows, no practical limit) every page of every pack a command touched stays
+/// resident, which made a 30,000-revision import's rev-list and cat-file 35–43 MiB
+/// processes. 1 MiB windows, at most 8 MiB of them, cost no measurable time there
+/// (BENCHMARKS.md). Transfers (clone, fetch, push) keep git's defaults: unmeasured on
+/// multi-GiB packs.
 const PACK_WINDOWS: [&str; 2] = ["core.packedGitWindowSize=1m", "core.packedGitLimit=8m"];
 
 /// Where fetched source refs are kept inside the hosted repository, hidden from clients.
 pub const RAW_NAMESPACE: &str = "refs/srcimport/raw/";
 
-/// A `git` command with a hermetic, non-interactive environment.
+/// A local `git` command (plumbing on a repository of ours) with a hermetic,
+/// non-interactive environment and small pack windows.
 pub fn command(git_dir: Option<&Path>) -> Command {
+    let mut cmd = hermetic(git_dir);
+    for setting in PACK_WINDOWS {
+        cmd.args(["-c", setting]);
+    }
+    cmd
+}
+
+/// A `git` command with a hermetic, non-interactive environment.
+fn hermetic(git_dir: Option<&Path>) -> Command {
     let mut cmd = Command::new("git");
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -46,9 +58,6 @@ pub fn command(git_dir: Option<&Path>) -> Command {
     if let Some(dir) = git_dir {
         cmd.arg("--git-dir").arg(dir);
     }
-    for setting in PACK_WINDOWS {
-        cmd.args(["-c", setting]);
-    }
     cmd
 }
 
@@ -61,7 +70,7 @@ fn remote_command(
     policy: &UrlPolicy,
 ) -> Result<Command, SourceError> {
     let pinned = policy.check(url)?;
-    let mut cmd = command(git_dir);
+    let mut cmd = hermetic(git_dir);
     if let Some(pin) = pinned {
         let ip = match pin.ip {
             std::net::IpAddr::V6(v6) => format!("[{v6}]"),

@@ -71,7 +71,8 @@ pub struct ConvertArgs {
     pub no_empty_dirs: bool,
     /// Subversion: revisions converted by one `git fast-import` run (fewer use less
     /// memory, more are a little faster).
-    #[arg(long, default_value_t = crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN, help_heading = "Subversion layout")]
+    #[arg(long, default_value_t = crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN,
+          value_parser = clap::value_parser!(u64).range(1..), help_heading = "Subversion")]
     pub revisions_per_run: u64,
     /// Detect, read and report, writing nothing at DEST.
     #[arg(long)]
@@ -94,7 +95,7 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
     let mut session = Session::new()?;
     session.env.tfvc.download_jobs = args.jobs.max(1);
     session.env.tfvc.page_size = args.page_size.max(1);
-    session.env.svn_revisions_per_run = args.revisions_per_run.max(1);
+    session.env.svn_revisions_per_run = args.revisions_per_run;
     let vcs = args.source.vcs();
     session.start(NewImport {
         vcs,

@@ -44,6 +44,7 @@ pub struct PackWriter {
     offset: u64,
     entries: Vec<IndexEntry>,
     /// Ids written: a second copy of an object is not written (git refuses such a pack).
+    /// With `entries`, about 70 bytes an object, as `git index-pack` would hold.
     written: HashSet<[u8; 20]>,
 }
 
@@ -102,7 +103,7 @@ impl PackWriter {
         })?;
         let oid = hash_object(kind, body);
         let id = object_id(&oid)?;
-        if !self.written.insert(id) {
+        if self.written.contains(&id) {
             return Ok(oid);
         }
         let mut header = Vec::with_capacity(10);
@@ -129,6 +130,7 @@ impl PackWriter {
         let mut encoder = ZlibEncoder::new(&mut tally, Compression::fast());
         encoder.write_all(body).map_err(io)?;
         encoder.finish().map_err(io)?;
+        self.written.insert(id);
         self.entries.push(IndexEntry {
             id,
             crc: tally.crc.sum(),
@@ -177,8 +179,11 @@ impl PackWriter {
         fs::rename(&path, &final_path).map_err(|e| GitError::io(&final_path, e))?;
         let index_path = final_path.with_extension("idx");
         let temporary = path.with_extension("idx");
-        write_index(&temporary, &mut self.entries, &sum)
-            .map_err(|e| GitError::io(&temporary, e))?;
+        if let Err(error) = write_index(&temporary, &mut self.entries, &sum) {
+            let _ = fs::remove_file(&temporary);
+            let _ = fs::remove_file(&final_path);
+            return Err(GitError::io(&temporary, error));
+        }
         fs::rename(&temporary, &index_path).map_err(|e| GitError::io(&index_path, e))
     }
 }
@@ -245,6 +250,46 @@ mod tests {
     use crate::git::objects::ObjectReader;
 
     #[test]
+    fn offsets_past_two_gib_go_to_the_large_offset_table() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.idx");
+        let entry = |first: u8, offset: u64| IndexEntry {
+            id: [first; 20],
+            crc: u32::from(first),
+            offset,
+        };
+        let mut entries = vec![
+            entry(0xee, 5 << 30),
+            entry(0x01, 12),
+            entry(0x80, 0x8000_0000),
+            entry(0x7f, 0x7fff_ffff),
+        ];
+        write_index(&path, &mut entries, &[0xab; 20]).expect("writes");
+        // `git show-index` reads an index alone: offset, id and CRC-32 of each entry.
+        let shown = std::process::Command::new("git")
+            .args(["show-index"])
+            .stdin(File::open(&path).expect("opens"))
+            .output()
+            .expect("git runs");
+        assert!(
+            shown.status.success(),
+            "{}",
+            String::from_utf8_lossy(&shown.stderr)
+        );
+        let line = |first: u8, offset: u64| {
+            format!("{offset} {} ({:08x})", hex(&[first; 20]), u32::from(first))
+        };
+        let expected = [
+            line(0x01, 12),
+            line(0x7f, 0x7fff_ffff),
+            line(0x80, 0x8000_0000),
+            line(0xee, 5 << 30),
+        ]
+        .join("\n");
+        assert_eq!(String::from_utf8_lossy(&shown.stdout).trim_end(), expected);
+    }
+
+    #[test]
     fn packed_objects_are_readable_by_git() {
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = dir.path().join("r.git");
@@ -255,7 +300,7 @@ mod tests {
         let big = pack.write("blob", &big_body).expect("writes");
         let again = pack
             .write("blob", b"hello\n")
-            .expect("a second copy is written");
+            .expect("a second copy is left out");
         assert_eq!(again, small);
         // Enough objects that the fan-out spans many first bytes.
         let many: Vec<String> = (0..600)

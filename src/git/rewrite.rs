@@ -221,10 +221,11 @@ fn rewrite_notes(
         })?;
         // Binary ids (40 bytes an entry): a 30,000-commit history's notes stay small.
         let mut entries: Vec<([u8; 20], [u8; 20])> = Vec::new();
-        for (annotated, blob) in notes_in(reader, &tree)? {
-            let target = new_ids.get(&annotated).unwrap_or(annotated);
-            entries.push((object_id(&target)?, blob));
-        }
+        for_each_note(reader, &tree, |annotated, blob| {
+            let target = new_ids.get(annotated);
+            entries.push((object_id(target.as_deref().unwrap_or(annotated))?, blob));
+            Ok(())
+        })?;
         entries.sort_unstable();
         let tree_id = write_notes_tree(&entries, writer)?;
         let commit = format!(
@@ -235,11 +236,14 @@ fn rewrite_notes(
     Ok(out)
 }
 
-/// Every note of the notes tree `tree`: (annotated id, note blob id). Notes trees fan out
-/// as `ab/cdef…`: a note's path without its slashes is the annotated id (longer paths are
-/// not notes of a commit, and refused).
-fn notes_in(reader: &mut ObjectReader, tree: &str) -> Result<Vec<(String, [u8; 20])>, GitError> {
-    let mut notes = Vec::new();
+/// Calls `each` with every note of the notes tree `tree`: (annotated id, note blob id).
+/// Notes trees fan out as `ab/cdef…`: a note's path without its slashes is the annotated id
+/// (longer paths are not notes of a commit, and refused).
+fn for_each_note(
+    reader: &mut ObjectReader,
+    tree: &str,
+    mut each: impl FnMut(&str, [u8; 20]) -> Result<(), GitError>,
+) -> Result<(), GitError> {
     let mut pending = vec![(tree.to_owned(), String::new())];
     while let Some((tree, prefix)) = pending.pop() {
         for entry in parse_tree(&reader.read(&tree)?.body, &tree)? {
@@ -253,11 +257,11 @@ fn notes_in(reader: &mut ObjectReader, tree: &str) -> Result<Vec<(String, [u8; 2
             }
             match entry.is_tree() {
                 true => pending.push((hex(&entry.oid), path)),
-                false => notes.push((path, entry.oid)),
+                false => each(&path, entry.oid)?,
             }
         }
     }
-    Ok(notes)
+    Ok(())
 }
 
 /// More notes than this fan out one level (`ab/cdef…`), as git's own notes trees do: no

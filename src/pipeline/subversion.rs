@@ -6,7 +6,7 @@ use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
 use srcimport_converters::svn::layout_detect;
 use srcimport_converters::svn::source::SvnSource;
-use srcimport_converters::{ProjectChoice, Vcs};
+use srcimport_converters::{ProjectChoice, SourceError, Vcs};
 
 use super::progress::StoreProgress;
 use super::{PipelineError, Run, Transferred};
@@ -83,7 +83,7 @@ impl Run<'_> {
                     }
                     _ => {}
                 }
-                let mut start = upto.map_or(0, |revision| revision + 1);
+                let mut start = upto.map_or(survey.first, |revision| revision + 1);
                 if let Some(upto) = upto {
                     tracing::info!(
                         repo_id = self.repo_id,
@@ -125,9 +125,10 @@ impl Run<'_> {
                         break imported;
                     }
                     let missing = || {
-                        PipelineError::Subversion(ConvertError::Io(std::io::Error::other(
-                            "fast-import did not name every mark the next run continues from",
-                        )))
+                        PipelineError::Subversion(ConvertError::Source(SourceError::Command {
+                            command: "git fast-import".into(),
+                            detail: "its marks lack commits the next run continues from".into(),
+                        }))
                     };
                     resume = Some(imported.checkpoint.ok_or_else(missing)?);
                     start = last + 1;

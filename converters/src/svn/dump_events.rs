@@ -63,7 +63,8 @@ where
             sink.begin_revision(revision.number, &revision.properties)?;
             replay_records(reader, at.revision..=last, true, sink)
         }
-        _ => Err(DumpError::malformed(
+        Err(error) => Err(error.into()),
+        Ok(_) => Err(DumpError::malformed(
             at.offset,
             format!(
                 "r{} no longer starts here: the dump changed while it was read",
@@ -235,6 +236,14 @@ mod tests {
         text.into_bytes()
     }
 
+    /// Where revision `number`'s record begins in `dump`.
+    fn dump_offset(dump: &[u8], number: u64) -> u64 {
+        let header = format!("Revision-number: {number}\n");
+        dump.windows(header.len())
+            .position(|w| w == header.as_bytes())
+            .expect("the revision") as u64
+    }
+
     fn begun(range: RangeInclusive<u64>) -> (Vec<u64>, usize) {
         let mut sink = Begun::default();
         replay_range(&dump(4)[..], range, &mut sink).expect("replays");
@@ -260,15 +269,31 @@ mod tests {
         let end = end.expect("r5 follows");
         let none = replay_from(&dump[end.offset as usize..], end, 9, &mut last).expect("ends");
         assert_eq!((last.0, none), (vec![5, 6], None));
-        // A bookmark into another dump (here: one byte off) is refused, not misread.
+        // A bookmark that no longer fits the dump is refused, not misread: another revision
+        // where it points (here r4's record for r3's bookmark), or no record at all.
+        let elsewhere = Bookmark {
+            offset: mark.offset + 1,
+            ..mark
+        };
+        let moved = Bookmark {
+            offset: dump_offset(&dump, 4),
+            ..mark
+        };
         let error = replay_from(
-            &dump[mark.offset as usize + 1..],
-            mark,
+            &dump[moved.offset as usize..],
+            moved,
             4,
             &mut Begun::default(),
         )
         .expect_err("refused");
         assert!(error.to_string().contains("dump changed"), "{error}");
+        assert!(replay_from(
+            &dump[elsewhere.offset as usize..],
+            elsewhere,
+            4,
+            &mut Begun::default()
+        )
+        .is_err());
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub enum SvnSource {
 #[derive(Debug, Clone)]
 pub struct DumpFile {
     path: PathBuf,
-    next: Arc<Mutex<Option<Bookmark>>>,
+    /// The last revision the last read asked for, and where the dump's next revision
+    /// record begins (the next revision may be numbered higher: dumps can have gaps).
+    next: Arc<Mutex<Option<(u64, Bookmark)>>>,
 }
 
 impl DumpFile {
@@ -57,8 +59,8 @@ impl DumpFile {
         })
     }
 
-    /// Feeds `start..=last` to `sink`, from the bookmark the last read left when it names
-    /// `start`.
+    /// Feeds `start..=last` to `sink`, from the bookmark the last read left when it ended
+    /// just before `start`.
     fn read_into<S: RevisionSink<Error = ConvertError>>(
         &self,
         start: u64,
@@ -69,7 +71,8 @@ impl DumpFile {
             .next
             .lock()
             .map_or(None, |mut next| next.take())
-            .filter(|bookmark| bookmark.revision == start);
+            .filter(|(after, _)| after.checked_add(1) == Some(start))
+            .map(|(_, bookmark)| bookmark);
         let next = match bookmark {
             Some(at) => {
                 let mut file = self.open()?;
@@ -80,7 +83,7 @@ impl DumpFile {
             None => dump_events::replay_range(self.open()?, start..=last, sink)?,
         };
         if let Ok(mut slot) = self.next.lock() {
-            *slot = next;
+            *slot = next.map(|bookmark| (last, bookmark));
         }
         Ok(())
     }
@@ -99,6 +102,8 @@ impl Eq for DumpFile {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Survey {
     pub uuid: String,
+    /// The first revision (above 0 in a dump of part of a history).
+    pub first: u64,
     pub youngest: u64,
     /// Directories of depth one and two that reveal the layout (see [`layout_detect`]).
     pub top_dirs: BTreeSet<String>,
@@ -183,6 +188,7 @@ impl SvnSource {
                 let outline = dump_events::outline(dump.open()?)?;
                 Ok(Survey {
                     uuid: outline.uuid.unwrap_or_else(|| "unknown-uuid".into()),
+                    first: outline.first.unwrap_or(0),
                     youngest: outline.youngest,
                     top_dirs: outline.top_dirs,
                 })
@@ -192,6 +198,7 @@ impl SvnSource {
                 let youngest = session.latest_revision()?;
                 Ok(Survey {
                     uuid: session.uuid(),
+                    first: 0,
                     youngest,
                     top_dirs: layout_detect::top_dirs(&session, youngest)?,
                 })
@@ -257,6 +264,61 @@ mod tests {
     fn open(url: &str) -> Result<SvnSource, SourceError> {
         let scratch = std::env::temp_dir();
         SvnSource::open(url, None, &policy(), &scratch, &Cancel::new()).map(|o| o.source)
+    }
+
+    /// The numbers of the revisions a read began.
+    #[derive(Default)]
+    struct Numbers(Vec<u64>);
+
+    impl RevisionSink for Numbers {
+        type Error = ConvertError;
+
+        fn begin_revision(&mut self, number: u64, _: &Properties) -> Result<(), ConvertError> {
+            self.0.push(number);
+            Ok(())
+        }
+
+        fn node(
+            &mut self,
+            _: &crate::svn::events::NodeChange,
+            _: Option<&mut dyn std::io::Read>,
+        ) -> Result<(), ConvertError> {
+            Ok(())
+        }
+
+        fn end_revision(&mut self) -> Result<(), ConvertError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_dump_is_read_on_from_where_the_last_read_stopped_across_gaps() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("gaps.dump");
+        let mut text = String::from("SVN-fs-dump-format-version: 2\n\n");
+        for number in [0, 1, 2, 5, 6, 9] {
+            text.push_str(&format!(
+                "Revision-number: {number}\nProp-content-length: 10\nContent-length: 10\n\nPROPS-END\n\n"
+            ));
+        }
+        std::fs::write(&path, &text).expect("writes");
+        let dump = DumpFile::new(&path);
+        let mut first = Numbers::default();
+        dump.read_into(0, 3, &mut first).expect("reads");
+        assert_eq!(first.0, [0, 1, 2]);
+        // From here on the dump's start is unreadable: only a read from the bookmark works.
+        let mut bytes = text.into_bytes();
+        bytes[..4].copy_from_slice(b"XXXX");
+        std::fs::write(&path, &bytes).expect("writes");
+        let mut second = Numbers::default();
+        dump.read_into(4, 7, &mut second)
+            .expect("reads on from the bookmark");
+        assert_eq!(second.0, [5, 6]);
+        let mut third = Numbers::default();
+        dump.read_into(8, 20, &mut third).expect("reads on");
+        assert_eq!(third.0, [9]);
+        // A read that does not follow the last one starts from the beginning.
+        assert!(dump.read_into(0, 20, &mut Numbers::default()).is_err());
     }
 
     #[test]

@@ -50,15 +50,10 @@ impl<R: BufRead> DumpReader<R> {
     /// A reader that continues a dump of `format_version` at byte `offset`, where an
     /// earlier reader saw a revision record begin; `input` starts at that byte.
     pub fn continuing(input: R, format_version: u32, offset: u64) -> Self {
-        DumpReader {
-            input: Input::at(input, offset),
-            limits: Limits::default(),
-            pending: PendingContent::default(),
-            format_version: Some(format_version),
-            uuid: None,
-            current_revision: None,
-            finished: false,
-        }
+        let mut reader = Self::with_limits(input, Limits::default());
+        reader.input = Input::at(reader.input.into_inner(), offset);
+        reader.format_version = Some(format_version);
+        reader
     }
 
     /// The dump's format version, once its header has been read.

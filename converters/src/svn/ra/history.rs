@@ -56,7 +56,7 @@ pub fn read_history<S: RevisionSink>(
 ) -> Result<(), HistoryError<S::Error>> {
     check_range(url, start, end)?;
     read_on_thread("svn-ra-reader", sink, cancel, |check, out| {
-        let local = if end.saturating_sub(start) < TUNNEL_MIN_REVISIONS {
+        let local = if end.saturating_sub(start) < IN_PROCESS_MAX_REVISIONS {
             LocalAccess::InProcess
         } else {
             LocalAccess::Svnserve
@@ -67,7 +67,7 @@ pub fn read_history<S: RevisionSink>(
 
 /// Replays of at most this many revisions read a `file://` repository in process: starting
 /// `svnserve` (about 10 ms) costs more than the other core saves them (BENCHMARKS.md).
-const TUNNEL_MIN_REVISIONS: u64 = 250;
+const IN_PROCESS_MAX_REVISIONS: u64 = 250;
 
 /// The reader thread: opens its own session at the repository root (a `file://` one as
 /// `local` says) and replays `revisions`.
