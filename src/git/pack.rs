@@ -82,7 +82,7 @@ impl PackWriter {
             .create_new(true)
             .open(&path)
             .map_err(|e| GitError::io(&path, e))?;
-        let mut file = BufWriter::with_capacity(1 << 20, file);
+        let mut file = BufWriter::with_capacity(256 << 10, file);
         file.write_all(b"PACK\0\0\0\x02\0\0\0\0")
             .map_err(|e| GitError::io(&path, e))?;
         Ok(PackWriter {
@@ -163,7 +163,7 @@ impl PackWriter {
         file.write_all(&count.to_be_bytes()).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         let mut hasher = Sha1::new();
-        let mut buf = vec![0u8; 1 << 20];
+        let mut buf = vec![0u8; 64 << 10];
         loop {
             let n = file.read(&mut buf).map_err(io)?;
             if n == 0 {
