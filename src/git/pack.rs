@@ -3,12 +3,12 @@
 //! index (version 2) is written from what was written, with no `git index-pack` to read the
 //! pack back.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::{write::ZlibEncoder, Compression, Crc};
+use flate2::{write::ZlibEncoder, Compression, CrcWriter};
 use sha1::{Digest, Sha1};
 use srcimport_converters::Cancel;
 
@@ -42,30 +42,10 @@ pub struct PackWriter {
     file: Option<BufWriter<File>>,
     /// Bytes written so far: where the next object starts.
     offset: u64,
-    entries: Vec<IndexEntry>,
-    /// Ids written: a second copy of an object is not written (git refuses such a pack).
-    /// With `entries`, about 70 bytes an object, as `git index-pack` would hold.
-    written: HashSet<[u8; 20]>,
-}
-
-/// A writer that counts and checksums (CRC-32) what passes through it.
-struct Tally<W> {
-    inner: W,
-    bytes: u64,
-    crc: Crc,
-}
-
-impl<W: Write> Write for Tally<W> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let written = self.inner.write(data)?;
-        self.bytes += written as u64;
-        self.crc.update(&data[..written]);
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
+    /// What the index will say of each object written, by id: a second copy of an object
+    /// is not written (git refuses such a pack). About 50 bytes an object, as `git
+    /// index-pack` would hold.
+    written: HashMap<[u8; 20], (u32, u64)>,
 }
 
 impl PackWriter {
@@ -89,8 +69,7 @@ impl PackWriter {
             path,
             file: Some(file),
             offset: 12,
-            entries: Vec::new(),
-            written: HashSet::new(),
+            written: HashMap::new(),
         })
     }
 
@@ -103,7 +82,7 @@ impl PackWriter {
         })?;
         let oid = hash_object(kind, body);
         let id = object_id(&oid)?;
-        if self.written.contains(&id) {
+        if self.written.contains_key(&id) {
             return Ok(oid);
         }
         let mut header = Vec::with_capacity(10);
@@ -121,22 +100,16 @@ impl PackWriter {
             .file
             .as_mut()
             .ok_or_else(|| io(std::io::ErrorKind::BrokenPipe.into()))?;
-        let mut tally = Tally {
-            inner: file,
-            bytes: 0,
-            crc: Crc::new(),
-        };
-        tally.write_all(&header).map_err(io)?;
-        let mut encoder = ZlibEncoder::new(&mut tally, Compression::fast());
+        // The index records the CRC-32 of the object's bytes in the pack.
+        let mut checked = CrcWriter::new(file);
+        checked.write_all(&header).map_err(io)?;
+        let mut encoder = ZlibEncoder::new(&mut checked, Compression::fast());
         encoder.write_all(body).map_err(io)?;
-        encoder.finish().map_err(io)?;
-        self.written.insert(id);
-        self.entries.push(IndexEntry {
-            id,
-            crc: tally.crc.sum(),
-            offset: self.offset,
-        });
-        self.offset += tally.bytes;
+        encoder.try_finish().map_err(io)?;
+        let length = header.len() as u64 + encoder.total_out();
+        drop(encoder);
+        self.written.insert(id, (checked.crc().sum(), self.offset));
+        self.offset += length;
         Ok(oid)
     }
 
@@ -149,12 +122,12 @@ impl PackWriter {
             return Ok(());
         };
         let mut file = file.into_inner().map_err(|e| io(e.into_error()))?;
-        if self.entries.is_empty() {
+        if self.written.is_empty() {
             drop(file);
             return fs::remove_file(&path).map_err(io);
         }
         cancel.check()?;
-        let count = u32::try_from(self.entries.len()).map_err(|_| GitError::Malformed {
+        let count = u32::try_from(self.written.len()).map_err(|_| GitError::Malformed {
             kind: "pack",
             oid: String::new(),
             detail: "more than 2^32 objects".into(),
@@ -179,7 +152,11 @@ impl PackWriter {
         fs::rename(&path, &final_path).map_err(|e| GitError::io(&final_path, e))?;
         let index_path = final_path.with_extension("idx");
         let temporary = path.with_extension("idx");
-        if let Err(error) = write_index(&temporary, &mut self.entries, &sum) {
+        let mut entries: Vec<IndexEntry> = std::mem::take(&mut self.written)
+            .into_iter()
+            .map(|(id, (crc, offset))| IndexEntry { id, crc, offset })
+            .collect();
+        if let Err(error) = write_index(&temporary, &mut entries, &sum) {
             let _ = fs::remove_file(&temporary);
             let _ = fs::remove_file(&final_path);
             return Err(GitError::io(&temporary, error));

@@ -16,14 +16,51 @@ pub fn refs_under(
     prefixes: &[&str],
     cancel: &Cancel,
 ) -> Result<Vec<(String, String)>, GitError> {
-    let mut args = vec!["for-each-ref", "--format=%(objectname) %(refname)"];
-    args.extend_from_slice(prefixes);
-    let out = run_git(git_dir, &args, None, cancel)?;
-    Ok(String::from_utf8_lossy(&out)
+    let listed = list(git_dir, "%(objectname) %(refname)", prefixes, cancel)?;
+    Ok(listed
         .lines()
         .filter_map(|l| l.split_once(' '))
         .map(|(oid, name)| (oid.to_owned(), name.to_owned()))
         .collect())
+}
+
+/// `(object id, object type, ref name)` of every ref under `prefixes`.
+pub fn typed_refs_under(
+    git_dir: &Path,
+    prefixes: &[&str],
+    cancel: &Cancel,
+) -> Result<Vec<(String, String, String)>, GitError> {
+    let listed = list(
+        git_dir,
+        "%(objectname) %(objecttype) %(refname)",
+        prefixes,
+        cancel,
+    )?;
+    Ok(listed
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            Some((
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+            ))
+        })
+        .collect())
+}
+
+/// `git for-each-ref` of the refs under `prefixes`, a line each in `format`.
+fn list(
+    git_dir: &Path,
+    format: &str,
+    prefixes: &[&str],
+    cancel: &Cancel,
+) -> Result<String, GitError> {
+    let format = format!("--format={format}");
+    let mut args = vec!["for-each-ref", format.as_str()];
+    args.extend_from_slice(prefixes);
+    let out = run_git(git_dir, &args, None, cancel)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Deletes every ref under `prefixes`, in one transaction.
@@ -33,22 +70,10 @@ pub fn delete_refs(git_dir: &Path, prefixes: &[&str], cancel: &Cancel) -> Result
 }
 
 /// Points each ref of `wanted` (name, object id) at its object and deletes every other ref
-/// under `under` that `prune` says goes, in one transaction. Refs already right are left
-/// out of it; nothing runs when nothing changes. `wanted` names must lie under `under`.
-pub fn set_refs(
-    git_dir: &Path,
-    under: &[&str],
-    wanted: &[(String, String)],
-    prune: impl Fn(&str) -> bool,
-    cancel: &Cancel,
-) -> Result<(), GitError> {
-    let existing = refs_under(git_dir, under, cancel)?;
-    set_listed_refs(git_dir, &existing, wanted, prune, cancel)
-}
-
-/// [`set_refs`] against `existing` (`(object id, ref name)`, as [`refs_under`] lists them),
-/// for a caller that listed them already. A `wanted` ref missing from `existing` is
-/// written; only listed refs are pruned.
+/// of `existing` (`(object id, ref name)`, as [`refs_under`] lists them) that `prune` says
+/// goes, in one transaction. Refs already right are left out of it; nothing runs when
+/// nothing changes. A `wanted` ref missing from `existing` is written; only listed refs are
+/// pruned.
 pub fn set_listed_refs(
     git_dir: &Path,
     existing: &[(String, String)],

@@ -12,10 +12,10 @@ use super::id_map::IdMap;
 use super::ident::IdentLine;
 use super::objects::{hex, CommitWalk, ObjectReader, RawObject};
 use super::pack::PackWriter;
-use super::refs::set_listed_refs;
+use super::refs::{set_listed_refs, typed_refs_under};
 use super::rewrite_resume;
 use super::tree_rewrite::{object_id, parse_tree, LargeFiles, TreeRewriter};
-use super::{for_each_record, run_git, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
+use super::{for_each_record, GitError, MAPPED_NAMESPACE, RAW_NOTES_NAMESPACE};
 
 /// Raw identity (`Name <email>` as stored, read as UTF-8 with invalid bytes replaced, as
 /// the authors table holds it) to the identity to write instead.
@@ -129,32 +129,7 @@ fn count_identity(identities: &mut BTreeMap<String, u64>, line: &[u8]) {
 
 /// `(oid, objecttype, refname)` of every raw ref.
 fn raw_refs(git_dir: &Path, cancel: &Cancel) -> Result<Vec<(String, String, String)>, GitError> {
-    typed_refs(git_dir, &[RAW_NAMESPACE], cancel)
-}
-
-/// `(oid, objecttype, refname)` of every ref under `prefixes`.
-fn typed_refs(
-    git_dir: &Path,
-    prefixes: &[&str],
-    cancel: &Cancel,
-) -> Result<Vec<(String, String, String)>, GitError> {
-    let mut args = vec![
-        "for-each-ref",
-        "--format=%(objectname) %(objecttype) %(refname)",
-    ];
-    args.extend_from_slice(prefixes);
-    let out = run_git(git_dir, &args, None, cancel)?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|line| {
-            let mut parts = line.splitn(3, ' ');
-            Some((
-                parts.next()?.to_owned(),
-                parts.next()?.to_owned(),
-                parts.next()?.to_owned(),
-            ))
-        })
-        .collect())
+    typed_refs_under(git_dir, &[RAW_NAMESPACE], cancel)
 }
 
 /// Header lines of a commit or tag as (key, value), continuation lines folded into value.
@@ -326,7 +301,7 @@ pub fn rewrite(
     let mut raw = Vec::new();
     let mut raw_notes = Vec::new();
     let mut mapped = Vec::new();
-    for (oid, kind, name) in typed_refs(
+    for (oid, kind, name) in typed_refs_under(
         git_dir,
         &[RAW_NAMESPACE, RAW_NOTES_NAMESPACE, MAPPED_NAMESPACE],
         cancel,
@@ -535,6 +510,7 @@ fn rewrite_tag_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::run_git;
 
     #[test]
     fn headers_fold_continuations() {

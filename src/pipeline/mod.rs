@@ -28,13 +28,13 @@ use crate::store::{
 };
 
 pub use mirror::DEFAULT_PUSH_SIZE_LIMIT;
+use progress::StoreProgress;
 
 /// Subversion revisions one `git fast-import` run converts before the next run resumes from
 /// its checkpoint. fast-import keeps every object it wrote in memory (about 70 bytes each,
-/// some eight per revision) and maps its pack: runs of this size keep it near its size for
-/// 5,000 revisions however long the history, for a second `fast-import` start each run.
+/// some eight per revision): bounded runs bound it, for a fast-import start (about 0.1 s)
+/// each (BENCHMARKS.md).
 pub const DEFAULT_SVN_REVISIONS_PER_RUN: u64 = 5_000;
-use progress::StoreProgress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {

@@ -124,13 +124,12 @@ impl Run<'_> {
                     if last >= youngest {
                         break imported;
                     }
-                    let missing = || {
+                    resume = Some(imported.checkpoint.ok_or_else(|| {
                         PipelineError::Subversion(ConvertError::Source(SourceError::Command {
                             command: "git fast-import".into(),
                             detail: "its marks lack commits the next run continues from".into(),
                         }))
-                    };
-                    resume = Some(imported.checkpoint.ok_or_else(missing)?);
+                    })?);
                     start = last + 1;
                 }
             }

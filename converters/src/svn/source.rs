@@ -46,10 +46,6 @@ impl DumpFile {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn open(&self) -> Result<BufReader<File>, ConvertError> {
         File::open(&self.path).map(BufReader::new).map_err(|e| {
             ConvertError::Source(SourceError::NotFound {
