@@ -10,6 +10,7 @@ pub mod detect;
 pub mod error;
 pub mod fast_export;
 pub mod git;
+pub mod hex;
 pub mod hg;
 pub mod http;
 pub mod process;

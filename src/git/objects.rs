@@ -164,15 +164,8 @@ pub fn hash_object(kind: &str, body: &[u8]) -> String {
     hex(&hasher.finalize())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
-}
+/// Lowercase hexadecimal of an object id.
+pub use srcimport_converters::hex::encode as hex;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
-//! Writing new objects as one packfile with its index instead of thousands of loose files:
-//! a rewrite of a long history costs two files. The objects are whole (no deltas), so the
+//! Writing new objects as packfiles with their indexes instead of thousands of loose files:
+//! a rewrite of a long history costs a few files. The objects are whole (no deltas), so each
 //! index (version 2) is written from what was written, with no `git index-pack` to read the
-//! pack back.
+//! pack back. A pack holds at most [`OBJECTS_PER_PACK`] objects, so what the writer keeps
+//! of them does not grow with the history.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -35,21 +36,57 @@ struct IndexEntry {
     offset: u64,
 }
 
-/// An open packfile being filled with whole (undeltified) objects.
+/// Objects one pack holds at most: 7/8 of 16,384, as many as a hash table of 16,384 slots
+/// holds (about 650 KiB of index entries).
+const OBJECTS_PER_PACK: usize = 14_336;
+
+/// Writes whole (undeltified) objects into packs, a new one each [`OBJECTS_PER_PACK`].
 pub struct PackWriter {
+    git_dir: PathBuf,
+    pack: Pack,
+    objects_per_pack: usize,
+}
+
+impl PackWriter {
+    pub fn create(git_dir: &Path) -> Result<PackWriter, GitError> {
+        Ok(PackWriter {
+            git_dir: git_dir.to_owned(),
+            pack: Pack::create(git_dir)?,
+            objects_per_pack: OBJECTS_PER_PACK,
+        })
+    }
+
+    /// Appends one object and returns its id. An object already in the open pack is not
+    /// written again (git refuses a pack that holds one twice); a full pack is sealed first.
+    pub fn write(&mut self, kind: &str, body: &[u8]) -> Result<String, GitError> {
+        if self.pack.written.len() >= self.objects_per_pack {
+            let full = std::mem::replace(&mut self.pack, Pack::create(&self.git_dir)?);
+            full.seal()?;
+        }
+        self.pack.write(kind, body)
+    }
+
+    /// Seals the last pack. An empty pack is removed.
+    pub fn finish(self, cancel: &Cancel) -> Result<(), GitError> {
+        cancel.check()?;
+        self.pack.seal()
+    }
+}
+
+/// An open packfile being filled.
+struct Pack {
     path: PathBuf,
     /// `None` once finished.
     file: Option<BufWriter<File>>,
     /// Bytes written so far: where the next object starts.
     offset: u64,
     /// What the index will say of each object written, by id: a second copy of an object
-    /// is not written (git refuses such a pack). About 50 bytes an object, as `git
-    /// index-pack` would hold.
+    /// is not written. About 45 bytes an object, as `git index-pack` would hold.
     written: HashMap<[u8; 20], (u32, u64)>,
 }
 
-impl PackWriter {
-    pub fn create(git_dir: &Path) -> Result<PackWriter, GitError> {
+impl Pack {
+    fn create(git_dir: &Path) -> Result<Pack, GitError> {
         let dir = git_dir.join("objects/pack");
         fs::create_dir_all(&dir).map_err(|e| GitError::io(&dir, e))?;
         let nanos = std::time::SystemTime::now()
@@ -65,7 +102,7 @@ impl PackWriter {
         let mut file = BufWriter::with_capacity(256 << 10, file);
         file.write_all(b"PACK\0\0\0\x02\0\0\0\0")
             .map_err(|e| GitError::io(&path, e))?;
-        Ok(PackWriter {
+        Ok(Pack {
             path,
             file: Some(file),
             offset: 12,
@@ -73,8 +110,7 @@ impl PackWriter {
         })
     }
 
-    /// Appends one object and returns its id.
-    pub fn write(&mut self, kind: &str, body: &[u8]) -> Result<String, GitError> {
+    fn write(&mut self, kind: &str, body: &[u8]) -> Result<String, GitError> {
         let code = type_code(kind).ok_or_else(|| GitError::Malformed {
             kind: "pack",
             oid: String::new(),
@@ -115,7 +151,7 @@ impl PackWriter {
 
     /// Seals the pack (count, trailer checksum), names it `pack-<sum>.pack` and writes its
     /// index (last: git uses a pack once its index is there). An empty pack is removed.
-    pub fn finish(mut self, cancel: &Cancel) -> Result<(), GitError> {
+    fn seal(mut self) -> Result<(), GitError> {
         let path = self.path.clone();
         let io = |e| GitError::io(&path, e);
         let Some(file) = self.file.take() else {
@@ -126,7 +162,6 @@ impl PackWriter {
             drop(file);
             return fs::remove_file(&path).map_err(io);
         }
-        cancel.check()?;
         let count = u32::try_from(self.written.len()).map_err(|_| GitError::Malformed {
             kind: "pack",
             oid: String::new(),
@@ -212,7 +247,7 @@ fn write_index(path: &Path, entries: &mut [IndexEntry], pack_sum: &[u8]) -> std:
     out.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
-impl Drop for PackWriter {
+impl Drop for Pack {
     fn drop(&mut self) {
         // A pack dropped before `finish` is incomplete: remove it.
         if self.file.take().is_some() {
@@ -288,35 +323,11 @@ mod tests {
             .collect();
         pack.finish(&Cancel::new()).expect("finishes");
         // git checks the index against the pack: every id, offset and CRC-32.
-        let pack_index = fs::read_dir(repo.join("objects/pack"))
-            .expect("pack dir")
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "idx"))
-            .expect("an index");
-        let verified = std::process::Command::new("git")
-            .args(["verify-pack", "-v"])
-            .arg(&pack_index)
-            .output()
-            .expect("git runs");
-        assert!(
-            verified.status.success(),
-            "{}",
-            String::from_utf8_lossy(&verified.stderr)
-        );
-        let listed = String::from_utf8_lossy(&verified.stdout);
+        let indexes = pack_indexes(&repo);
+        assert_eq!(indexes.len(), 1);
+        let listed = git_succeeds(&repo, &["verify-pack", "-v", &indexes[0]]);
         assert!(listed.contains(&format!("{big} blob")), "{listed}");
-        let fsck = std::process::Command::new("git")
-            .arg("--git-dir")
-            .arg(&repo)
-            .args(["fsck", "--strict"])
-            .output()
-            .expect("git runs");
-        assert!(
-            fsck.status.success(),
-            "{}",
-            String::from_utf8_lossy(&fsck.stderr)
-        );
+        git_succeeds(&repo, &["fsck", "--strict"]);
         assert_eq!(small, "ce013625030ba8dba906f756967f9e9ca394464a");
         let mut reader = ObjectReader::start(&repo).expect("reader");
         assert_eq!(reader.read(&big).expect("reads").body, big_body);
@@ -326,11 +337,77 @@ mod tests {
                 format!("{n}\n").into_bytes()
             );
         }
+        assert_no_leftovers(&repo);
+    }
+
+    #[test]
+    fn a_full_pack_is_sealed_and_the_next_one_started() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("r.git");
+        crate::git::init_hosted(&repo).expect("init");
+        let mut pack = PackWriter::create(&repo).expect("creates");
+        pack.objects_per_pack = 100;
+        let ids: Vec<String> = (0..250)
+            .map(|n| {
+                pack.write("blob", format!("{n}\n").as_bytes())
+                    .expect("writes")
+            })
+            .collect();
+        // The first object again, now that its pack is sealed: it goes into the open one.
+        assert_eq!(pack.write("blob", b"0\n").expect("writes"), ids[0]);
+        pack.finish(&Cancel::new()).expect("finishes");
+        let indexes = pack_indexes(&repo);
+        assert_eq!(indexes.len(), 3, "{indexes:?}");
+        let mut objects = 0;
+        for index in &indexes {
+            let listed = git_succeeds(&repo, &["verify-pack", "-v", index]);
+            objects += listed.lines().filter(|l| l.contains(" blob ")).count();
+        }
+        assert_eq!(objects, 251);
+        git_succeeds(&repo, &["fsck", "--strict"]);
+        let mut reader = ObjectReader::start(&repo).expect("reader");
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(
+                reader.read(id).expect("reads").body,
+                format!("{n}\n").into_bytes()
+            );
+        }
+        assert_no_leftovers(&repo);
+    }
+
+    /// The pack indexes in `repo`.
+    fn pack_indexes(repo: &Path) -> Vec<String> {
+        fs::read_dir(repo.join("objects/pack"))
+            .expect("pack dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Runs git on `repo`, which must succeed; returns its output.
+    fn git_succeeds(repo: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(repo)
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn assert_no_leftovers(repo: &Path) {
         let leftovers: Vec<_> = fs::read_dir(repo.join("objects/pack"))
             .expect("pack dir")
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with("tmp_"))
             .collect();
-        assert!(leftovers.is_empty());
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }

@@ -389,7 +389,7 @@ pub fn rewrite(
     // Stale mapped refs go; refs already right are not touched.
     set_listed_refs(git_dir, &mapped, &wanted, |_| true, cancel)?;
     if active {
-        rewrite_resume::save(git_dir, &inputs, &covered, &new_ids)?;
+        rewrite_resume::save(git_dir, &inputs, &covered, &mut new_ids)?;
     }
     Ok(summary)
 }

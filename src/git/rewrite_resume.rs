@@ -4,7 +4,7 @@
 //! choice) find no match and rewrite everything. Kept in the hosted repository as a small
 //! binary file, written atomically.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
@@ -41,31 +41,40 @@ pub fn fingerprint(map: &AuthorMap, large: &LargeFiles<'_>) -> [u8; 20] {
 }
 
 /// The last rewrite's ids and the raw objects it covered, if it had these inputs and
-/// every one of those objects is still there.
+/// every one of those objects is still there. Read as a stream: the ids go straight into
+/// the map, sorted as they were saved.
 pub fn load(
     git_dir: &Path,
     inputs: &[u8; 20],
     cancel: &Cancel,
 ) -> Result<Option<(IdMap, Vec<String>)>, GitError> {
-    let Ok(bytes) = std::fs::read(path(git_dir)) else {
+    let Ok(file) = std::fs::File::open(path(git_dir)) else {
         return Ok(None);
     };
-    let Some(rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
-        return Ok(None);
-    };
-    if rest.len() < 24 || &rest[..20] != inputs {
+    let length = file.metadata().map_or(0, |m| m.len());
+    let mut input = std::io::BufReader::new(file);
+    let mut header = [0u8; 8 + 20 + 4];
+    if input.read_exact(&mut header).is_err() || &header[..8] != MAGIC || &header[8..28] != inputs {
         return Ok(None);
     }
-    let tips = u32::from_be_bytes(rest[20..24].try_into().unwrap_or_default()) as usize;
-    let Some(ids) = rest.get(24 + tips * 20..) else {
+    let tips = u32::from_be_bytes(header[28..].try_into().unwrap_or_default()) as u64;
+    let Some(pairs) = length
+        .checked_sub(header.len() as u64 + tips * 20)
+        .filter(|bytes| bytes % 40 == 0)
+        .map(|bytes| bytes / 40)
+    else {
         return Ok(None);
     };
-    if ids.len() % 40 != 0 {
-        return Ok(None);
+    let mut id = [0u8; 20];
+    let mut tip_ids = Vec::new();
+    for _ in 0..tips {
+        if input.read_exact(&mut id).is_err() {
+            return Ok(None);
+        }
+        tip_ids.push(hex(&id));
     }
-    let tips: Vec<String> = rest[24..24 + tips * 20].chunks(20).map(hex).collect();
     // `rev-list --not` on a missing object would end the walk early: all must exist.
-    let mut query = tips.join("\n").into_bytes();
+    let mut query = tip_ids.join("\n").into_bytes();
     query.push(b'\n');
     let found = run_git(
         git_dir,
@@ -76,14 +85,19 @@ pub fn load(
     if String::from_utf8_lossy(&found).contains("missing") {
         return Ok(None);
     }
-    let mut map = IdMap::default();
-    for pair in ids.chunks(40) {
-        map.insert_ids(
-            pair[..20].try_into().unwrap_or_default(),
-            pair[20..].try_into().unwrap_or_default(),
-        );
+    let mut ids = Vec::with_capacity(usize::try_from(pairs).unwrap_or(0));
+    let mut pair = [0u8; 40];
+    for _ in 0..pairs {
+        if input.read_exact(&mut pair).is_err() {
+            return Ok(None);
+        }
+        let (old, new) = pair.split_at(20);
+        ids.push((
+            old.try_into().unwrap_or_default(),
+            new.try_into().unwrap_or_default(),
+        ));
     }
-    Ok(Some((map, tips)))
+    Ok(Some((IdMap::from_pairs(ids), tip_ids)))
 }
 
 /// Forgets the last rewrite (before the mapped refs change).
@@ -99,7 +113,7 @@ pub fn save(
     git_dir: &Path,
     inputs: &[u8; 20],
     tips: &[String],
-    ids: &IdMap,
+    ids: &mut IdMap,
 ) -> Result<(), GitError> {
     let io = |e| GitError::io(path(git_dir), e);
     let temporary = git_dir.join(format!("{FILE}.tmp"));
@@ -112,7 +126,7 @@ pub fn save(
     for tip in tips {
         out.write_all(&object_id(tip)?).map_err(io)?;
     }
-    for (old, new) in ids.entries() {
+    for (old, new) in ids.sorted() {
         out.write_all(old).map_err(io)?;
         out.write_all(new).map_err(io)?;
     }

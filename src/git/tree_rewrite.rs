@@ -120,17 +120,6 @@ fn serialize(entries: &[Entry]) -> Vec<u8> {
     out
 }
 
-fn decode_hex(text: &str) -> Option<[u8; 20]> {
-    let mut out = [0u8; 20];
-    if text.len() != 40 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
 /// The `.gitattributes` line that routes `path` through LFS.
 fn attributes_line(path: &[u8]) -> Vec<u8> {
     let mut line = b"/".to_vec();
@@ -333,7 +322,7 @@ impl<'a> TreeRewriter<'a> {
 
 /// The 20 raw bytes of a hex object id.
 pub(super) fn object_id(text: &str) -> Result<[u8; 20], GitError> {
-    decode_hex(text).ok_or_else(|| GitError::Malformed {
+    srcimport_converters::hex::decode_id(text.as_bytes()).ok_or_else(|| GitError::Malformed {
         kind: "object id",
         oid: text.to_owned(),
         detail: "not 40 hex digits".into(),

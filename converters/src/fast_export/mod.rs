@@ -1,6 +1,9 @@
 //! What converters hand back besides their `git fast-import` stream, and the stream itself.
 
+pub mod mark_ids;
 pub mod stream;
+
+pub use mark_ids::MarkIds;
 
 /// An annotated tag for the caller to create once the commits exist (fast-import's own
 /// `tag` command would write straight into `refs/tags/`).

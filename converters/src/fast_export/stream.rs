@@ -2,12 +2,17 @@
 //! cat-blob channel.
 
 use std::io::{self, BufRead, Read, Write};
+use std::sync::Arc;
+
+use super::MarkIds;
 
 /// A fast-import session: `out` is its stdin, `replies` its `--cat-blob-fd`.
 pub struct FastImport<W, R> {
     out: W,
     replies: R,
     next_mark: u64,
+    /// Marks of earlier sessions, named by object id (see [`FastImport::dataref`]).
+    earlier: Arc<MarkIds>,
 }
 
 /// What `ls` found at a path.
@@ -56,7 +61,21 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
             out,
             replies,
             next_mark: 1,
+            earlier: Arc::default(),
         }
+    }
+
+    /// Carries on after earlier sessions whose marks are `earlier`: those objects are named
+    /// by id, and new marks are numbered after them.
+    pub fn naming_earlier(mut self, earlier: Arc<MarkIds>) -> Self {
+        self.earlier = earlier;
+        self
+    }
+
+    /// How the stream names the object of `mark`: `:mark` when this session gave it, its
+    /// object id when an earlier session did.
+    pub fn dataref(&self, mark: u64) -> String {
+        self.earlier.get(mark).unwrap_or_else(|| format!(":{mark}"))
     }
 
     /// A fresh mark number.
@@ -71,7 +90,7 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
         self.next_mark
     }
 
-    /// Continues numbering after marks an earlier session gave (`--import-marks`).
+    /// Continues numbering after marks an earlier session gave.
     pub fn continue_marks_from(&mut self, next_mark: u64) {
         self.next_mark = self.next_mark.max(next_mark);
     }
@@ -99,10 +118,15 @@ impl<W: Write, R: BufRead> FastImport<W, R> {
             message.len()
         )?;
         if let Some(from) = from {
-            writeln!(self.out, "from :{from}")?;
+            writeln!(self.out, "from {}", self.dataref(from))?;
         }
         for (mark, text) in notes {
-            write!(self.out, "N inline :{mark}\ndata {}\n{text}\n", text.len())?;
+            let annotated = self.dataref(mark);
+            write!(
+                self.out,
+                "N inline {annotated}\ndata {}\n{text}\n",
+                text.len()
+            )?;
         }
         self.out.write_all(b"\n")?;
         Ok(mark)

@@ -12,14 +12,7 @@ impl Node {
 
     /// Parses 40 hexadecimal digits (either case).
     pub fn from_hex(hex: &[u8]) -> Option<Node> {
-        if hex.len() != 40 {
-            return None;
-        }
-        let mut bytes = [0u8; 20];
-        for (out, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
-            *out = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
-        }
-        Some(Node(bytes))
+        crate::hex::decode_id(hex).map(Node)
     }
 
     /// Lowercase hexadecimal form, as Mercurial prints it.
@@ -32,21 +25,9 @@ impl Node {
     }
 }
 
-fn hex_digit(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
-}
-
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        f.write_str(&crate::hex::encode(&self.0))
     }
 }
 

@@ -19,7 +19,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
 
-use srcimport_converters::fast_export::TagToWrite;
+use srcimport_converters::fast_export::{MarkIds, TagToWrite};
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
@@ -66,14 +66,23 @@ fn malloc_tunables() -> String {
     }
 }
 
-/// The `--import-marks` file for marks an earlier run wrote (`(mark, object id)`), if any.
-fn import_marks_of(known: &[(u64, &str)]) -> Option<Vec<u8>> {
-    (!known.is_empty()).then(|| {
+/// How a stream refers to the objects of earlier runs' marks.
+pub(super) enum EarlierMarks<'a> {
+    /// Imported (`--import-marks`): `:mark id` lines.
+    Imported(Vec<u8>),
+    /// Named by object id in the stream (fast-import then holds only its own objects);
+    /// their ids come from here.
+    Named(&'a MarkIds),
+}
+
+/// The marks an earlier run wrote (`(mark, object id)`), imported.
+fn import_marks_of(known: &[(u64, &str)]) -> EarlierMarks<'static> {
+    EarlierMarks::Imported(
         known
             .iter()
             .flat_map(|(mark, oid)| format!(":{mark} {oid}\n").into_bytes())
-            .collect()
-    })
+            .collect(),
+    )
 }
 
 /// Which raw refs a stream writes: all of them (the old ones are cleared first), or, when a
@@ -85,10 +94,10 @@ type KeptRefs<'k, T> = Option<&'k dyn Fn(&T) -> HashSet<String>>;
 /// refs it will recreate, unless `kept`). Afterwards writes `tags(result)` as annotated raw
 /// tags and removes the work refs. Nothing is written to any ref unless the whole stream
 /// succeeds. Returns the result and the object ids of the tags' marks and of
-/// `wanted(result)`.
+/// `wanted(result)` (those this run gave: earlier ones named by id are `earlier`'s).
 fn run<T, E>(
     git_dir: &Path,
-    import_marks: Option<Vec<u8>>,
+    earlier: EarlierMarks<'_>,
     kept: KeptRefs<'_, T>,
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
@@ -124,6 +133,10 @@ where
         "core.packedGitWindowSize=64k",
         "-c",
         "core.packedGitLimit=1m",
+        // Earlier runs' objects are named by id: without this, each id is also looked up
+        // as a ref name (a stat of several ref paths each), to warn of ambiguity.
+        "-c",
+        "core.warnAmbiguousRefs=false",
         "fast-import",
         "--quiet",
         "--force",
@@ -131,12 +144,12 @@ where
         "--cat-blob-fd=1",
     ])
     .arg(format!("--export-marks={}", marks.display()))
-    .args(match import_marks {
-        Some(content) => {
+    .args(match &earlier {
+        EarlierMarks::Imported(content) if !content.is_empty() => {
             std::fs::write(&imported, content)?;
             Some(format!("--import-marks={}", imported.display()))
         }
-        None => None,
+        _ => None,
     })
     .env("GLIBC_TUNABLES", malloc_tunables())
     .stdin(Stdio::piped())
@@ -184,6 +197,14 @@ where
     // The marks file lists every object written: only the wanted lines are kept.
     let mut wanted: HashSet<u64> = wanted(&result).into_iter().collect();
     wanted.extend(tags(&result).iter().map(|tag| tag.mark));
+    // Marks of earlier runs the stream named by id are not in this run's marks file.
+    let named = match &earlier {
+        EarlierMarks::Named(ids) => Some(*ids),
+        EarlierMarks::Imported(_) => None,
+    };
+    if let Some(ids) = named {
+        wanted.retain(|mark| !ids.contains(*mark));
+    }
     let mut commit_of = Marks::default();
     for line in BufReader::new(std::fs::File::open(&marks)?).lines() {
         let line = line?;
@@ -217,7 +238,10 @@ where
     let mut updates = Vec::new();
     let mut pack: Option<PackWriter> = None;
     for tag in tags(&result) {
-        let Some(commit) = commit_of.get(tag.mark) else {
+        let commit = commit_of
+            .get(tag.mark)
+            .or_else(|| named.and_then(|ids| ids.get(tag.mark)));
+        let Some(commit) = commit else {
             continue;
         };
         let mut message = tag.message.clone();

@@ -2,13 +2,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use srcimport_converters::svn::convert::checkpoint::{Checkpoint, State};
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::{git as git_source, Cancel};
 
-use super::{run, with_ids, Answers, Commands, WORK_NAMESPACE};
+use super::{run, with_ids, Answers, Commands, EarlierMarks, WORK_NAMESPACE};
 use crate::git::large_files::LargeBlob;
 use crate::git::refs::refs_under;
 use crate::git::{GitError, RAW_NOTES_NAMESPACE};
@@ -36,18 +37,26 @@ pub fn import_subversion<F>(
 where
     F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
 {
-    let import_marks = resume.as_ref().map(Checkpoint::marks_file);
+    // Earlier sessions' objects are named by id, not imported as marks: fast-import then
+    // holds only this session's objects.
+    let mut resume = resume;
+    let earlier = Arc::new(
+        resume
+            .as_mut()
+            .map(|checkpoint| std::mem::take(&mut checkpoint.marks))
+            .unwrap_or_default(),
+    );
     let kept_options = options.clone();
     let kept = |(summary, _): &(ConvertSummary, State)| summary.refs.keys().cloned().collect();
     let ((summary, state), marks) = run(
         git_dir,
-        import_marks,
+        EarlierMarks::Named(&earlier),
         resume
             .is_some()
             .then_some(&kept as &dyn Fn(&_) -> HashSet<String>),
         cancel,
         |commands, answers| {
-            let session = FastImport::new(commands, answers);
+            let session = FastImport::new(commands, answers).naming_earlier(earlier.clone());
             let mut converter = match resume {
                 Some(checkpoint) => Converter::resume(
                     session,
@@ -66,10 +75,19 @@ where
         |(summary, _): &(ConvertSummary, State)| &summary.tags,
         |(summary, state): &(ConvertSummary, State)| Checkpoint::marks_needed(state, summary),
     )?;
-    let large = with_ids(&summary.large_blobs, |mark| marks.get(mark));
-    let checkpoint = Checkpoint::new(source, kept_options, state, summary.clone(), |mark| {
-        marks.get(mark)
+    // The converter is gone: the earlier ids are ours again, and grow into the checkpoint's.
+    let earlier = Arc::try_unwrap(earlier).unwrap_or_else(|shared| (*shared).clone());
+    let large = with_ids(&summary.large_blobs, |mark| {
+        marks.get(mark).or_else(|| earlier.get(mark))
     });
+    let checkpoint = Checkpoint::new(
+        source,
+        kept_options,
+        state,
+        summary.clone(),
+        earlier,
+        |mark| marks.get(mark),
+    );
     Ok(SubversionImport {
         summary,
         large,
@@ -92,15 +110,15 @@ pub fn subversion_refs_intact(
     Ok(checkpoint.summary.refs.iter().all(|(name, mark)| {
         checkpoint
             .marks
-            .get(mark)
-            .is_some_and(|id| existing.get(name) == Some(id))
+            .get(*mark)
+            .is_some_and(|id| existing.get(name) == Some(&id))
     }))
 }
 
 /// What a checkpoint says a Subversion conversion gave, for a sync that finds nothing new.
 pub fn subversion_import_from(checkpoint: Checkpoint) -> SubversionImport {
     let large = with_ids(&checkpoint.summary.large_blobs, |mark| {
-        checkpoint.marks.get(&mark).cloned()
+        checkpoint.marks.get(mark)
     });
     SubversionImport {
         summary: checkpoint.summary,

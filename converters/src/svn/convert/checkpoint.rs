@@ -1,6 +1,7 @@
 //! The converter's state after its last revision, kept so a sync converts only the revisions
 //! that came after it: saved as versioned JSON (written atomically) with what identifies the
-//! source and the options, and the object ids of every fast-import mark the state names.
+//! source and the options, and the object ids of every fast-import mark the state names (a
+//! session that carries on names those objects by id: see [`MarkIds`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, Write};
@@ -8,6 +9,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
+
+use crate::fast_export::MarkIds;
 
 use super::entities::Entity;
 use super::history::PathFacts;
@@ -89,7 +92,7 @@ pub struct Checkpoint {
     /// nothing new.
     pub summary: ConvertSummary,
     /// Object ids of the marks the state and the summary name.
-    pub marks: BTreeMap<u64, String>,
+    pub marks: MarkIds,
 }
 
 /// Why a checkpoint cannot be resumed.
@@ -108,18 +111,24 @@ pub enum Mismatch {
 }
 
 impl Checkpoint {
-    /// Builds a checkpoint from a finished conversion and the marks file fast-import wrote
-    /// (`id_of`: object id by mark). `None` when a mark the state needs has no id.
+    /// Builds a checkpoint from a finished conversion: the ids of the marks it needs come
+    /// from `earlier` (the checkpoint it resumed from, reused), or else from `id_of` (the
+    /// marks file fast-import wrote). `None` when a mark the state needs has no id.
     pub fn new(
         source: &str,
         options: ConvertOptions,
         state: State,
         summary: ConvertSummary,
+        earlier: MarkIds,
         id_of: impl Fn(u64) -> Option<String>,
     ) -> Option<Checkpoint> {
-        let mut marks = BTreeMap::new();
-        for mark in Self::marks_needed(&state, &summary) {
-            marks.insert(mark, id_of(mark)?);
+        let needed = Self::marks_needed(&state, &summary);
+        let mut marks = earlier;
+        marks.retain(|mark| needed.binary_search(&mark).is_ok());
+        for &mark in &needed {
+            if !marks.contains(mark) && !marks.insert(mark, &id_of(mark)?) {
+                return None;
+            }
         }
         Some(Checkpoint {
             version: CHECKPOINT_VERSION,
@@ -131,7 +140,7 @@ impl Checkpoint {
         })
     }
 
-    /// Every mark a checkpoint of `state` and `summary` needs an id for.
+    /// Every mark a checkpoint of `state` and `summary` needs an id for, in order.
     pub fn marks_needed(state: &State, summary: &ConvertSummary) -> Vec<u64> {
         let mut wanted = state.marks();
         wanted.extend(summary.large_blobs.iter().map(|b| b.mark));
@@ -190,15 +199,6 @@ impl Checkpoint {
         file.as_file().sync_all()?;
         file.persist(path).map_err(|e| e.error)?;
         Ok(())
-    }
-
-    /// The marks as `git fast-import --import-marks` reads them.
-    pub fn marks_file(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.marks.len() * 50);
-        for (mark, oid) in &self.marks {
-            out.extend_from_slice(format!(":{mark} {oid}\n").as_bytes());
-        }
-        out
     }
 }
 

@@ -216,7 +216,8 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     }
 
     /// A converter that carries on after `state`: the revisions it is fed follow the last
-    /// one `state` saw, and the marks `state` names exist (`--import-marks`). The session
+    /// one `state` saw, and `fi` names the objects of the marks `state` names
+    /// ([`FastImport::naming_earlier`]). The session
     /// that saved `state` ended with `previous_refs`, which are still there.
     pub fn resume(
         mut fi: FastImport<W, R>,
@@ -412,7 +413,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             .collect();
         let mut trees = Vec::new();
         for (below, mark) in marks {
-            if let Some(entry) = self.fi.ls(Some(&format!(":{mark}")), "")? {
+            if let Some(entry) = self.fi.ls(Some(&self.fi.dataref(mark)), "")? {
                 trees.push((below, entry.oid));
             }
         }
@@ -424,7 +425,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
         let Some((mark, sub)) = self.source(path, revision) else {
             return Ok(None);
         };
-        Ok(self.fi.ls(Some(&format!(":{mark}")), &sub)?)
+        Ok(self.fi.ls(Some(&self.fi.dataref(mark)), &sub)?)
     }
 
     /// The Git entry `path` has now, before this revision's change to it: through a copy

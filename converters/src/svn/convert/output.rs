@@ -45,11 +45,20 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             let first = life.commits.is_empty();
             let origin = life.origin;
             let tip = life.tip();
-            // A life an earlier session committed to: fast-import knows its tip by mark only.
+            // A life an earlier session committed to: its tip is not on the work ref in this
+            // session's fast-import.
             let earlier_tip = match self.session_refs.insert(work_ref.clone()) {
                 true if !first => tip,
                 _ => None,
             };
+            // Where the commit starts from (none, its origin's or an earlier session's
+            // tip) and what it merges, named before the stream is borrowed.
+            let from = match (first, origin) {
+                (true, Some(origin)) => Some(origin),
+                _ => earlier_tip,
+            }
+            .map(|mark| self.fi.dataref(mark));
+            let merges: Vec<String> = work.merges.iter().map(|m| self.fi.dataref(*m)).collect();
             let mark = self.fi.mark();
             let signature = info.signature();
             let out = self.fi.out();
@@ -63,16 +72,11 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             )?;
             out.write_all(&info.message)?;
             out.write_all(b"\n")?;
-            if first {
-                if let Some(origin) = origin {
-                    writeln!(out, "from :{origin}")?;
-                }
+            if let Some(from) = from {
+                writeln!(out, "from {from}")?;
             }
-            if let Some(tip) = earlier_tip {
-                writeln!(out, "from :{tip}")?;
-            }
-            for merge in &work.merges {
-                writeln!(out, "merge :{merge}")?;
+            for merge in merges {
+                writeln!(out, "merge {merge}")?;
             }
             for op in &work.ops {
                 op.write_to(out)?;
@@ -247,7 +251,8 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         for (name, mark) in refs {
             // A ref an earlier session left at the same commit is not written again.
             if self.previous_refs.get(&name) != Some(&mark) {
-                writeln!(self.fi.out(), "reset {name}\nfrom :{mark}\n")?;
+                let from = self.fi.dataref(mark);
+                writeln!(self.fi.out(), "reset {name}\nfrom {from}\n")?;
             }
             self.summary.refs.insert(name, mark);
         }

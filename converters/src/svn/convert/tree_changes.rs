@@ -197,7 +197,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
                         }
                     }
                     if !(from_root && sub.is_empty()) {
-                        match self.fi.ls(Some(&format!(":{mark}")), &sub)? {
+                        match self.fi.ls(Some(&self.fi.dataref(mark)), &sub)? {
                             Some(entry) if entry.is_tree() => tree = Some(entry.oid),
                             _ => self.report(
                                 "copy_source_missing",
@@ -282,7 +282,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         // What the container held besides its roots (a `branches/README`) comes along too.
         let outside = self.outside.life_at(src_rev).and_then(|l| l.at(src_rev));
         if let Some(mark) = outside {
-            if let Some(entry) = self.fi.ls(Some(&format!(":{mark}")), src)? {
+            if let Some(entry) = self.fi.ls(Some(&self.fi.dataref(mark)), src)? {
                 let revision = self.revision();
                 self.ensure_outside();
                 self.texts.forget_under(dest);
