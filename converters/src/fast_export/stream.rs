@@ -266,4 +266,34 @@ mod tests {
             "ls :1 \"run.sh\"\nls \"nope\"\ncat-blob 0123456789012345678901234567890123456789\n"
         );
     }
+
+    #[test]
+    fn earlier_sessions_marks_are_named_by_id() {
+        let tip = "89abcdef0123456789abcdef0123456789abcdef";
+        let notes = "0123456789abcdef0123456789abcdef01234567";
+        let mut earlier = MarkIds::default();
+        assert!(earlier.insert(3, tip) && earlier.insert(4, notes));
+        let mut session = FastImport::new(Vec::new(), &b""[..]).naming_earlier(Arc::new(earlier));
+        session.continue_marks_from(5);
+        assert_eq!(session.dataref(3), tip);
+        let mark = session.mark();
+        assert_eq!((mark, session.dataref(mark)), (5, ":5".to_owned()));
+        let commit = session
+            .notes_commit(
+                "refs/notes/x",
+                Some(4),
+                0,
+                "m\n",
+                [(3, "a".to_owned()), (5, "b".to_owned())],
+            )
+            .unwrap();
+        assert_eq!(commit, 6);
+        let stream = String::from_utf8(session.into_inner()).unwrap();
+        assert!(stream.contains(&format!("from {notes}\n")), "{stream}");
+        assert!(
+            stream.contains(&format!("N inline {tip}\ndata 1\na\n")),
+            "{stream}"
+        );
+        assert!(stream.contains("N inline :5\ndata 1\nb\n"), "{stream}");
+    }
 }
