@@ -41,9 +41,14 @@ struct IndexEntry {
 const OBJECTS_PER_PACK: usize = 14_336;
 
 /// Writes whole (undeltified) objects into packs, a new one each [`OBJECTS_PER_PACK`].
+/// Dropped before [`PackWriter::finish`] (a failed or cancelled rewrite), it removes every
+/// pack it wrote: nothing names their objects yet.
 pub struct PackWriter {
     git_dir: PathBuf,
-    pack: Pack,
+    /// The pack being filled; `None` once finished.
+    pack: Option<Pack>,
+    /// Packs sealed before the last one.
+    sealed: Vec<PathBuf>,
     objects_per_pack: usize,
 }
 
@@ -51,7 +56,8 @@ impl PackWriter {
     pub fn create(git_dir: &Path) -> Result<PackWriter, GitError> {
         Ok(PackWriter {
             git_dir: git_dir.to_owned(),
-            pack: Pack::create(git_dir)?,
+            pack: Some(Pack::create(git_dir)?),
+            sealed: Vec::new(),
             objects_per_pack: OBJECTS_PER_PACK,
         })
     }
@@ -59,17 +65,34 @@ impl PackWriter {
     /// Appends one object and returns its id. An object already in the open pack is not
     /// written again (git refuses a pack that holds one twice); a full pack is sealed first.
     pub fn write(&mut self, kind: &str, body: &[u8]) -> Result<String, GitError> {
-        if self.pack.written.len() >= self.objects_per_pack {
-            let full = std::mem::replace(&mut self.pack, Pack::create(&self.git_dir)?);
-            full.seal()?;
+        let gone = || GitError::io(&self.git_dir, std::io::ErrorKind::BrokenPipe.into());
+        if self.pack.as_ref().ok_or_else(gone)?.written.len() >= self.objects_per_pack {
+            let next = Pack::create(&self.git_dir)?;
+            if let Some(full) = self.pack.replace(next) {
+                self.sealed.extend(full.seal()?);
+            }
         }
-        self.pack.write(kind, body)
+        self.pack.as_mut().ok_or_else(gone)?.write(kind, body)
     }
 
     /// Seals the last pack. An empty pack is removed.
-    pub fn finish(self, cancel: &Cancel) -> Result<(), GitError> {
+    pub fn finish(mut self, cancel: &Cancel) -> Result<(), GitError> {
         cancel.check()?;
-        self.pack.seal()
+        if let Some(pack) = self.pack.take() {
+            pack.seal()?;
+        }
+        self.sealed.clear();
+        Ok(())
+    }
+}
+
+impl Drop for PackWriter {
+    fn drop(&mut self) {
+        for pack in self.sealed.drain(..) {
+            // The index first: git uses a pack only while its index is there.
+            let _ = fs::remove_file(pack.with_extension("idx"));
+            let _ = fs::remove_file(&pack);
+        }
     }
 }
 
@@ -151,16 +174,26 @@ impl Pack {
 
     /// Seals the pack (count, trailer checksum), names it `pack-<sum>.pack` and writes its
     /// index (last: git uses a pack once its index is there). An empty pack is removed.
-    fn seal(mut self) -> Result<(), GitError> {
+    /// Returns the sealed pack's path, none for an empty pack. A pack that fails to seal is
+    /// removed.
+    fn seal(mut self) -> Result<Option<PathBuf>, GitError> {
+        let Some(file) = self.file.take() else {
+            return Ok(None);
+        };
+        let sealed = self.seal_file(file);
+        if sealed.is_err() {
+            let _ = fs::remove_file(&self.path);
+        }
+        sealed
+    }
+
+    fn seal_file(&mut self, file: BufWriter<File>) -> Result<Option<PathBuf>, GitError> {
         let path = self.path.clone();
         let io = |e| GitError::io(&path, e);
-        let Some(file) = self.file.take() else {
-            return Ok(());
-        };
         let mut file = file.into_inner().map_err(|e| io(e.into_error()))?;
         if self.written.is_empty() {
             drop(file);
-            return fs::remove_file(&path).map_err(io);
+            return fs::remove_file(&path).map_err(io).map(|()| None);
         }
         let count = u32::try_from(self.written.len()).map_err(|_| GitError::Malformed {
             kind: "pack",
@@ -196,7 +229,12 @@ impl Pack {
             let _ = fs::remove_file(&final_path);
             return Err(GitError::io(&temporary, error));
         }
-        fs::rename(&temporary, &index_path).map_err(|e| GitError::io(&index_path, e))
+        if let Err(error) = fs::rename(&temporary, &index_path) {
+            let _ = fs::remove_file(&temporary);
+            let _ = fs::remove_file(&final_path);
+            return Err(GitError::io(&index_path, error));
+        }
+        Ok(Some(final_path))
     }
 }
 
@@ -372,6 +410,24 @@ mod tests {
                 format!("{n}\n").into_bytes()
             );
         }
+        assert_no_leftovers(&repo);
+        // A writer dropped unfinished (a failed rewrite) takes its sealed packs with it.
+        let mut unfinished = PackWriter::create(&repo).expect("creates");
+        unfinished.objects_per_pack = 10;
+        for n in 0..25 {
+            unfinished
+                .write("blob", format!("unfinished {n}\n").as_bytes())
+                .expect("writes");
+        }
+        assert_eq!(unfinished.sealed.len(), 2);
+        drop(unfinished);
+        assert_eq!(pack_indexes(&repo).len(), 3);
+        let packs = fs::read_dir(repo.join("objects/pack"))
+            .expect("pack dir")
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+            .count();
+        assert_eq!(packs, 3);
         assert_no_leftovers(&repo);
     }
 
