@@ -2,7 +2,7 @@
 //! phase, percentage, commits, rate, time left), plain lines otherwise.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use crate::store::JobStore;
@@ -12,7 +12,8 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// Runs `work` while a second thread reports the import's progress from the store.
+    /// Runs `work` while a second thread reports the import's progress from the store; the
+    /// reporter wakes as soon as `work` ends, so it adds no wait.
     pub fn while_running<T>(
         &self,
         store: &dyn JobStore,
@@ -22,12 +23,12 @@ impl Printer {
         if self.quiet {
             return work();
         }
-        let done = AtomicBool::new(false);
+        let (finished, done) = mpsc::channel::<()>();
         let terminal = std::io::stderr().is_terminal();
         std::thread::scope(|scope| {
-            scope.spawn(|| report(store, repo_id, &done, terminal));
+            scope.spawn(|| report(store, repo_id, done, terminal));
             let result = work();
-            done.store(true, Ordering::SeqCst);
+            drop(finished);
             result
         })
     }
@@ -53,12 +54,13 @@ fn time_left(elapsed: f64, percent: i64) -> String {
     format!(", about {left:.0}s left")
 }
 
-fn report(store: &dyn JobStore, repo_id: i64, done: &AtomicBool, terminal: bool) {
+/// Reports every 100 ms, and once more when `done` disconnects (the work ended).
+fn report(store: &dyn JobStore, repo_id: i64, done: mpsc::Receiver<()>, terminal: bool) {
     let started = Instant::now();
     let mut last_line = String::new();
     let mut stderr = std::io::stderr();
+    let mut finished = false;
     loop {
-        let finished = done.load(Ordering::SeqCst);
         if let Ok(Some(import)) = store.import(repo_id) {
             let commits = import.commit_count.unwrap_or(0);
             let percent = match import.status.as_str() {
@@ -94,7 +96,10 @@ fn report(store: &dyn JobStore, repo_id: i64, done: &AtomicBool, terminal: bool)
             }
             return;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        finished = matches!(
+            done.recv_timeout(Duration::from_millis(100)),
+            Err(RecvTimeoutError::Disconnected) | Ok(())
+        );
     }
 }
 
