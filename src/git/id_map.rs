@@ -13,7 +13,7 @@ use super::GitError;
 /// the array grows.
 const RECENT_AT_LEAST: usize = 4096;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct IdMap {
     /// `(old, new)`, sorted by old id, each old id once.
     settled: Vec<([u8; 20], [u8; 20])>,
@@ -107,12 +107,6 @@ impl IdMap {
         self.settled.len() + self.recent.len()
     }
 
-    /// Every `(old, new)` pair, sorted by old id.
-    pub fn into_sorted(mut self) -> Vec<([u8; 20], [u8; 20])> {
-        self.settle();
-        self.settled
-    }
-
     /// Every `(old, new)` pair, sorted by old id (the map settles first).
     pub fn sorted(&mut self) -> &[([u8; 20], [u8; 20])] {
         self.settle();
@@ -165,12 +159,12 @@ mod tests {
         // A later insert for a settled id replaces it, without a second entry.
         map.insert_ids(id(5), id(7));
         assert_eq!(map.get_id(&id(5)), Some(&id(7)));
-        let sorted = map.clone().into_sorted();
+        let sorted = map.sorted().to_vec();
         assert_eq!(sorted.len(), count as usize);
         assert!(sorted.is_sorted_by(|a, b| a.0 < b.0));
         // Read back from pairs in any order, the map is the same.
         let mut shuffled = sorted.clone();
         shuffled.reverse();
-        assert_eq!(IdMap::from_pairs(shuffled).into_sorted(), sorted);
+        assert_eq!(IdMap::from_pairs(shuffled).sorted(), sorted);
     }
 }

@@ -45,10 +45,9 @@ const OBJECTS_PER_PACK: usize = 14_336;
 /// pack it wrote: nothing names their objects yet.
 pub struct PackWriter {
     git_dir: PathBuf,
-    /// The pack being filled; `None` once finished.
-    pack: Option<Pack>,
-    /// Packs sealed before the last one.
-    sealed: Vec<PathBuf>,
+    /// The pack being filled.
+    pack: Pack,
+    sealed: SealedPacks,
     objects_per_pack: usize,
 }
 
@@ -56,8 +55,8 @@ impl PackWriter {
     pub fn create(git_dir: &Path) -> Result<PackWriter, GitError> {
         Ok(PackWriter {
             git_dir: git_dir.to_owned(),
-            pack: Some(Pack::create(git_dir)?),
-            sealed: Vec::new(),
+            pack: Pack::create(git_dir)?,
+            sealed: SealedPacks(Vec::new()),
             objects_per_pack: OBJECTS_PER_PACK,
         })
     }
@@ -65,30 +64,28 @@ impl PackWriter {
     /// Appends one object and returns its id. An object already in the open pack is not
     /// written again (git refuses a pack that holds one twice); a full pack is sealed first.
     pub fn write(&mut self, kind: &str, body: &[u8]) -> Result<String, GitError> {
-        let gone = || GitError::io(&self.git_dir, std::io::ErrorKind::BrokenPipe.into());
-        if self.pack.as_ref().ok_or_else(gone)?.written.len() >= self.objects_per_pack {
-            let next = Pack::create(&self.git_dir)?;
-            if let Some(full) = self.pack.replace(next) {
-                self.sealed.extend(full.seal()?);
-            }
+        if self.pack.written.len() >= self.objects_per_pack {
+            let full = std::mem::replace(&mut self.pack, Pack::create(&self.git_dir)?);
+            self.sealed.0.extend(full.seal()?);
         }
-        self.pack.as_mut().ok_or_else(gone)?.write(kind, body)
+        self.pack.write(kind, body)
     }
 
     /// Seals the last pack. An empty pack is removed.
     pub fn finish(mut self, cancel: &Cancel) -> Result<(), GitError> {
         cancel.check()?;
-        if let Some(pack) = self.pack.take() {
-            pack.seal()?;
-        }
-        self.sealed.clear();
+        self.pack.seal()?;
+        self.sealed.0.clear();
         Ok(())
     }
 }
 
-impl Drop for PackWriter {
+/// The packs a writer sealed before its last one: removed unless it finished.
+struct SealedPacks(Vec<PathBuf>);
+
+impl Drop for SealedPacks {
     fn drop(&mut self) {
-        for pack in self.sealed.drain(..) {
+        for pack in self.0.drain(..) {
             // The index first: git uses a pack only while its index is there.
             let _ = fs::remove_file(pack.with_extension("idx"));
             let _ = fs::remove_file(&pack);
@@ -224,12 +221,9 @@ impl Pack {
             .into_iter()
             .map(|(id, (crc, offset))| IndexEntry { id, crc, offset })
             .collect();
-        if let Err(error) = write_index(&temporary, &mut entries, &sum) {
-            let _ = fs::remove_file(&temporary);
-            let _ = fs::remove_file(&final_path);
-            return Err(GitError::io(&temporary, error));
-        }
-        if let Err(error) = fs::rename(&temporary, &index_path) {
+        let indexed = write_index(&temporary, &mut entries, &sum)
+            .and_then(|()| fs::rename(&temporary, &index_path));
+        if let Err(error) = indexed {
             let _ = fs::remove_file(&temporary);
             let _ = fs::remove_file(&final_path);
             return Err(GitError::io(&index_path, error));
@@ -419,7 +413,7 @@ mod tests {
                 .write("blob", format!("unfinished {n}\n").as_bytes())
                 .expect("writes");
         }
-        assert_eq!(unfinished.sealed.len(), 2);
+        assert_eq!(unfinished.sealed.0.len(), 2);
         drop(unfinished);
         assert_eq!(pack_indexes(&repo).len(), 3);
         let packs = fs::read_dir(repo.join("objects/pack"))

@@ -103,7 +103,7 @@ pub fn scan_identities(
     )?;
     on_commit(commits);
     let mut reader = ObjectReader::start(git_dir)?;
-    for (oid, kind, _) in raw_refs(git_dir, cancel)? {
+    for (oid, kind, _) in typed_refs_under(git_dir, &[RAW_NAMESPACE], cancel)? {
         if kind == "tag" {
             for tag in tag_chain(&oid, &mut reader)? {
                 for (key, value) in headers(&tag.body) {
@@ -125,11 +125,6 @@ fn count_identity(identities: &mut BTreeMap<String, u64>, line: &[u8]) {
         let key = String::from_utf8_lossy(ident.identity).into_owned();
         *identities.entry(key).or_default() += 1;
     }
-}
-
-/// `(oid, objecttype, refname)` of every raw ref.
-fn raw_refs(git_dir: &Path, cancel: &Cancel) -> Result<Vec<(String, String, String)>, GitError> {
-    typed_refs_under(git_dir, &[RAW_NAMESPACE], cancel)
 }
 
 /// Header lines of a commit or tag as (key, value), continuation lines folded into value.

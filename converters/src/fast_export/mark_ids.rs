@@ -40,14 +40,6 @@ impl MarkIds {
         self.0.retain(|mark, _| keep(*mark));
     }
 
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `(mark, id)` pairs, by mark.
     pub fn iter(&self) -> impl Iterator<Item = (u64, String)> + '_ {
         self.0.iter().map(|(mark, id)| (*mark, hex::encode(id)))

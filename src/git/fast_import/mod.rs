@@ -14,7 +14,7 @@ pub use subversion::{
 };
 pub use tfvc::import_tfvc;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Stdio};
@@ -23,26 +23,13 @@ use srcimport_converters::fast_export::{MarkIds, TagToWrite};
 use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 
 use super::large_files::LargeBlob;
-use super::objects::{hash_object, hex};
+use super::objects::hash_object;
 use super::pack::PackWriter;
 use super::refs::{delete_refs, refs_under, set_listed_refs};
-use super::tree_rewrite::object_id;
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
 /// Refs commits are written through while a stream runs; deleted once it is done.
 const WORK_NAMESPACE: &str = "refs/srcimport/work/";
-
-/// Object ids by fast-import mark, held as binary ids: an import of 30,000 revisions names
-/// about as many marks, 1.5 MiB less than as hex strings.
-#[derive(Default)]
-struct Marks(HashMap<u64, [u8; 20]>);
-
-impl Marks {
-    /// The object id (hex) fast-import gave `mark`.
-    fn get(&self, mark: u64) -> Option<String> {
-        self.0.get(&mark).map(|id| hex(id))
-    }
-}
 
 /// The two ends of a running fast-import: its command stream and its cat-blob answers.
 pub type Commands = BufWriter<ChildStdin>;
@@ -103,7 +90,7 @@ fn run<T, E>(
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
     wanted: impl FnOnce(&T) -> Vec<u64>,
-) -> Result<(T, Marks), E>
+) -> Result<(T, MarkIds), E>
 where
     E: From<std::io::Error> + From<SourceError>,
 {
@@ -205,7 +192,7 @@ where
     if let Some(ids) = named {
         wanted.retain(|mark| !ids.contains(*mark));
     }
-    let mut commit_of = Marks::default();
+    let mut commit_of = MarkIds::default();
     for line in BufReader::new(std::fs::File::open(&marks)?).lines() {
         let line = line?;
         let parsed = line
@@ -213,8 +200,10 @@ where
             .and_then(|l| l.split_once(' '))
             .and_then(|(mark, oid)| Some((mark.parse::<u64>().ok()?, oid)));
         if let Some((mark, oid)) = parsed.filter(|(mark, _)| wanted.contains(mark)) {
-            let id = object_id(oid).map_err(io_error)?;
-            commit_of.0.insert(mark, id);
+            if !commit_of.insert(mark, oid) {
+                let detail = format!("git fast-import gave :{mark} {oid:?}, not an object id");
+                return Err(std::io::Error::other(detail).into());
+            }
         }
     }
     let _ = std::fs::remove_file(&marks);
