@@ -438,18 +438,8 @@ mod tests {
 
     /// Runs git on `repo`, which must succeed; returns its output.
     fn git_succeeds(repo: &Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .arg("--git-dir")
-            .arg(repo)
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let out = crate::git::run_git(repo, args, None, &Cancel::new()).expect("git succeeds");
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     fn assert_no_leftovers(repo: &Path) {
