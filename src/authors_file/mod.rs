@@ -365,14 +365,21 @@ pub fn mappings_for(
     authors
         .iter()
         .filter_map(|author| {
-            let original_email = match author.remote_id.rfind('<') {
-                Some(_) => crate::git::ident::name_and_email(&author.remote_id).1,
-                None => author.email.clone(),
-            };
-            let (name, email) =
-                file.lookup(&author.remote_name, &author.remote_id, &original_email)?;
-            (name != author.name || email != author.email)
-                .then(|| (author.id, name.to_owned(), email.to_owned()))
+            let (name, email) = file.identity_of(author)?;
+            (name != author.name || email != author.email).then_some((author.id, name, email))
         })
         .collect()
+}
+
+impl AuthorsFile {
+    /// The `(name, email)` this file gives `author`, as srcimport records authors (see
+    /// [`AuthorsFile::lookup`]): identity entries match the email the source wrote.
+    pub fn identity_of(&self, author: &crate::store::AuthorRecord) -> Option<(String, String)> {
+        let original_email = match author.remote_id.rfind('<') {
+            Some(_) => crate::git::ident::name_and_email(&author.remote_id).1,
+            None => author.email.clone(),
+        };
+        self.lookup(&author.remote_name, &author.remote_id, &original_email)
+            .map(|(name, email)| (name.to_owned(), email.to_owned()))
+    }
 }

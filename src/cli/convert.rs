@@ -14,10 +14,10 @@ use super::progress::Printer;
 use super::session::Session;
 use super::{CliError, SourceArgs};
 use crate::api::wire;
-use crate::authors_file::{self, AuthorsFormat};
+use crate::authors_file::{self, AuthorsFile, AuthorsFormat};
 use crate::git::publish;
 use crate::git::refs::{refs_under, set_listed_refs};
-use crate::store::{LfsChoice, NewImport, Stage, SvnOptions};
+use crate::store::{AuthorRecord, LfsChoice, NewImport, Stage, SvnOptions};
 
 #[derive(Args, Clone, Debug)]
 pub struct ConvertArgs {
@@ -92,11 +92,18 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
         )));
     }
     let authors = read_authors(args)?;
+    let printer = Printer { quiet: args.quiet };
+    let vcs = args.source.vcs().or_else(|| detected(&args.source));
+    if vcs == Some(Vcs::Subversion) && !args.dry_run && !dest_is_remote {
+        let file = authors.as_ref().map(|(_, file)| file);
+        if let Some(report) = super::direct::convert(args, file, Path::new(&args.dest), &printer)? {
+            return write_report(args, &report);
+        }
+    }
     let mut session = Session::new()?;
     session.env.tfvc.download_jobs = args.jobs.max(1);
     session.env.tfvc.page_size = args.page_size.max(1);
     session.env.svn_revisions_per_run = args.revisions_per_run;
-    let vcs = args.source.vcs();
     session.start(NewImport {
         vcs,
         vcs_url: args.source.source.clone(),
@@ -111,23 +118,16 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
             .unwrap_or(LfsChoice::OptOut),
         credentials: args.source.credentials()?,
         large_file_threshold: args.lfs_threshold,
-        svn_options: SvnOptions {
-            project: args.project.clone(),
-            trunk: args.trunk.clone(),
-            branches: (!args.branches.is_empty()).then(|| args.branches.clone()),
-            tags: (!args.tags.is_empty()).then(|| args.tags.clone()),
-            empty_dirs: args.no_empty_dirs.then_some(false),
-        },
+        svn_options: svn_options(args),
         push: None,
         started_by: None,
         sync_interval: Some(0),
     })?;
-    if let Some((format, text)) = &authors {
+    if let Some((text, file)) = &authors {
         session
             .store()
-            .set_authors_file(session.repo.id, format.as_str(), text)?;
+            .set_authors_file(session.repo.id, file.format.as_str(), text)?;
     }
-    let printer = Printer { quiet: args.quiet };
     session.run(Some(Stage::Mapping), &printer)?;
     if let Some(domain) = &args.default_domain {
         apply_default_domain(&session, domain)?;
@@ -147,7 +147,8 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
     write_report(args, &report)
 }
 
-fn read_authors(args: &ConvertArgs) -> Result<Option<(AuthorsFormat, String)>, CliError> {
+/// The authors file's text, and what it says.
+fn read_authors(args: &ConvertArgs) -> Result<Option<(String, AuthorsFile)>, CliError> {
     let Some(path) = &args.authors else {
         return Ok(None);
     };
@@ -162,7 +163,33 @@ fn read_authors(args: &ConvertArgs) -> Result<Option<(AuthorsFormat, String)>, C
     };
     let parsed = authors_file::parse(&text, format)
         .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
-    Ok(Some((parsed.format, text)))
+    Ok(Some((text, parsed)))
+}
+
+/// The source's version control system as detection finds it; `None` when it finds
+/// nothing certain (the workspace's detection then says why).
+fn detected(source: &SourceArgs) -> Option<Vcs> {
+    let credentials = source.credentials().ok()?;
+    match probe::detect(
+        &source.source,
+        credentials.as_ref(),
+        &Session::url_policy(Vec::new()),
+        &Cancel::new(),
+    ) {
+        Ok(Detection::Found(vcs)) => Some(vcs),
+        _ => None,
+    }
+}
+
+/// The Subversion layout options the command was given.
+pub(super) fn svn_options(args: &ConvertArgs) -> SvnOptions {
+    SvnOptions {
+        project: args.project.clone(),
+        trunk: args.trunk.clone(),
+        branches: (!args.branches.is_empty()).then(|| args.branches.clone()),
+        tags: (!args.tags.is_empty()).then(|| args.tags.clone()),
+        empty_dirs: args.no_empty_dirs.then_some(false),
+    }
 }
 
 /// Authors with no usable email get `user@domain`, unless already mapped.
@@ -171,14 +198,31 @@ fn apply_default_domain(session: &Session, domain: &str) -> Result<(), CliError>
         .store()
         .authors(session.repo.id, 0)?
         .into_iter()
-        .filter(|a| !a.email.contains('@'))
-        .map(|a| {
-            let (name, email) = authors_file::default_identity(&a.remote_name, domain);
-            (a.id, name, email)
+        .filter_map(|author| {
+            let (name, email) = default_domain_identity(&author, domain)?;
+            Some((author.id, name, email))
         })
         .collect();
     session.store().map_authors(session.repo.id, &mappings)?;
     Ok(())
+}
+
+/// `user@domain` for an author with no usable email (`--default-domain`).
+pub(super) fn default_domain_identity(
+    author: &AuthorRecord,
+    domain: &str,
+) -> Option<(String, String)> {
+    (!author.email.contains('@'))
+        .then(|| authors_file::default_identity(&author.remote_name, domain))
+}
+
+/// The error for a source holding several projects, none chosen.
+pub(super) fn several_projects(url: &str, projects: &[String]) -> CliError {
+    CliError::Source(format!(
+        "{}: holds several projects, pick one with --project: {}",
+        srcimport_converters::url_policy::redact(url),
+        projects.join(", ")
+    ))
 }
 
 /// What the conversion read: commits, branches, tags, authors, large files, report.
@@ -254,15 +298,6 @@ fn write_report(args: &ConvertArgs, report: &Value) -> Result<(), CliError> {
 
 /// Clones the published branches and tags into a new bare repository, with LFS objects.
 fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
-    let git = |args: &[&str], dir: Option<&Path>| -> Result<Vec<u8>, CliError> {
-        let mut cmd = srcimport_converters::git::command(dir);
-        cmd.args(args);
-        srcimport_converters::process::run_pipe_bound(cmd, None, &Cancel::new(), |_| {})
-            .and_then(|done| done.success_or("git"))
-            .map(|done| done.stdout)
-            .map_err(|e| CliError::Internal(e.to_string()))
-    };
-    let dest_text = dest.to_string_lossy();
     let published = refs_under(
         session.path(),
         &publish::PUBLISHED_NAMESPACES,
@@ -278,18 +313,7 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             published.iter().any(|(_, published)| *published == name)
         })
         .unwrap_or_else(|| "main".to_owned());
-    let initial_branch = format!("--initial-branch={head}");
-    git(
-        &[
-            "init",
-            "--quiet",
-            "--bare",
-            &initial_branch,
-            "--",
-            &dest_text,
-        ],
-        None,
-    )?;
+    init_bare(dest, &head)?;
     if everything_published(session)? {
         // Every object is published: the packs can be linked instead of fetched again.
         link_objects(&session.path().join("objects"), &dest.join("objects"))
@@ -320,6 +344,20 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             .map_err(|e| CliError::Internal(format!("LFS objects: {e}")))?;
     }
     Ok(())
+}
+
+/// Creates an empty bare repository at `dest` whose HEAD names `head` (without the sample
+/// hooks and other files of git's template, which a bare repository has no use for).
+pub(super) fn init_bare(dest: &Path, head: &str) -> Result<(), CliError> {
+    let mut cmd = srcimport_converters::git::command(None);
+    cmd.args(["init", "--quiet", "--bare", "--template="])
+        .arg(format!("--initial-branch={head}"))
+        .arg("--")
+        .arg(dest);
+    srcimport_converters::process::run_pipe_bound(cmd, None, &Cancel::new(), |_| {})
+        .and_then(|done| done.success_or("git init"))
+        .map(|_| ())
+        .map_err(|e| CliError::Internal(e.to_string()))
 }
 
 /// Whether the workspace's objects may all go to the destination: nothing was left out
@@ -507,7 +545,7 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
     }
 }
 
-fn source_error(error: SourceError) -> CliError {
+pub(super) fn source_error(error: SourceError) -> CliError {
     if error.is_auth() {
         CliError::Auth(error.to_string())
     } else {

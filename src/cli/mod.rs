@@ -2,6 +2,7 @@
 //! pipeline as the server in a private temporary workspace.
 
 mod convert;
+mod direct;
 mod progress;
 mod session;
 

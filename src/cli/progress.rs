@@ -5,19 +5,25 @@ use std::io::{IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crate::store::JobStore;
-
 pub struct Printer {
     pub quiet: bool,
 }
 
+/// Where a conversion stands: its phase (`importing`, …, `complete`), the phase's
+/// percentage and the commits counted so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub phase: String,
+    pub percent: i64,
+    pub commits: i64,
+}
+
 impl Printer {
-    /// Runs `work` while a second thread reports the import's progress from the store; the
-    /// reporter wakes as soon as `work` ends, so it adds no wait.
+    /// Runs `work` while a second thread reports where it stands (as `standing` says,
+    /// when it knows); the reporter wakes as soon as `work` ends, so it adds no wait.
     pub fn while_running<T>(
         &self,
-        store: &dyn JobStore,
-        repo_id: i64,
+        standing: impl Fn() -> Option<Standing> + Sync,
         work: impl FnOnce() -> T,
     ) -> T {
         if self.quiet {
@@ -26,7 +32,7 @@ impl Printer {
         let (finished, done) = mpsc::channel::<()>();
         let terminal = std::io::stderr().is_terminal();
         std::thread::scope(|scope| {
-            scope.spawn(|| report(store, repo_id, done, terminal));
+            scope.spawn(|| report(&standing, done, terminal));
             let result = work();
             drop(finished);
             result
@@ -55,32 +61,26 @@ fn time_left(elapsed: f64, percent: i64) -> String {
 }
 
 /// Reports every 100 ms, and once more when `done` disconnects (the work ended).
-fn report(store: &dyn JobStore, repo_id: i64, done: mpsc::Receiver<()>, terminal: bool) {
+fn report(standing: &dyn Fn() -> Option<Standing>, done: mpsc::Receiver<()>, terminal: bool) {
     let started = Instant::now();
     let mut last_line = String::new();
     let mut stderr = std::io::stderr();
     let mut finished = false;
     loop {
-        if let Ok(Some(import)) = store.import(repo_id) {
-            let commits = import.commit_count.unwrap_or(0);
-            let percent = match import.status.as_str() {
-                "pushing" => import.push_percent,
-                _ => import.import_percent,
-            };
+        if let Some(Standing {
+            phase,
+            percent,
+            commits,
+        }) = standing()
+        {
             let elapsed = started.elapsed().as_secs_f64().max(0.001);
-            let line = format!(
-                "{}: {}% {} commits",
-                import.status.as_str(),
-                percent.unwrap_or(0),
-                commits
-            );
+            let line = format!("{phase}: {percent}% {commits} commits");
             if line != last_line {
                 if terminal {
-                    let percent = percent.unwrap_or(0).clamp(0, 100);
                     let _ = write!(
                         stderr,
                         "\r\x1b[2K{} {line} ({:.0} commits/s, {elapsed:.1}s{})",
-                        bar(percent),
+                        bar(percent.clamp(0, 100)),
                         commits as f64 / elapsed,
                         time_left(elapsed, percent)
                     );

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use srcimport_converters::url_policy::UrlPolicy;
 use srcimport_converters::Cancel;
 
-use super::progress::Printer;
+use super::progress::{Printer, Standing};
 use super::CliError;
 use crate::pipeline::{Environment, Run, TfvcSettings};
 use crate::store::{
@@ -44,11 +44,7 @@ impl Session {
         let env = Environment {
             store,
             repos_root: dir.0.join("repos"),
-            url_policy: UrlPolicy {
-                allow_local_paths: true,
-                allow_private_networks: true,
-                forbidden_local_roots: vec![dir.0.clone()],
-            },
+            url_policy: Session::url_policy(vec![dir.0.clone()]),
             hg_default_branch: "main".to_owned(),
             svn_trunk_branch: "main".to_owned(),
             svn_revisions_per_run: crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN,
@@ -65,6 +61,16 @@ impl Session {
             repo_path,
             _dir: dir,
         })
+    }
+
+    /// What a command may read: local paths (but not `forbidden`) and private networks
+    /// are the user's own.
+    pub fn url_policy(forbidden: Vec<PathBuf>) -> UrlPolicy {
+        UrlPolicy {
+            allow_local_paths: true,
+            allow_private_networks: true,
+            forbidden_local_roots: forbidden,
+        }
     }
 
     pub fn store(&self) -> &dyn JobStore {
@@ -90,7 +96,19 @@ impl Session {
             cancel: Cancel::new(),
             stop_before,
         };
-        let outcome = printer.while_running(self.store(), self.repo.id, || run.execute());
+        let standing = || {
+            let import = self.store().import(self.repo.id).ok()??;
+            let percent = match import.status.as_str() {
+                "pushing" => import.push_percent,
+                _ => import.import_percent,
+            };
+            Some(Standing {
+                phase: import.status.as_str().to_owned(),
+                percent: percent.unwrap_or(0),
+                commits: import.commit_count.unwrap_or(0),
+            })
+        };
+        let outcome = printer.while_running(standing, || run.execute());
         outcome.map_err(|e| CliError::Internal(e.to_string()))?;
         let import = self
             .store()
@@ -105,16 +123,12 @@ impl Session {
         match import.status {
             Status::AuthFailed | Status::DetectionNeedsAuth => Err(CliError::Auth(message())),
             Status::DetectionFoundMultiple => {
-                let url = srcimport_converters::url_policy::redact(&import.vcs_url);
-                let choices: Vec<&str> = import
+                let choices: Vec<String> = import
                     .project_choices
                     .iter()
-                    .map(|c| c.human_name.as_str())
+                    .map(|c| c.human_name.clone())
                     .collect();
-                Err(CliError::Source(format!(
-                    "{url}: holds several projects, pick one with --project: {}",
-                    choices.join(", ")
-                )))
+                Err(super::convert::several_projects(&import.vcs_url, &choices))
             }
             Status::Error | Status::DetectionFoundNothing => Err(CliError::Source(message())),
             _ => Ok(import),

@@ -46,7 +46,7 @@ pub fn publish(
 
 /// Points HEAD at `preferred` if it is one of `branches`, else `main`, `master` or the
 /// first; returns the branch chosen (none without branches).
-fn point_head(
+pub(crate) fn point_head(
     git_dir: &Path,
     branches: &[&str],
     preferred: Option<&str>,

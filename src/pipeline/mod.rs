@@ -5,7 +5,7 @@
 
 mod mirror;
 mod progress;
-mod subversion;
+pub(crate) mod subversion;
 mod tfvc;
 
 use std::collections::{BTreeMap, HashSet};
@@ -681,17 +681,8 @@ fn converted(
     commits: u64,
     large: Vec<crate::git::large_files::LargeBlob>,
 ) -> Transferred {
-    let report = report
-        .into_iter()
-        .map(|item| ReportEntry {
-            kind: item.kind,
-            revision: item.revision.map(|r| r.to_string()),
-            path: item.path,
-            detail: item.detail,
-        })
-        .collect();
     Transferred {
-        report,
+        report: report_entries(report),
         known: Some(Known {
             commits,
             // These converters do not count commits per identity.
@@ -700,6 +691,21 @@ fn converted(
         }),
         source_users,
     }
+}
+
+/// A converter's report, as the store keeps it.
+pub(crate) fn report_entries(
+    items: Vec<srcimport_converters::fast_export::ReportItem>,
+) -> Vec<ReportEntry> {
+    items
+        .into_iter()
+        .map(|item| ReportEntry {
+            kind: item.kind,
+            revision: item.revision.map(|r| r.to_string()),
+            path: item.path,
+            detail: item.detail,
+        })
+        .collect()
 }
 
 /// The identity a source's converter wrote into Git for the author `remote_id`.

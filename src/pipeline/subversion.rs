@@ -1,18 +1,21 @@
 //! The importing stage for Subversion: a dump file (or, through libsvn, a repository URL)
 //! converted into the raw refs, with the layout detected from the history itself.
 
+use std::ops::RangeInclusive;
+
 use srcimport_converters::svn::convert::checkpoint::{self, Checkpoint, Mismatch};
 use srcimport_converters::svn::convert::layout::Layout;
 use srcimport_converters::svn::convert::{revprops, ConvertError, ConvertOptions};
 use srcimport_converters::svn::layout_detect;
 use srcimport_converters::svn::source::SvnSource;
-use srcimport_converters::{ProjectChoice, SourceError, Vcs};
+use srcimport_converters::{Cancel, Credentials, ProjectChoice, SourceError, Vcs};
 
 use super::progress::StoreProgress;
 use super::{PipelineError, Run, Transferred};
 use crate::git;
+use crate::git::fast_import::{RefTarget, SubversionImport, SvnHistory, SvnImport};
 use crate::git::large_files::LargeBlob;
-use crate::store::{ImportRecord, StoreError};
+use crate::store::{ImportRecord, StoreError, SvnOptions};
 
 impl Run<'_> {
     pub(super) fn transfer_subversion(
@@ -37,7 +40,14 @@ impl Run<'_> {
             }
             .into());
         };
-        let options = self.svn_convert_options(layout, survey.uuid.clone(), import);
+        let options = convert_options(
+            layout,
+            survey.uuid.clone(),
+            &self.env.svn_trunk_branch,
+            &import.svn_options,
+            super::large_file_threshold(import),
+            RefTarget::Raw,
+        );
         let checkpoint_path = self.repo_path.join(git::SVN_CHECKPOINT);
         let resume = Checkpoint::load(&checkpoint_path).filter(|checkpoint| {
             let fingerprint = |revision| {
@@ -83,115 +93,172 @@ impl Run<'_> {
                     }
                     _ => {}
                 }
-                let mut start = upto.map_or(survey.first, |revision| revision + 1);
                 if let Some(upto) = upto {
                     tracing::info!(
                         repo_id = self.repo_id,
-                        from = start,
                         to = youngest,
                         "resuming the Subversion conversion after r{upto}"
                     );
                 }
-                // One fast-import run per `svn_revisions_per_run` revisions, each resumed from
-                // the last one's checkpoint (saved as it ends, so a failed first import
-                // resumes too): git fast-import holds every object of its run in memory.
-                let mut resume = resume;
-                let per_run = even_runs(youngest - start + 1, self.env.svn_revisions_per_run);
-                loop {
-                    let last = youngest.min(start.saturating_add(per_run - 1));
-                    tracing::info!(
-                        repo_id = self.repo_id,
-                        from = start,
-                        to = last,
-                        "git fast-import run"
-                    );
-                    let imported = git::fast_import::import_subversion(
-                        &self.repo_path,
-                        &import.vcs_url,
-                        options.clone(),
-                        resume,
-                        &self.cancel,
-                        |revision| progress.fraction(revision, youngest.max(1)),
-                        |converter| {
-                            source.read_into(credentials, start, last, converter, &self.cancel)
-                        },
-                    )?;
-                    if let Some(checkpoint) = &imported.checkpoint {
+                SvnConversion {
+                    to: SvnImport {
+                        git_dir: &self.repo_path,
+                        source: &import.vcs_url,
+                        options,
+                        history: SvnHistory::Raw,
+                    },
+                    source: &source,
+                    credentials,
+                    per_run: self.env.svn_revisions_per_run,
+                    cancel: &self.cancel,
+                }
+                .convert(
+                    resume,
+                    survey.first..=youngest,
+                    |revision| progress.fraction(revision, youngest.max(1)),
+                    |checkpoint| {
                         checkpoint
                             .save(&checkpoint_path)
-                            .map_err(|e| git::GitError::io(&checkpoint_path, e))?;
-                    }
-                    if last >= youngest {
-                        break imported;
-                    }
-                    resume = Some(imported.checkpoint.ok_or_else(|| {
-                        PipelineError::Subversion(ConvertError::Source(SourceError::Command {
-                            command: "git fast-import".into(),
-                            detail: "its marks lack commits the next run continues from".into(),
-                        }))
-                    })?);
-                    start = last + 1;
-                }
+                            .map_err(|e| git::GitError::io(&checkpoint_path, e).into())
+                    },
+                )?
             }
         };
         Ok(transferred(imported.summary, imported.large, &survey.uuid))
     }
 
-    /// The layout: explicit fields first, then detection. `None` when the repository holds
-    /// several projects and none was chosen (the choices are then offered).
+    /// The layout (see [`choose_layout`]); `None` when the repository holds several
+    /// projects and none was chosen (the choices are then offered).
     fn svn_layout(
         &self,
         import: &ImportRecord,
         top_dirs: &std::collections::BTreeSet<String>,
     ) -> Result<Option<Layout>, PipelineError> {
-        let fields = &import.svn_options;
-        let detected = match &fields.project {
-            Some(project) => layout_detect::Detected::One(Layout::standard(project)),
-            None => layout_detect::from_top_dirs(top_dirs),
-        };
-        let mut layout = match detected {
-            layout_detect::Detected::One(layout) => layout,
-            layout_detect::Detected::Projects(_) if fields.has_patterns() => Layout::standard(""),
-            layout_detect::Detected::Projects(projects) => {
+        match choose_layout(&import.svn_options, top_dirs) {
+            Ok(layout) => Ok(Some(layout)),
+            Err(projects) => {
                 let choices = projects
                     .iter()
                     .map(|name| ProjectChoice {
                         vcs: Vcs::Subversion,
                         tfvc_project: None,
-                        human_name: format!("{name} (/{name})"),
+                        human_name: project_name(name),
                     })
                     .collect();
                 self.env
                     .store
                     .offer_choices(self.repo_id, import.generation, choices)?;
-                return Ok(None);
+                Ok(None)
             }
-        };
-        if fields.has_patterns() {
-            let standard = Layout::standard(&layout.project);
-            layout.trunk = fields.trunk.clone().or(standard.trunk);
-            layout.branches = fields.branches.clone().unwrap_or(standard.branches);
-            layout.tags = fields.tags.clone().unwrap_or(standard.tags);
         }
-        Ok(Some(layout))
     }
+}
 
-    fn svn_convert_options(
-        &self,
-        layout: Layout,
-        uuid: String,
-        import: &ImportRecord,
-    ) -> ConvertOptions {
-        let (ref_prefix, work_ref_prefix, notes_ref) = git::fast_import::subversion_refs();
-        ConvertOptions {
-            layout,
-            uuid,
-            trunk_branch: self.env.svn_trunk_branch.clone(),
-            ref_prefix,
-            work_ref_prefix,
-            notes_ref,
-            empty_dirs: import.svn_options.empty_dirs.unwrap_or(true),
-            large_file_threshold: super::large_file_threshold(import),
+/// The layout: explicit fields first, then detection from the repository's `top_dirs`.
+/// Fails with the projects a repository holds when it holds several and none was chosen.
+pub(crate) fn choose_layout(
+    fields: &SvnOptions,
+    top_dirs: &std::collections::BTreeSet<String>,
+) -> Result<Layout, Vec<String>> {
+    let detected = match &fields.project {
+        Some(project) => layout_detect::Detected::One(Layout::standard(project)),
+        None => layout_detect::from_top_dirs(top_dirs),
+    };
+    let mut layout = match detected {
+        layout_detect::Detected::One(layout) => layout,
+        layout_detect::Detected::Projects(_) if fields.has_patterns() => Layout::standard(""),
+        layout_detect::Detected::Projects(projects) => return Err(projects),
+    };
+    if fields.has_patterns() {
+        let standard = Layout::standard(&layout.project);
+        layout.trunk = fields.trunk.clone().or(standard.trunk);
+        layout.branches = fields.branches.clone().unwrap_or(standard.branches);
+        layout.tags = fields.tags.clone().unwrap_or(standard.tags);
+    }
+    Ok(layout)
+}
+
+/// A project as offered to choose from: `NAME (/NAME)`.
+pub(crate) fn project_name(name: &str) -> String {
+    format!("{name} (/{name})")
+}
+
+/// How to convert a repository of `uuid` with `layout`, its refs written for `target`.
+pub(crate) fn convert_options(
+    layout: Layout,
+    uuid: String,
+    trunk_branch: &str,
+    fields: &SvnOptions,
+    large_file_threshold: u64,
+    target: RefTarget,
+) -> ConvertOptions {
+    let (ref_prefix, work_ref_prefix, notes_ref) = git::fast_import::subversion_refs(target);
+    ConvertOptions {
+        layout,
+        uuid,
+        trunk_branch: trunk_branch.to_owned(),
+        ref_prefix,
+        work_ref_prefix,
+        notes_ref,
+        empty_dirs: fields.empty_dirs.unwrap_or(true),
+        large_file_threshold,
+    }
+}
+
+/// A conversion of a Subversion source.
+pub(crate) struct SvnConversion<'a> {
+    pub to: SvnImport<'a>,
+    pub source: &'a SvnSource,
+    pub credentials: Option<&'a Credentials>,
+    /// The most revisions one `git fast-import` run converts.
+    pub per_run: u64,
+    pub cancel: &'a Cancel,
+}
+
+impl SvnConversion<'_> {
+    /// Converts `revisions` (from the one after `resume`'s, when there is one) in runs of
+    /// at most `per_run`, each a `git fast-import` resumed from the last one's checkpoint,
+    /// which `save` is given as the run ends (so a failed first import resumes too): git
+    /// fast-import holds every object of its run in memory.
+    pub fn convert(
+        self,
+        mut resume: Option<Checkpoint>,
+        revisions: RangeInclusive<u64>,
+        on_revision: impl Fn(u64),
+        mut save: impl FnMut(&Checkpoint) -> Result<(), PipelineError>,
+    ) -> Result<SubversionImport, PipelineError> {
+        let youngest = *revisions.end();
+        let mut start = match resume.as_ref().and_then(|c| c.state.revision()) {
+            Some(upto) => upto + 1,
+            None => *revisions.start(),
+        };
+        let per_run = even_runs(youngest.saturating_sub(start) + 1, self.per_run);
+        loop {
+            let last = youngest.min(start.saturating_add(per_run - 1));
+            tracing::info!(from = start, to = last, "git fast-import run");
+            let imported = git::fast_import::import_subversion(
+                &self.to,
+                resume,
+                self.cancel,
+                &on_revision,
+                |converter| {
+                    self.source
+                        .read_into(self.credentials, start, last, converter, self.cancel)
+                },
+            )?;
+            if let Some(checkpoint) = &imported.checkpoint {
+                save(checkpoint)?;
+            }
+            if last >= youngest {
+                return Ok(imported);
+            }
+            resume = Some(imported.checkpoint.ok_or_else(|| {
+                PipelineError::Subversion(ConvertError::Source(SourceError::Command {
+                    command: "git fast-import".into(),
+                    detail: "its marks lack commits the next run continues from".into(),
+                }))
+            })?);
+            start = last + 1;
         }
     }
 }

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::subversion::{copy_repo, SvnServe};
 use crate::support::{fixture, fixture_with, git, refs, GitDaemon, GitSource};
 
 fn srcimport(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -261,6 +262,76 @@ fn exit_codes_tell_usage_auth_and_source_errors_apart() {
         &[],
     );
     assert_eq!(missing.status.code(), Some(4), "{}", text(&missing.stderr));
+}
+
+/// A Subversion source converts straight into the destination; over svnserve it needs the
+/// right credentials, and a failure leaves the destination as it was (absent, or empty).
+#[test]
+fn subversion_over_svnserve_needs_credentials_and_a_failure_leaves_no_destination() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = dir.path().join("svn");
+    fixture("svn/flat.sh", &built);
+    let served = copy_repo(&built.join("repo"), &dir.path().join("served"));
+    let server = SvnServe::start(&served, "reader", "s3cret", false);
+    let absent = dir.path().join("absent.git");
+    let empty = dir.path().join("empty.git");
+    std::fs::create_dir(&empty).expect("empty destination");
+    let convert = |dest: &Path, password: Option<&str>| {
+        let mut args = vec!["convert", "--vcs", "subversion", "-q", &server.url];
+        args.push(dest.to_str().expect("utf-8"));
+        args.extend(["--username", "reader"]);
+        let env: Vec<(&str, &str)> = password
+            .map(|p| ("SRCIMPORT_SOURCE_PASSWORD", p))
+            .into_iter()
+            .collect();
+        srcimport(&args, &env)
+    };
+
+    let anonymous = convert(&absent, None);
+    assert_eq!(
+        anonymous.status.code(),
+        Some(3),
+        "{}",
+        text(&anonymous.stderr)
+    );
+    assert!(
+        !absent.exists(),
+        "a failed conversion created {}",
+        absent.display()
+    );
+
+    let wrong = convert(&empty, Some("wrong-password"));
+    assert_eq!(wrong.status.code(), Some(3), "{}", text(&wrong.stderr));
+    let said = text(&wrong.stderr);
+    assert!(
+        said.contains(&server.url) && !said.contains("wrong-password"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&empty).expect("still there").count(),
+        0,
+        "a failed conversion leaves an empty destination empty"
+    );
+
+    let right = convert(&empty, Some("s3cret"));
+    assert!(right.status.success(), "{}", text(&right.stderr));
+    assert_eq!(git(&empty, &["symbolic-ref", "HEAD"]), "refs/heads/main\n");
+    let notes = git(&empty, &["log", "--notes=svn", "--format=%N", "main"]);
+    assert!(notes.contains("svn-revision: 5"), "{notes}");
+    assert_eq!(
+        git(
+            &empty,
+            &["for-each-ref", "--format=%(refname)", "refs/srcimport"]
+        ),
+        "",
+        "no work refs in the output"
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(&empty)
+        .expect("destination")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("srcimport"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

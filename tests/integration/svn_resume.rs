@@ -7,7 +7,9 @@
 
 use std::path::Path;
 
-use srcimport::git::fast_import::{import_subversion, subversion_refs, SubversionImport};
+use srcimport::git::fast_import::{
+    import_subversion, subversion_refs, RefTarget, SubversionImport, SvnHistory, SvnImport,
+};
 use srcimport::git::init_hosted;
 use srcimport_converters::svn::convert::checkpoint::{Checkpoint, Mismatch};
 use srcimport_converters::svn::convert::layout::Layout;
@@ -19,7 +21,7 @@ use crate::subversion::features;
 use crate::support::git;
 
 fn options(uuid: &str) -> ConvertOptions {
-    let (ref_prefix, work_ref_prefix, notes_ref) = subversion_refs();
+    let (ref_prefix, work_ref_prefix, notes_ref) = subversion_refs(RefTarget::Raw);
     ConvertOptions {
         layout: Layout::standard(""),
         uuid: uuid.to_owned(),
@@ -42,10 +44,14 @@ fn convert(
     end: u64,
 ) -> SubversionImport {
     let cancel = Cancel::new();
-    import_subversion(
+    let to = SvnImport {
         git_dir,
-        "the-source",
-        options(uuid),
+        source: "the-source",
+        options: options(uuid),
+        history: SvnHistory::Raw,
+    };
+    import_subversion(
+        &to,
         resume,
         &cancel,
         |_| {},

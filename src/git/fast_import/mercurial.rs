@@ -7,7 +7,7 @@ use srcimport_converters::hg::export::{self, ExportError, ExportOptions, ExportS
 use srcimport_converters::hg::Repository;
 use srcimport_converters::{git as git_source, Cancel};
 
-use super::{all_present, import_marks_of, run, WORK_NAMESPACE};
+use super::{all_present, import_marks_of, run, StreamRefs, WORK_NAMESPACE};
 use crate::git::RAW_NOTES_NAMESPACE;
 
 /// Where a Mercurial import keeps its checkpoint, in the hosted repository.
@@ -42,8 +42,8 @@ pub fn import_mercurial(
     let known: Vec<(u64, &str)> = resumed.iter().flat_map(|c| c.marks()).collect();
     let (summary, marks) = run(
         git_dir,
+        StreamRefs::all_raw(),
         import_marks_of(&known),
-        None,
         cancel,
         |commands, _| {
             export::export(

@@ -10,7 +10,7 @@ mod tfvc;
 pub use mercurial::import_mercurial;
 pub use subversion::{
     import_subversion, subversion_import_from, subversion_refs, subversion_refs_intact,
-    SubversionImport,
+    SubversionImport, SvnHistory, SvnImport,
 };
 pub use tfvc::import_tfvc;
 
@@ -25,6 +25,7 @@ use srcimport_converters::{git as git_source, process, Cancel, SourceError};
 use super::large_files::LargeBlob;
 use super::objects::hash_object;
 use super::pack::PackWriter;
+use super::publish::PUBLISHED_NAMESPACES;
 use super::refs::{delete_refs, refs_under, set_listed_refs};
 use super::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
@@ -53,6 +54,46 @@ fn malloc_tunables() -> String {
     }
 }
 
+/// Where a stream's refs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefTarget {
+    /// The raw namespace of a hosted repository, which mapping rewrites and pushing
+    /// publishes.
+    Raw,
+    /// The published names (`refs/heads/*`, `refs/tags/*`, `refs/notes/*`, `refs/svn/*`)
+    /// of a new repository that keeps the history as the stream writes it.
+    Published,
+}
+
+impl RefTarget {
+    /// What branches and tags are named under: `{prefix}heads/main`, `{prefix}tags/v1`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            RefTarget::Raw => git_source::RAW_NAMESPACE,
+            RefTarget::Published => "refs/",
+        }
+    }
+
+    /// What notes refs are named under.
+    pub fn notes_prefix(self) -> &'static str {
+        match self {
+            RefTarget::Raw => RAW_NOTES_NAMESPACE,
+            RefTarget::Published => "refs/notes/",
+        }
+    }
+
+    /// The namespaces of the refs a stream writes, besides its notes.
+    fn namespaces(self) -> Vec<&'static str> {
+        match self {
+            RefTarget::Raw => vec![git_source::RAW_NAMESPACE],
+            RefTarget::Published => PUBLISHED_NAMESPACES
+                .into_iter()
+                .filter(|namespace| *namespace != self.notes_prefix())
+                .collect(),
+        }
+    }
+}
+
 /// How a stream refers to the objects of earlier runs' marks.
 pub(super) enum EarlierMarks<'a> {
     /// Imported (`--import-marks`): `:mark id` lines.
@@ -72,20 +113,37 @@ fn import_marks_of(known: &[(u64, &str)]) -> EarlierMarks<'static> {
     )
 }
 
-/// Which raw refs a stream writes: all of them (the old ones are cleared first), or, when a
-/// stream continues an earlier one, only those that change; the old refs are kept and
-/// afterwards those the function does not name (nor a tag) are deleted.
-type KeptRefs<'k, T> = Option<&'k dyn Fn(&T) -> HashSet<String>>;
+/// Which refs a stream writes: those under `target`, all of them (the old ones are cleared
+/// first), or, with `kept` (a stream that continues an earlier one), only those that
+/// change; the old refs are kept and afterwards those `kept` does not name (nor a tag) are
+/// deleted.
+struct StreamRefs<'k, T> {
+    target: RefTarget,
+    kept: Option<&'k KeptRefs<T>>,
+}
 
-/// Runs `produce` against a fresh `git fast-import` in `git_dir` (after clearing the raw
-/// refs it will recreate, unless `kept`). Afterwards writes `tags(result)` as annotated raw
-/// tags and removes the work refs. Nothing is written to any ref unless the whole stream
-/// succeeds. Returns the result and the object ids of the tags' marks and of
+/// The refs a continued stream keeps, given its result.
+type KeptRefs<T> = dyn Fn(&T) -> HashSet<String>;
+
+impl<T> StreamRefs<'_, T> {
+    /// Every raw ref, written afresh.
+    fn all_raw() -> Self {
+        StreamRefs {
+            target: RefTarget::Raw,
+            kept: None,
+        }
+    }
+}
+
+/// Runs `produce` against a fresh `git fast-import` in `git_dir` (after clearing the refs
+/// it will recreate, unless `refs` keeps them). Afterwards writes `tags(result)` as
+/// annotated tags and removes the work refs. Nothing is written to any ref unless the whole
+/// stream succeeds. Returns the result and the object ids of the tags' marks and of
 /// `wanted(result)` (those this run gave: earlier ones named by id are `earlier`'s).
 fn run<T, E>(
     git_dir: &Path,
+    refs: StreamRefs<'_, T>,
     earlier: EarlierMarks<'_>,
-    kept: KeptRefs<'_, T>,
     cancel: &Cancel,
     produce: impl FnOnce(&mut Commands, &mut Answers) -> Result<T, E>,
     tags: impl Fn(&T) -> &[TagToWrite],
@@ -94,16 +152,14 @@ fn run<T, E>(
 where
     E: From<std::io::Error> + From<SourceError>,
 {
-    // The stream recreates every raw ref; ones the source lost must not linger.
-    let stale: &[&str] = match kept {
-        None => &[
-            git_source::RAW_NAMESPACE,
-            RAW_NOTES_NAMESPACE,
-            WORK_NAMESPACE,
-        ],
-        Some(_) => &[WORK_NAMESPACE],
-    };
-    delete_refs(git_dir, stale, cancel).map_err(io_error)?;
+    let StreamRefs { target, kept } = refs;
+    // The stream recreates every ref it writes; ones the source lost must not linger.
+    let mut stale = vec![WORK_NAMESPACE];
+    if kept.is_none() {
+        stale.extend(target.namespaces());
+        stale.push(target.notes_prefix());
+    }
+    delete_refs(git_dir, &stale, cancel).map_err(io_error)?;
     let marks = git_dir.join("srcimport-fast-import.marks");
     let imported = git_dir.join("srcimport-fast-import.import-marks");
     let mut cmd = git_source::command(Some(git_dir));
@@ -210,15 +266,15 @@ where
     let _ = std::fs::remove_file(&imported);
     // The tags go into one packfile together (one process, however many tags); a tag
     // already there (a sync's unchanged tags) is not written again.
-    // One listing serves the tags and the transaction below: the work refs, and the raw
-    // refs when a stream continued an earlier one (a full import cleared them before it
-    // started, so its tags are all new and nothing else there is pruned).
-    let tags_namespace = format!("{}tags/", git_source::RAW_NAMESPACE);
-    let listed_namespaces: &[&str] = match kept {
-        None => &[WORK_NAMESPACE],
-        Some(_) => &[git_source::RAW_NAMESPACE, WORK_NAMESPACE],
-    };
-    let listed = refs_under(git_dir, listed_namespaces, cancel).map_err(io_error)?;
+    // One listing serves the tags and the transaction below: the work refs, and the
+    // target's refs when a stream continued an earlier one (a full import cleared them
+    // before it started, so its tags are all new and nothing else there is pruned).
+    let tags_namespace = format!("{}tags/", target.prefix());
+    let mut listed_namespaces = vec![WORK_NAMESPACE];
+    if kept.is_some() {
+        listed_namespaces.extend(target.namespaces());
+    }
+    let listed = refs_under(git_dir, &listed_namespaces, cancel).map_err(io_error)?;
     let existing: HashSet<&str> = listed
         .iter()
         .filter(|(_, name)| name.starts_with(&tags_namespace))

@@ -1,18 +1,21 @@
 //! The Subversion converter through `git fast-import`, resumed from its checkpoint.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use srcimport_converters::svn::convert::checkpoint::{Checkpoint, State};
+use srcimport_converters::svn::convert::revprops::RevisionInfo;
 use srcimport_converters::svn::convert::FastImport;
 use srcimport_converters::svn::convert::{ConvertError, ConvertOptions, ConvertSummary, Converter};
 use srcimport_converters::{git as git_source, Cancel};
 
-use super::{run, with_ids, Answers, Commands, EarlierMarks, WORK_NAMESPACE};
+use super::{
+    run, with_ids, Answers, Commands, EarlierMarks, KeptRefs, RefTarget, StreamRefs, WORK_NAMESPACE,
+};
 use crate::git::large_files::LargeBlob;
 use crate::git::refs::refs_under;
-use crate::git::{GitError, RAW_NOTES_NAMESPACE};
+use crate::git::GitError;
 
 /// What a Subversion conversion gave: the converter's totals for the whole history, its
 /// large blobs with their ids, and the checkpoint a later sync resumes from.
@@ -22,13 +25,41 @@ pub struct SubversionImport {
     pub checkpoint: Option<Checkpoint>,
 }
 
-/// Replaces the raw refs with a Subversion history of `source`; `read` drives the converter
-/// with every revision after `resume`'s (all of them without one). Returns what the
-/// converter found for the whole history.
+/// How a Subversion history is written.
+#[derive(Clone, Copy)]
+pub enum SvnHistory<'a> {
+    /// Into the raw refs of a hosted repository, for mapping and pushing to carry on from.
+    Raw,
+    /// Final, into the published names of a new repository: with each revision's author
+    /// as the function gives it, stopping at the first large blob (see
+    /// [`Converter::writing_final_history`]).
+    Final(&'a dyn Fn(&RevisionInfo) -> String),
+}
+
+impl SvnHistory<'_> {
+    pub fn target(self) -> RefTarget {
+        match self {
+            SvnHistory::Raw => RefTarget::Raw,
+            SvnHistory::Final(_) => RefTarget::Published,
+        }
+    }
+}
+
+/// Where a Subversion history of `source` goes: into `git_dir`, converted with `options`,
+/// written as `history` says.
+pub struct SvnImport<'a> {
+    pub git_dir: &'a Path,
+    /// The source's URL, as checkpoints record it.
+    pub source: &'a str,
+    pub options: ConvertOptions,
+    pub history: SvnHistory<'a>,
+}
+
+/// Replaces the refs `to.history` names with a Subversion history; `read` drives the
+/// converter with every revision after `resume`'s (all of them without one). Returns what
+/// the converter found for the whole history.
 pub fn import_subversion<F>(
-    git_dir: &Path,
-    source: &str,
-    options: ConvertOptions,
+    to: &SvnImport<'_>,
     resume: Option<Checkpoint>,
     cancel: &Cancel,
     on_revision: impl FnMut(u64),
@@ -37,6 +68,12 @@ pub fn import_subversion<F>(
 where
     F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
 {
+    let SvnImport {
+        git_dir,
+        source,
+        ref options,
+        history,
+    } = *to;
     // Earlier sessions' objects are named by id, not imported as marks: fast-import then
     // holds only this session's objects.
     let mut resume = resume;
@@ -46,28 +83,31 @@ where
             .map(|checkpoint| std::mem::take(&mut checkpoint.marks))
             .unwrap_or_default(),
     );
-    let kept_options = options.clone();
     let kept = |(summary, _): &(ConvertSummary, State)| summary.refs.keys().cloned().collect();
     let ((summary, state), marks) = run(
         git_dir,
+        StreamRefs {
+            target: history.target(),
+            kept: resume.is_some().then_some(&kept as &KeptRefs<_>),
+        },
         EarlierMarks::Named(&earlier),
-        resume
-            .is_some()
-            .then_some(&kept as &dyn Fn(&_) -> HashSet<String>),
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers).naming_earlier(earlier.clone());
             let mut converter = match resume {
                 Some(checkpoint) => Converter::resume(
                     session,
-                    options,
+                    options.clone(),
                     checkpoint.state,
                     checkpoint.summary.refs,
                     cancel,
                     on_revision,
                 ),
-                None => Converter::new(session, options, cancel, on_revision),
+                None => Converter::new(session, options.clone(), cancel, on_revision),
             };
+            if let SvnHistory::Final(author) = history {
+                converter = converter.writing_final_history(author);
+            }
             read(&mut converter)?;
             let (summary, state, _) = converter.finish_with_state()?;
             Ok::<_, ConvertError>((summary, state))
@@ -82,7 +122,7 @@ where
     });
     let checkpoint = Checkpoint::new(
         source,
-        kept_options,
+        options.clone(),
         state,
         summary.clone(),
         earlier,
@@ -127,11 +167,12 @@ pub fn subversion_import_from(checkpoint: Checkpoint) -> SubversionImport {
     }
 }
 
-/// Where a Subversion conversion writes its refs.
-pub fn subversion_refs() -> (String, String, String) {
+/// Where a Subversion conversion writes its refs: `(ref prefix, work ref prefix, notes
+/// ref)`.
+pub fn subversion_refs(target: RefTarget) -> (String, String, String) {
     (
-        git_source::RAW_NAMESPACE.to_owned(),
+        target.prefix().to_owned(),
         format!("{WORK_NAMESPACE}svn/"),
-        format!("{RAW_NOTES_NAMESPACE}svn"),
+        format!("{}svn", target.notes_prefix()),
     )
 }

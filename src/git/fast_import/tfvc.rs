@@ -10,7 +10,7 @@ use srcimport_converters::tfvc::reader::{BranchInfo, Label, Reader};
 use srcimport_converters::tfvc::TfvcError;
 use srcimport_converters::{git as git_source, Cancel, SourceError};
 
-use super::{all_present, import_marks_of, io_error, run, with_ids, WORK_NAMESPACE};
+use super::{all_present, import_marks_of, io_error, run, with_ids, StreamRefs, WORK_NAMESPACE};
 use crate::git::large_files::LargeBlob;
 use crate::git::{run_git, GitError, RAW_NOTES_NAMESPACE};
 
@@ -81,8 +81,8 @@ pub fn import_tfvc(
         .collect();
     let ((summary, state), marks) = run(
         git_dir,
+        StreamRefs::all_raw(),
         import_marks_of(&known),
-        None,
         cancel,
         |commands, answers| {
             let session = FastImport::new(commands, answers);

@@ -160,7 +160,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             let mark = self.fi.blob(length, &mut watched)?;
             let seen = watched.seen;
             self.check_line_endings(path, seen);
-            self.note_size(path, mark, length);
+            self.note_size(path, mark, length)?;
             return Ok((format!(":{mark}"), false));
         }
         let mut full = Spool::default();
@@ -224,7 +224,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         let mark = self.fi.blob(length, &mut watched)?;
         let seen = watched.seen;
         self.check_line_endings(path, seen);
-        self.note_size(path, mark, length);
+        self.note_size(path, mark, length)?;
         Ok((format!(":{mark}"), false))
     }
 
@@ -240,11 +240,20 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
         Ok(())
     }
 
-    /// Remembers a blob over the large-file threshold, so nobody has to scan for it later.
-    fn note_size(&mut self, path: &str, mark: u64, size: u64) {
+    /// Remembers a blob over the large-file threshold, so nobody has to scan for it later;
+    /// a final history stops there instead ([`Converter::writing_final_history`]).
+    fn note_size(&mut self, path: &str, mark: u64, size: u64) -> Result<(), ConvertError> {
         if size > self.options.large_file_threshold {
+            if self.final_authors.is_some() {
+                return Err(ConvertError::LargeBlob {
+                    revision: self.revision(),
+                    path: path.to_owned(),
+                    size,
+                });
+            }
             self.large.push((path.to_owned(), mark, size));
         }
+        Ok(())
     }
 
     /// Rewrites a blob when a file turns into a symlink or back.

@@ -103,6 +103,14 @@ pub enum ConvertError {
     Io(#[from] io::Error),
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A final history ([`Converter::writing_final_history`]) met a large blob, which only
+    /// a rewrite can leave out or turn into a Git LFS pointer.
+    #[error("r{revision} /{path}: {size} bytes, over the large-file threshold")]
+    LargeBlob {
+        revision: u64,
+        path: String,
+        size: u64,
+    },
 }
 
 /// Which tracked directory a change belongs to.
@@ -135,6 +143,9 @@ struct Current {
     /// `(destination, source path, source revision)` of this revision's copies.
     copies: Vec<(String, String, u64)>,
 }
+
+/// The identity a final history writes for a revision's author.
+type AuthorOf<'c> = dyn Fn(&RevisionInfo) -> String + 'c;
 
 /// Converts a history, fed through [`RevisionSink`], into a fast-import stream.
 pub struct Converter<'c, W: Write, R: BufRead> {
@@ -175,6 +186,9 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     report_counts: BTreeMap<String, usize>,
     summary: ConvertSummary,
     on_revision: Box<dyn FnMut(u64) + 'c>,
+    /// How a final history writes each revision's author (in place of the
+    /// `user <user@UUID>` placeholder); `None` while the history is raw.
+    final_authors: Option<Box<AuthorOf<'c>>>,
 }
 
 impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
@@ -212,6 +226,24 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             report_counts: BTreeMap::new(),
             summary: ConvertSummary::default(),
             on_revision: Box::new(on_revision),
+            final_authors: None,
+        }
+    }
+
+    /// Makes this a converter of a final history, written once into the repository that
+    /// keeps it, which nothing rewrites afterwards: each revision's author (and tagger) is
+    /// written as `author` gives it, and the first blob over the large-file threshold stops
+    /// the conversion with [`ConvertError::LargeBlob`].
+    pub fn writing_final_history(mut self, author: impl Fn(&RevisionInfo) -> String + 'c) -> Self {
+        self.final_authors = Some(Box::new(author));
+        self
+    }
+
+    /// `identity seconds +0000` for a revision's commits and tags.
+    fn signature(&self, info: &RevisionInfo) -> String {
+        match &self.final_authors {
+            Some(author) => info.signature_as(&author(info)),
+            None => info.signature(),
         }
     }
 

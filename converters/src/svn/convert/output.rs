@@ -60,7 +60,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             .map(|mark| self.fi.dataref(mark));
             let merges: Vec<String> = work.merges.iter().map(|m| self.fi.dataref(*m)).collect();
             let mark = self.fi.mark();
-            let signature = info.signature();
+            let signature = self.signature(&info);
             let out = self.fi.out();
             if first && origin.is_none() {
                 writeln!(out, "reset {work_ref}")?;
@@ -282,10 +282,11 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
             });
         }
         for (name, mark, info) in tags {
+            let tagger = self.signature(&info);
             self.summary.tags.push(TagToWrite {
                 git_name: tag_names[&name].clone(),
                 mark,
-                tagger: info.signature(),
+                tagger,
                 message: String::from_utf8_lossy(&info.message).into_owned(),
             });
         }

@@ -38,7 +38,12 @@ impl RevisionInfo {
 
     /// `identity seconds +0000`, as in a commit's author line.
     pub fn signature(&self) -> String {
-        format!("{} {} +0000", self.identity, self.time)
+        self.signature_as(&self.identity)
+    }
+
+    /// [`RevisionInfo::signature`] with another identity.
+    pub fn signature_as(&self, identity: &str) -> String {
+        format!("{identity} {} +0000", self.time)
     }
 }
 
