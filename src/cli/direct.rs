@@ -18,7 +18,7 @@ use srcimport_converters::Cancel;
 
 use super::convert::{init_bare, several_projects, source_error, svn_options, ConvertArgs};
 use super::progress::{Printer, Standing};
-use super::session::Session;
+use super::session::{Session, TRUNK_BRANCH};
 use super::CliError;
 use crate::api::wire;
 use crate::authors_file::AuthorsFile;
@@ -27,9 +27,6 @@ use crate::git::{ident, publish};
 use crate::pipeline::subversion::{choose_layout, convert_options, project_name, SvnConversion};
 use crate::pipeline::PipelineError;
 use crate::store::AuthorRecord;
-
-/// The Git name of trunk, as the workspace's pipeline names it.
-const TRUNK_BRANCH: &str = "main";
 
 /// Converts the Subversion source of `args` into a new bare repository at `dest`. Returns
 /// the conversion report, or `None` when the history holds a large file: `dest` is then

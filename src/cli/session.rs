@@ -14,6 +14,9 @@ use crate::store::{
     sqlite::SqliteStore, ImportRecord, JobStore, NewImport, RepoRecord, Stage, Status,
 };
 
+/// The Git name of Subversion's trunk.
+pub const TRUNK_BRANCH: &str = "main";
+
 /// Removes its directory when dropped.
 struct TempDir(PathBuf);
 
@@ -46,7 +49,7 @@ impl Session {
             repos_root: dir.0.join("repos"),
             url_policy: Session::url_policy(vec![dir.0.clone()]),
             hg_default_branch: "main".to_owned(),
-            svn_trunk_branch: "main".to_owned(),
+            svn_trunk_branch: TRUNK_BRANCH.to_owned(),
             svn_revisions_per_run: crate::pipeline::DEFAULT_SVN_REVISIONS_PER_RUN,
             push_mirror: None,
             push_size_limit: crate::pipeline::DEFAULT_PUSH_SIZE_LIMIT,
