@@ -5,7 +5,13 @@ use serde_json::json;
 
 use crate::support::{fixture_with, git, try_clone, GitSource, Server, TOKEN};
 
-fn put_authors(server: &Server, repo: &str, query: &str, text: &str) -> (u16, serde_json::Value) {
+/// `PUT /repos/{repo}/import/authors{query}` with an authors file; the status and answer.
+pub(crate) fn put_authors(
+    server: &Server,
+    repo: &str,
+    query: &str,
+    text: &str,
+) -> (u16, serde_json::Value) {
     let response = ureq::put(&server.url(&format!("/repos/{repo}/import/authors{query}")))
         .set("Authorization", &format!("token {TOKEN}"))
         .set("Content-Type", "text/plain")

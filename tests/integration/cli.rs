@@ -1,13 +1,15 @@
 //! The command line: `convert` (to a bare repository, dry run, authors file, report, LFS),
-//! `detect`, `authors`, progress without a terminal, and exit codes.
+//! `detect`, `authors`, progress without a terminal, and exit codes; a Subversion conversion
+//! gives the repository the server gives.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::subversion::{copy_repo, SvnServe};
-use crate::support::{fixture, fixture_with, git, refs, GitDaemon, GitSource};
+use crate::authors_upload::put_authors;
+use crate::subversion::{copy_repo, features, uuid_of, SvnServe, LOCAL};
+use crate::support::{fixture, fixture_with, git, refs, try_clone, GitDaemon, GitSource, Server};
 
 fn srcimport(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_srcimport"));
@@ -439,5 +441,198 @@ fn subversion_layout_flags_pick_a_project_and_drop_empty_dirs() {
     assert!(
         said.contains("alpha (/alpha)") && said.contains("beta (/beta)"),
         "{said}"
+    );
+}
+
+/// Maps two of the features fixture's users; carol, dom.user and the revision without an
+/// author stay unmapped.
+const SVN_AUTHORS: &str =
+    "alice = Alice Example <alice@example.com>\nbob = Bob Example <bob@example.com>\n";
+
+/// The features fixture converted twice with [`SVN_AUTHORS`]: by `srcimport convert`, and
+/// by the server, whose hosted repository is mirror-cloned (every ref).
+struct SvnTwice {
+    uuid: String,
+    cli: PathBuf,
+    cli_report: Value,
+    hosted: PathBuf,
+    hosted_report: Value,
+}
+
+/// Converts the features fixture's `file://` repository with `convert` (plus `cli_args`)
+/// and with the server (`import_fields` added to the import).
+fn convert_svn_twice(dir: &Path, cli_args: &[&str], import_fields: &Value) -> SvnTwice {
+    let built = features(&dir.join("svn"));
+    let svn_url = format!("file://{}", built.join("repo").display());
+    let authors = dir.join("authors.txt");
+    std::fs::write(&authors, SVN_AUTHORS).expect("authors file");
+
+    let cli = dir.join("out.git");
+    let report = dir.join("report.json");
+    let mut args = vec![
+        "convert",
+        "-q",
+        "--authors",
+        authors.to_str().expect("utf-8"),
+        "--report",
+        report.to_str().expect("utf-8"),
+        &svn_url,
+        cli.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(cli_args);
+    let run = srcimport(&args, &[]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let cli_report = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
+        .expect("report JSON");
+
+    let data = dir.join("data");
+    let repo = "octo/svn";
+    let mut import = json!({"vcs": "subversion", "vcs_url": svn_url});
+    if let (Some(import), Some(fields)) = (import.as_object_mut(), import_fields.as_object()) {
+        import.extend(fields.clone());
+    }
+    {
+        // Held before importing, the upload is in place before the mapping runs, as
+        // --authors is for the CLI; the next server resumes the import.
+        let held = [LOCAL[0], ("SRCIMPORT_TEST_HOLD_STAGE", "importing")];
+        let server = Server::start_with(&data, &held);
+        server.put_import(repo, &import);
+        server.wait_status(repo, "importing");
+        let (status, answer) = put_authors(&server, repo, "", SVN_AUTHORS);
+        assert_eq!(status, 200, "{answer}");
+    }
+    let server = Server::start_with(&data, LOCAL);
+    server.wait_import(repo, |b| {
+        b["status"] == "complete" && b["push_percent"] == 100
+    });
+    let hosted = dir.join("hosted.git");
+    assert!(try_clone(&server.authed_git_url(repo), &hosted));
+    let (status, hosted_report) = server.get(&format!("/repos/{repo}/import/report"));
+    assert_eq!(status, 200, "{hosted_report}");
+    SvnTwice {
+        uuid: uuid_of(&built.join("repo")),
+        cli,
+        cli_report,
+        hosted,
+        hosted_report,
+    }
+}
+
+/// `objectid refname` lines for everything a conversion publishes, but notes by their tree:
+/// the notes themselves. Their commit differs legitimately: the CLI writes the notes commit
+/// of the conversion (dated with the last revision), while the server's mapping stage writes
+/// a new one for the rewritten history (dated 0), holding the same tree.
+fn published_refs(dir: &Path) -> String {
+    let for_each_ref = |format: &str, namespaces: &[&str]| {
+        let mut args = vec!["for-each-ref", format];
+        args.extend_from_slice(namespaces);
+        git(dir, &args)
+    };
+    let ids = "--format=%(objectname) %(refname)";
+    for_each_ref(ids, &["refs/heads", "refs/tags", "refs/svn"])
+        + &for_each_ref("--format=%(tree) %(refname)", &["refs/notes"])
+}
+
+impl SvnTwice {
+    /// The same refs with the same object ids (deleted branches included; notes by tree),
+    /// the same HEAD, the same report.
+    fn assert_same_repository(&self) {
+        let cli_refs = published_refs(&self.cli);
+        for wanted in [
+            " refs/heads/main\n",
+            " refs/notes/svn\n",
+            " refs/svn/deleted/",
+        ] {
+            assert!(cli_refs.contains(wanted), "{wanted} in {cli_refs}");
+        }
+        assert_eq!(cli_refs, published_refs(&self.hosted));
+        assert_eq!(
+            git(&self.cli, &["symbolic-ref", "HEAD"]),
+            git(&self.hosted, &["symbolic-ref", "HEAD"])
+        );
+        assert_eq!(self.cli_report, self.hosted_report);
+    }
+
+    /// Mapped users have the authors file's identity, the others `user <user@UUID>`.
+    fn assert_authors_mapped(&self) {
+        let identities = git(
+            &self.cli,
+            &["log", "--all", "--format=%an <%ae>%n%cn <%ce>"],
+        );
+        for wanted in [
+            "Alice Example <alice@example.com>".to_owned(),
+            "Bob Example <bob@example.com>".to_owned(),
+            format!("carol <carol@{}>", self.uuid),
+            format!("dom.user <dom.user@{}>", self.uuid),
+            format!("no-author <no-author@{}>", self.uuid),
+        ] {
+            assert!(identities.contains(&wanted), "{wanted} in {identities}");
+        }
+        for mapped in ["alice", "bob"] {
+            let raw = format!("{mapped}@{}", self.uuid);
+            assert!(!identities.contains(&raw), "{raw} in {identities}");
+        }
+    }
+}
+
+#[test]
+fn subversion_convert_gives_the_repository_the_server_gives() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let twice = convert_svn_twice(dir.path(), &[], &json!({}));
+    twice.assert_same_repository();
+    twice.assert_authors_mapped();
+    let report = &twice.cli_report;
+    assert!(
+        report
+            .as_array()
+            .is_some_and(|r| r.iter().any(|e| e["kind"] == "svn_externals")),
+        "the report says what was not converted: {report}"
+    );
+}
+
+#[test]
+fn subversion_convert_leaving_large_files_out_gives_what_the_server_gives() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // data/blob.bin (1024 bytes) is large; every other file of the fixture is under 100.
+    let twice = convert_svn_twice(
+        dir.path(),
+        &["--lfs", "opt_out", "--lfs-threshold", "512"],
+        &json!({"use_lfs": "opt_out", "lfs_threshold": 512}),
+    );
+    twice.assert_same_repository();
+    twice.assert_authors_mapped();
+    let removed: Vec<(&str, u64)> = twice
+        .cli_report
+        .as_array()
+        .expect("report list")
+        .iter()
+        .filter(|e| e["kind"] == "large_file_removed")
+        .map(|e| {
+            (
+                e["path"].as_str().expect("path"),
+                e["size"].as_u64().expect("size"),
+            )
+        })
+        .collect();
+    assert!(removed.contains(&("data/blob.bin", 1024)), "{removed:?}");
+    assert!(removed.iter().all(|(_, size)| *size > 512), "{removed:?}");
+    // No ref reaches a blob over the threshold (blob:limit leaves out blobs of that size
+    // or more, and prints them with `~`).
+    let omitted = git(
+        &twice.cli,
+        &[
+            "rev-list",
+            "--objects",
+            "--all",
+            "--filter=blob:limit=513",
+            "--filter-print-omitted",
+        ],
+    );
+    let large: Vec<&str> = omitted.lines().filter(|l| l.starts_with('~')).collect();
+    assert!(large.is_empty(), "large blobs reachable: {large:?}");
+    let files = git(&twice.cli, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(
+        files.contains("README.txt") && !files.contains("data/blob.bin"),
+        "{files}"
     );
 }

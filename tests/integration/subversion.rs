@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::{fixture, git, try_clone, GitSource, Server};
 
-const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
+pub(crate) const LOCAL: &[(&str, &str)] = &[("SRCIMPORT_ALLOW_LOCAL_SOURCES", "1")];
 
 /// Builds `fixtures/svn/features.sh` into `dest`; returns the directory.
 pub(crate) fn features(dest: &Path) -> PathBuf {
@@ -16,7 +16,8 @@ pub(crate) fn features(dest: &Path) -> PathBuf {
     dest.to_owned()
 }
 
-fn uuid_of(svn_repo: &Path) -> String {
+/// The repository UUID of a Subversion repository on disk.
+pub(crate) fn uuid_of(svn_repo: &Path) -> String {
     std::fs::read_to_string(svn_repo.join("db/uuid"))
         .expect("repository uuid")
         .lines()
