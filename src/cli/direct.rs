@@ -139,6 +139,10 @@ pub fn convert(
         Err(error) => return Err(failed(url, error)),
     };
     destination.keep();
+    tracing::info!(
+        commits = imported.summary.commits,
+        "converted straight into the destination"
+    );
     let report = crate::pipeline::report_entries(imported.summary.report);
     Ok(Some(Value::Array(
         report.iter().map(wire::report_entry).collect(),

@@ -454,6 +454,8 @@ const SVN_AUTHORS: &str =
 struct SvnTwice {
     uuid: String,
     cli: PathBuf,
+    /// What the CLI logged (at `info`).
+    cli_log: String,
     cli_report: Value,
     hosted: PathBuf,
     hosted_report: Value,
@@ -480,8 +482,9 @@ fn convert_svn_twice(dir: &Path, cli_args: &[&str], import_fields: &Value) -> Sv
         cli.to_str().expect("utf-8"),
     ];
     args.extend_from_slice(cli_args);
-    let run = srcimport(&args, &[]);
+    let run = srcimport(&args, &[("SRCIMPORT_LOG", "info")]);
     assert!(run.status.success(), "{}", text(&run.stderr));
+    let cli_log = text(&run.stderr);
     let cli_report = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
         .expect("report JSON");
 
@@ -512,6 +515,7 @@ fn convert_svn_twice(dir: &Path, cli_args: &[&str], import_fields: &Value) -> Sv
     SvnTwice {
         uuid: uuid_of(&built.join("repo")),
         cli,
+        cli_log,
         cli_report,
         hosted,
         hosted_report,
@@ -579,6 +583,13 @@ impl SvnTwice {
 fn subversion_convert_gives_the_repository_the_server_gives() {
     let dir = tempfile::tempdir().expect("tempdir");
     let twice = convert_svn_twice(dir.path(), &[], &json!({}));
+    assert!(
+        twice
+            .cli_log
+            .contains("converted straight into the destination"),
+        "no workspace: {}",
+        twice.cli_log
+    );
     twice.assert_same_repository();
     twice.assert_authors_mapped();
     let report = &twice.cli_report;
@@ -598,6 +609,11 @@ fn subversion_convert_leaving_large_files_out_gives_what_the_server_gives() {
         dir.path(),
         &["--lfs", "opt_out", "--lfs-threshold", "512"],
         &json!({"use_lfs": "opt_out", "lfs_threshold": 512}),
+    );
+    assert!(
+        twice.cli_log.contains("converting through the workspace"),
+        "only the workspace leaves large files out: {}",
+        twice.cli_log
     );
     twice.assert_same_repository();
     twice.assert_authors_mapped();
