@@ -7,7 +7,7 @@ use serde_json::Value;
 use srcimport_converters::svn::{layout_detect, source::SvnSource};
 use srcimport_converters::tfvc::probe as tfvc_probe;
 use srcimport_converters::{
-    detect as probe, url_policy::UrlPolicy, Cancel, Detection, SourceError, Vcs,
+    detect as probe, url_policy::UrlPolicy, Cancel, Credentials, Detection, SourceError, Vcs,
 };
 
 use super::progress::Printer;
@@ -17,6 +17,7 @@ use crate::api::wire;
 use crate::authors_file::{self, AuthorsFile, AuthorsFormat};
 use crate::git::publish;
 use crate::git::refs::{refs_under, set_listed_refs};
+use crate::pipeline::subversion::project_choice_label;
 use crate::store::{AuthorRecord, LfsChoice, NewImport, Stage, SvnOptions};
 
 #[derive(Args, Clone, Debug)]
@@ -92,11 +93,20 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
         )));
     }
     let authors = read_authors(args)?;
+    // Read once: a password file may be a pipe.
+    let credentials = args.source.credentials()?;
     let printer = Printer { quiet: args.quiet };
-    let vcs = args.source.vcs().or_else(|| detected(&args.source));
+    let vcs = args
+        .source
+        .vcs()
+        .or_else(|| detected(&args.source.source, credentials.as_ref()));
     if vcs == Some(Vcs::Subversion) && !args.dry_run && !dest_is_remote {
-        let file = authors.as_ref().map(|(_, file)| file);
-        if let Some(report) = super::direct::convert(args, file, Path::new(&args.dest), &printer)? {
+        let direct = super::direct::Direct {
+            args,
+            credentials: credentials.as_ref(),
+            authors: authors.as_ref().map(|(_, file)| file),
+        };
+        if let Some(report) = direct.convert(Path::new(&args.dest), &printer)? {
             return write_report(args, &report);
         }
     }
@@ -116,7 +126,7 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
             .as_deref()
             .and_then(LfsChoice::parse)
             .unwrap_or(LfsChoice::OptOut),
-        credentials: args.source.credentials()?,
+        credentials,
         large_file_threshold: args.lfs_threshold,
         svn_options: svn_options(args),
         push: None,
@@ -168,11 +178,10 @@ fn read_authors(args: &ConvertArgs) -> Result<Option<(String, AuthorsFile)>, Cli
 
 /// The source's version control system as detection finds it; `None` when it finds
 /// nothing certain (the workspace's detection then says why).
-fn detected(source: &SourceArgs) -> Option<Vcs> {
-    let credentials = source.credentials().ok()?;
+fn detected(url: &str, credentials: Option<&Credentials>) -> Option<Vcs> {
     match probe::detect(
-        &source.source,
-        credentials.as_ref(),
+        url,
+        credentials,
         &Session::url_policy(Vec::new()),
         &Cancel::new(),
     ) {
@@ -472,16 +481,11 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
         allow_local_paths: true,
         ..UrlPolicy::default()
     };
-    let found = probe::detect(
-        &args.source,
-        args.credentials()?.as_ref(),
-        &policy,
-        &Cancel::new(),
-    )
-    .map_err(source_error)?;
+    let credentials = args.credentials()?;
+    let found = probe::detect(&args.source, credentials.as_ref(), &policy, &Cancel::new())
+        .map_err(source_error)?;
     match found {
         Detection::Found(Vcs::Subversion) => {
-            let credentials = args.credentials()?;
             let scratch = std::env::temp_dir();
             let source = SvnSource::open(
                 &args.source,
@@ -505,14 +509,13 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
                 layout_detect::Detected::Projects(projects) => {
                     text.push_str("\nlayout: several projects (pick one with --project)");
                     for name in projects {
-                        text.push_str(&format!("\nproject: {name} (/{name})"));
+                        text.push_str(&format!("\nproject: {}", project_choice_label(&name)));
                     }
                 }
             }
             print_out(&text)
         }
         Detection::Found(Vcs::Tfvc) => {
-            let credentials = args.credentials()?;
             let cancel = Cancel::new();
             let located = tfvc_probe::locate(&args.source, credentials.as_ref(), &policy, &cancel)
                 .map_err(|e| source_error(e.into()))?
@@ -545,7 +548,7 @@ pub fn detect(args: &SourceArgs) -> Result<(), CliError> {
     }
 }
 
-pub(super) fn source_error(error: SourceError) -> CliError {
+fn source_error(error: SourceError) -> CliError {
     if error.is_auth() {
         CliError::Auth(error.to_string())
     } else {

@@ -27,6 +27,15 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The source wanted credentials, or refused those given.
+    pub fn auth_failed(url: &str) -> CliError {
+        CliError::Auth(format!(
+            "{}: authentication failed; give --username, and the password in \
+             --password-file or SRCIMPORT_SOURCE_PASSWORD",
+            srcimport_converters::url_policy::redact(url)
+        ))
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,

@@ -124,7 +124,9 @@ impl Session {
             })
         };
         match import.status {
-            Status::AuthFailed | Status::DetectionNeedsAuth => Err(CliError::Auth(message())),
+            Status::AuthFailed | Status::DetectionNeedsAuth => {
+                Err(CliError::auth_failed(&import.vcs_url))
+            }
             Status::DetectionFoundMultiple => {
                 let choices: Vec<String> = import
                     .project_choices

@@ -443,7 +443,7 @@ impl Run<'_> {
             &self.repo_path,
             &repo,
             default_branch,
-            large_file_threshold(import),
+            large_file_threshold(import.large_file_threshold),
             &self.cancel,
             |n| {
                 progress.commits(n);
@@ -507,7 +507,7 @@ impl Run<'_> {
                 },
                 known.large,
             ),
-            None => self.scan(large_file_threshold(import), progress)?,
+            None => self.scan(large_file_threshold(import.large_file_threshold), progress)?,
         };
         let seen: Vec<SeenAuthor> = scan
             .identities
@@ -718,9 +718,10 @@ pub fn written_identity(vcs: Option<Vcs>, remote_id: &str) -> String {
     }
 }
 
-/// Files larger than this many bytes are large files.
-fn large_file_threshold(import: &ImportRecord) -> u64 {
-    u64::try_from(import.large_file_threshold).unwrap_or(u64::MAX)
+/// Files larger than this many bytes are large files, for a threshold as an import stores
+/// it (`lfs_threshold`).
+pub(crate) fn large_file_threshold(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(u64::MAX)
 }
 
 /// Which failure status and message an error gives, by stage.

@@ -13,7 +13,7 @@ use srcimport_converters::{Cancel, Credentials, ProjectChoice, SourceError, Vcs}
 use super::progress::StoreProgress;
 use super::{PipelineError, Run, Transferred};
 use crate::git;
-use crate::git::fast_import::{RefTarget, SubversionImport, SvnHistory, SvnImport};
+use crate::git::fast_import::{SubversionImport, SvnHistory, SvnTarget};
 use crate::git::large_files::LargeBlob;
 use crate::store::{ImportRecord, StoreError, SvnOptions};
 
@@ -45,8 +45,8 @@ impl Run<'_> {
             survey.uuid.clone(),
             &self.env.svn_trunk_branch,
             &import.svn_options,
-            super::large_file_threshold(import),
-            RefTarget::Raw,
+            super::large_file_threshold(import.large_file_threshold),
+            SvnHistory::Raw,
         );
         let checkpoint_path = self.repo_path.join(git::SVN_CHECKPOINT);
         let resume = Checkpoint::load(&checkpoint_path).filter(|checkpoint| {
@@ -100,8 +100,9 @@ impl Run<'_> {
                         "resuming the Subversion conversion after r{upto}"
                     );
                 }
+                let _span = tracing::info_span!("svn", repo_id = self.repo_id).entered();
                 SvnConversion {
-                    to: SvnImport {
+                    to: SvnTarget {
                         git_dir: &self.repo_path,
                         source: &import.vcs_url,
                         options,
@@ -142,7 +143,7 @@ impl Run<'_> {
                     .map(|name| ProjectChoice {
                         vcs: Vcs::Subversion,
                         tfvc_project: None,
-                        human_name: project_name(name),
+                        human_name: project_choice_label(name),
                     })
                     .collect();
                 self.env
@@ -179,20 +180,22 @@ pub(crate) fn choose_layout(
 }
 
 /// A project as offered to choose from: `NAME (/NAME)`.
-pub(crate) fn project_name(name: &str) -> String {
+pub(crate) fn project_choice_label(name: &str) -> String {
     format!("{name} (/{name})")
 }
 
-/// How to convert a repository of `uuid` with `layout`, its refs written for `target`.
+/// How to convert a repository of `uuid` with `layout`, its refs named as `history` is
+/// written.
 pub(crate) fn convert_options(
     layout: Layout,
     uuid: String,
     trunk_branch: &str,
     fields: &SvnOptions,
     large_file_threshold: u64,
-    target: RefTarget,
+    history: SvnHistory<'_>,
 ) -> ConvertOptions {
-    let (ref_prefix, work_ref_prefix, notes_ref) = git::fast_import::subversion_refs(target);
+    let (ref_prefix, work_ref_prefix, notes_ref) =
+        git::fast_import::subversion_refs(history.target());
     ConvertOptions {
         layout,
         uuid,
@@ -207,7 +210,7 @@ pub(crate) fn convert_options(
 
 /// A conversion of a Subversion source.
 pub(crate) struct SvnConversion<'a> {
-    pub to: SvnImport<'a>,
+    pub to: SvnTarget<'a>,
     pub source: &'a SvnSource,
     pub credentials: Option<&'a Credentials>,
     /// The most revisions one `git fast-import` run converts.

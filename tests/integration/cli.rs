@@ -336,6 +336,107 @@ fn subversion_over_svnserve_needs_credentials_and_a_failure_leaves_no_destinatio
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// An authors file and `--default-domain` together give the same authors whether the
+/// conversion goes straight into the destination or through the workspace (which a large
+/// file sends it to): the file first, then the domain for emails still without `@`.
+#[test]
+fn subversion_authors_file_and_default_domain_agree_on_both_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = dir.path().join("svn");
+    fixture("svn/flat.sh", &built);
+    let authors = dir.path().join("authors.txt");
+    std::fs::write(
+        &authors,
+        "alice = Alice A. <alice>\nbob = Bob B. <bob@example.com>\n",
+    )
+    .expect("authors file");
+    let url = format!("file://{}", built.join("repo").display());
+    let identities = |dest: &str, extra: &[&str]| {
+        let dest = dir.path().join(dest);
+        let mut args = vec![
+            "convert",
+            "-q",
+            "--default-domain",
+            "example.org",
+            "--authors",
+        ];
+        args.push(authors.to_str().expect("utf-8"));
+        args.extend_from_slice(extra);
+        args.extend([url.as_str(), dest.to_str().expect("utf-8")]);
+        let run = srcimport(&args, &[("SRCIMPORT_LOG", "info")]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let mut seen: Vec<String> = git(&dest, &["log", "--all", "--format=%an <%ae>"])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        seen.sort();
+        seen.dedup();
+        (seen, text(&run.stderr))
+    };
+    let (direct, log) = identities("direct.git", &[]);
+    assert!(
+        log.contains("converted straight into the destination"),
+        "{log}"
+    );
+    // Texts over 5 bytes are large: the workspace converts and leaves them out.
+    let (workspace, log) = identities("workspace.git", &["--lfs-threshold", "5"]);
+    assert!(log.contains("converting through the workspace"), "{log}");
+    assert_eq!(direct, workspace);
+    assert!(
+        direct.contains(&"alice <alice@example.org>".to_owned())
+            && direct.contains(&"Bob B. <bob@example.com>".to_owned()),
+        "{direct:?}"
+    );
+}
+
+/// A conversion killed half way leaves no destination (the repository is made under a
+/// hidden name beside it), so it can simply be run again.
+#[test]
+fn a_killed_subversion_conversion_leaves_no_destination() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let built = features(&dir.path().join("svn"));
+    let url = format!("file://{}", built.join("repo").display());
+    let dest = dir.path().join("out.git");
+    let convert = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_srcimport"));
+        cmd.args(["convert", "-q", "--revisions-per-run", "1", &url])
+            .arg(&dest)
+            .env_remove("SRCIMPORT_SOURCE_PASSWORD");
+        cmd
+    };
+    let mut child = convert().spawn().expect("srcimport runs");
+    // Killed once its first fast-import run has written a pack.
+    let wrote_a_pack = || {
+        std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| entry.file_name().to_string_lossy().starts_with(".out.git."))
+            .any(|entry| {
+                std::fs::read_dir(entry.path().join("objects/pack"))
+                    .is_ok_and(|mut packs| packs.next().is_some())
+            })
+    };
+    while !wrote_a_pack() {
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "the conversion ended before it could be killed"
+        );
+        std::thread::yield_now();
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(
+        !dest.exists(),
+        "a killed conversion left {}",
+        dest.display()
+    );
+
+    let again = convert().output().expect("srcimport runs");
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(git(&dest, &["rev-parse", "--verify", "main"]).len() > 40);
+}
+
 #[test]
 fn detect_and_authors_describe_a_source() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -592,6 +693,23 @@ fn subversion_convert_gives_the_repository_the_server_gives() {
     );
     twice.assert_same_repository();
     twice.assert_authors_mapped();
+    // In runs of two revisions, each fast-import run continues the last one's refs.
+    let in_runs = dir.path().join("runs.git");
+    let run = srcimport(
+        &[
+            "convert",
+            "-q",
+            "--revisions-per-run",
+            "2",
+            "--authors",
+            dir.path().join("authors.txt").to_str().expect("utf-8"),
+            &format!("file://{}", dir.path().join("svn/repo").display()),
+            in_runs.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_eq!(published_refs(&in_runs), published_refs(&twice.cli));
     let report = &twice.cli_report;
     assert!(
         report

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use srcimport::git::fast_import::{
-    import_subversion, subversion_refs, RefTarget, SubversionImport, SvnHistory, SvnImport,
+    import_subversion, subversion_refs, RefTarget, SubversionImport, SvnHistory, SvnTarget,
 };
 use srcimport::git::init_hosted;
 use srcimport_converters::svn::convert::checkpoint::{Checkpoint, Mismatch};
@@ -44,7 +44,7 @@ fn convert(
     end: u64,
 ) -> SubversionImport {
     let cancel = Cancel::new();
-    let to = SvnImport {
+    let to = SvnTarget {
         git_dir,
         source: "the-source",
         options: options(uuid),

@@ -10,7 +10,7 @@ mod tfvc;
 pub use mercurial::import_mercurial;
 pub use subversion::{
     import_subversion, subversion_import_from, subversion_refs, subversion_refs_intact,
-    SubversionImport, SvnHistory, SvnImport,
+    SubversionImport, SvnHistory, SvnTarget,
 };
 pub use tfvc::import_tfvc;
 

@@ -37,6 +37,7 @@ pub enum SvnHistory<'a> {
 }
 
 impl SvnHistory<'_> {
+    /// Where a history written this way has its refs.
     pub fn target(self) -> RefTarget {
         match self {
             SvnHistory::Raw => RefTarget::Raw,
@@ -47,7 +48,7 @@ impl SvnHistory<'_> {
 
 /// Where a Subversion history of `source` goes: into `git_dir`, converted with `options`,
 /// written as `history` says.
-pub struct SvnImport<'a> {
+pub struct SvnTarget<'a> {
     pub git_dir: &'a Path,
     /// The source's URL, as checkpoints record it.
     pub source: &'a str,
@@ -59,7 +60,7 @@ pub struct SvnImport<'a> {
 /// converter with every revision after `resume`'s (all of them without one). Returns what
 /// the converter found for the whole history.
 pub fn import_subversion<F>(
-    to: &SvnImport<'_>,
+    to: &SvnTarget<'_>,
     resume: Option<Checkpoint>,
     cancel: &Cancel,
     on_revision: impl FnMut(u64),
@@ -68,7 +69,7 @@ pub fn import_subversion<F>(
 where
     F: FnOnce(&mut Converter<'_, &mut Commands, &mut Answers>) -> Result<(), ConvertError>,
 {
-    let SvnImport {
+    let SvnTarget {
         git_dir,
         source,
         ref options,

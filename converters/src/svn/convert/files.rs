@@ -244,7 +244,7 @@ impl<W: Write, R: BufRead> Converter<'_, W, R> {
     /// a final history stops there instead ([`Converter::writing_final_history`]).
     fn note_size(&mut self, path: &str, mark: u64, size: u64) -> Result<(), ConvertError> {
         if size > self.options.large_file_threshold {
-            if self.final_authors.is_some() {
+            if self.final_history.is_some() {
                 return Err(ConvertError::LargeBlob {
                     revision: self.revision(),
                     path: path.to_owned(),

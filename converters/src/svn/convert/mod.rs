@@ -186,9 +186,10 @@ pub struct Converter<'c, W: Write, R: BufRead> {
     report_counts: BTreeMap<String, usize>,
     summary: ConvertSummary,
     on_revision: Box<dyn FnMut(u64) + 'c>,
-    /// How a final history writes each revision's author (in place of the
-    /// `user <user@UUID>` placeholder); `None` while the history is raw.
-    final_authors: Option<Box<AuthorOf<'c>>>,
+    /// Set for a final history ([`Converter::writing_final_history`]): how it writes each
+    /// revision's author in place of the `user <user@UUID>` placeholder. `None` while the
+    /// history is raw.
+    final_history: Option<Box<AuthorOf<'c>>>,
 }
 
 impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
@@ -226,7 +227,7 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
             report_counts: BTreeMap::new(),
             summary: ConvertSummary::default(),
             on_revision: Box::new(on_revision),
-            final_authors: None,
+            final_history: None,
         }
     }
 
@@ -235,13 +236,13 @@ impl<'c, W: Write, R: BufRead> Converter<'c, W, R> {
     /// written as `author` gives it, and the first blob over the large-file threshold stops
     /// the conversion with [`ConvertError::LargeBlob`].
     pub fn writing_final_history(mut self, author: impl Fn(&RevisionInfo) -> String + 'c) -> Self {
-        self.final_authors = Some(Box::new(author));
+        self.final_history = Some(Box::new(author));
         self
     }
 
     /// `identity seconds +0000` for a revision's commits and tags.
     fn signature(&self, info: &RevisionInfo) -> String {
-        match &self.final_authors {
+        match &self.final_history {
             Some(author) => info.signature_as(&author(info)),
             None => info.signature(),
         }
