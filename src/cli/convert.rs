@@ -96,10 +96,10 @@ pub fn convert(args: &ConvertArgs) -> Result<(), CliError> {
     // Read once: a password file may be a pipe.
     let credentials = args.source.credentials()?;
     let printer = Printer { quiet: args.quiet };
-    let vcs = args
-        .source
-        .vcs()
-        .or_else(|| detected(&args.source.source, credentials.as_ref()));
+    let vcs = match args.source.vcs() {
+        Some(vcs) => Some(vcs),
+        None => detected(&args.source.source, credentials.as_ref())?,
+    };
     if vcs == Some(Vcs::Subversion) && !args.dry_run && !dest_is_remote {
         let direct = super::direct::Direct {
             args,
@@ -177,16 +177,15 @@ fn read_authors(args: &ConvertArgs) -> Result<Option<(String, AuthorsFile)>, Cli
 }
 
 /// The source's version control system as detection finds it; `None` when it finds
-/// nothing certain (the workspace's detection then says why).
-fn detected(url: &str, credentials: Option<&Credentials>) -> Option<Vcs> {
-    match probe::detect(
-        url,
-        credentials,
-        &Session::url_policy(Vec::new()),
-        &Cancel::new(),
-    ) {
-        Ok(Detection::Found(vcs)) => Some(vcs),
-        _ => None,
+/// several projects to choose from (the workspace's detection offers them). A source
+/// detection cannot read fails here, once, as the workspace's detection would fail.
+fn detected(url: &str, credentials: Option<&Credentials>) -> Result<Option<Vcs>, CliError> {
+    let policy = Session::url_policy(Vec::new());
+    match probe::detect(url, credentials, &policy, &Cancel::new()) {
+        Ok(Detection::Found(vcs)) => Ok(Some(vcs)),
+        Ok(Detection::Multiple(_)) => Ok(None),
+        Err(error) if error.is_auth() => Err(CliError::auth_failed(url)),
+        Err(error) => Err(CliError::Source(error.to_string())),
     }
 }
 
