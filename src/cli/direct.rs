@@ -24,7 +24,7 @@ use super::CliError;
 use crate::api::wire;
 use crate::authors_file::AuthorsFile;
 use crate::git::fast_import::{SvnHistory, SvnTarget};
-use crate::git::{ident, publish};
+use crate::git::{ident, maintenance, publish};
 use crate::pipeline::subversion::{
     choose_layout, convert_options, project_choice_label, SvnConversion,
 };
@@ -127,6 +127,7 @@ impl Direct<'_> {
                 .filter_map(|name| name.strip_prefix("refs/heads/"))
                 .collect();
             publish::point_head(destination.path(), &branches, Some(TRUNK_BRANCH), &cancel)?;
+            maintenance::combine_packs(destination.path(), &cancel)?;
             if let Ok(mut ended) = ended.lock() {
                 *ended = Some(Standing {
                     phase: "complete".into(),

@@ -7,6 +7,7 @@ pub mod id_map;
 pub mod ident;
 pub mod large_files;
 pub mod lfs;
+pub mod maintenance;
 pub mod objects;
 pub mod pack;
 pub mod publish;

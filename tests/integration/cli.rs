@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
+use srcimport::git::maintenance::{pack_count, MOST_PACKS};
+
 use crate::authors_upload::put_authors;
+
 use crate::subversion::{copy_repo, features, uuid_of, SvnServe, LOCAL};
 use crate::support::{fixture, fixture_with, git, refs, try_clone, GitDaemon, GitSource, Server};
 
@@ -435,6 +438,10 @@ fn a_killed_subversion_conversion_leaves_no_destination() {
     let again = convert().output().expect("srcimport runs");
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(git(&dest, &["rev-parse", "--verify", "main"]).len() > 40);
+    // One pack per fast-import run, 51 runs: combined at the end.
+    let packs = pack_count(&dest);
+    assert!((1..=MOST_PACKS).contains(&packs), "{packs} packs");
+    git(&dest, &["fsck", "--no-dangling"]);
 }
 
 #[test]
