@@ -346,7 +346,7 @@ fn write_bare(session: &Session, dest: &Path) -> Result<(), CliError> {
             .and_then(|done| done.success_or("git fetch"))
             .map_err(|e| CliError::Internal(e.to_string()))?;
     }
-    crate::git::maintenance::combine_packs(dest, &Cancel::new())?;
+    crate::git::maintenance::index_packs(dest, &Cancel::new())?;
     let lfs = session.path().join("lfs/objects");
     if lfs.is_dir() {
         copy_tree(&lfs, &dest.join("lfs/objects"))

@@ -127,7 +127,7 @@ impl Direct<'_> {
                 .filter_map(|name| name.strip_prefix("refs/heads/"))
                 .collect();
             publish::point_head(destination.path(), &branches, Some(TRUNK_BRANCH), &cancel)?;
-            maintenance::combine_packs(destination.path(), &cancel)?;
+            maintenance::index_packs(destination.path(), &cancel)?;
             if let Ok(mut ended) = ended.lock() {
                 *ended = Some(Standing {
                     phase: "complete".into(),

@@ -620,18 +620,18 @@ impl Run<'_> {
         if let Some(branch) = &default {
             store.set_default_branch(self.repo_id, branch)?;
         }
-        // Housekeeping: a failure to combine packs leaves them as they are.
-        match git::maintenance::combine_packs(&self.repo_path, &self.cancel) {
+        // Housekeeping: a failure to index the packs leaves them as they are.
+        match git::maintenance::index_packs(&self.repo_path, &self.cancel) {
             Ok(combined) => {
                 if combined {
-                    tracing::info!(repo_id = self.repo_id, "packs combined");
+                    tracing::info!(repo_id = self.repo_id, "packs indexed");
                 }
             }
             Err(GitError::Source(SourceError::Cancelled)) => {
                 return Err(SourceError::Cancelled.into())
             }
             Err(error) => {
-                tracing::warn!(repo_id = self.repo_id, %error, "combining packs failed")
+                tracing::warn!(repo_id = self.repo_id, %error, "indexing packs failed")
             }
         }
         if let Some(target) = self.mirror_target(import)? {
