@@ -208,7 +208,8 @@ impl FinalAuthors<'_> {
 /// it once complete, so that a conversion that fails, or is killed, leaves the destination
 /// as it was (absent, or an empty directory, which the rename replaces). Dropped unplaced,
 /// it is removed, with any parent directories made for it. An empty destination that is a
-/// mount point cannot be replaced: the repository is made in it (and emptied again).
+/// mount point, or in a directory where nothing else may be made, cannot be replaced: the
+/// repository is made in it (and emptied again).
 struct NewDestination {
     building: PathBuf,
     dest: PathBuf,
@@ -252,13 +253,20 @@ impl NewDestination {
                 crate::git::objects::hex(&random)
             ))
         };
-        let destination = NewDestination {
+        let mut destination = NewDestination {
             building,
             dest: dest.clone(),
             made,
             placed: false,
         };
-        init_bare(&destination.building, head)?;
+        match init_bare(&destination.building, head) {
+            // A parent where nothing may be made beside an empty destination: in it, then.
+            Err(_) if destination.building != dest && dest.is_dir() => {
+                destination.building = dest;
+                init_bare(&destination.building, head)?;
+            }
+            made => made?,
+        }
         Ok(destination)
     }
 
