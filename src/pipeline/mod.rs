@@ -622,11 +622,8 @@ impl Run<'_> {
         }
         // Housekeeping: a failure to index the packs leaves them as they are.
         match git::maintenance::index_packs(&self.repo_path, &self.cancel) {
-            Ok(combined) => {
-                if combined {
-                    tracing::info!(repo_id = self.repo_id, "packs indexed");
-                }
-            }
+            Ok(true) => tracing::info!(repo_id = self.repo_id, "packs indexed"),
+            Ok(false) => {}
             Err(GitError::Source(SourceError::Cancelled)) => {
                 return Err(SourceError::Cancelled.into())
             }
